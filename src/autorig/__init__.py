@@ -1,0 +1,3 @@
+"""autorig: automatic rigging of humanoid characters."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from autorig.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The only package that imports bpy: import/export, armature, LOD, animation, preview."""

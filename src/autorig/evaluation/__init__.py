@@ -1,0 +1,1 @@
+"""`autorig eval`: run the engine over artist-rigged characters and score it."""

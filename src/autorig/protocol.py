@@ -1,0 +1,128 @@
+"""The wire contract between the backend and a worker, and nothing else.
+
+Both sides import this module; neither imports the other. Routes on a worker:
+
+    POST /api/jobs                   JobRequest -> JobAccepted (503 + Retry-After when full)
+    GET  /api/jobs/{worker_task_id}  -> JobStatus
+    GET  /api/status                 -> WorkerStatus
+    POST /api-converter-glb-to-fbx   ConvertRequest -> ConvertResponse (historical name:
+                                     it converts FBX to GLB; the .glb is ready when it answers)
+    GET  /jobs/{worker_task_id}      progress page (HTML)
+    GET|HEAD /files/{guid}/{name}    an output: 404 until complete, then 200 (Range, ETag)
+
+Job submission and conversion need the shared secret in the ``TOKEN_HEADER`` header.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+TOKEN_HEADER = "X-Autorig-Token"
+
+JOBS_PATH = "/api/jobs"
+STATUS_PATH = "/api/status"
+CONVERT_PATH = "/api-converter-glb-to-fbx"
+
+
+class Skeleton(str, Enum):
+    mixamo = "mixamo"
+    unreal = "unreal"
+    unity = "unity"
+
+
+class JobOptions(BaseModel):
+    skeleton: Skeleton = Skeleton.mixamo
+    mixamo_prefix: bool = Field(False, description="name bones mixamorig:Hips etc.")
+    name: str | None = Field(None, description="base name of the output files; default: the input's file name")
+
+
+class JobRequest(BaseModel):
+    input_url: str = Field(..., min_length=8, max_length=4096, description="http(s) URL of the model")
+    mode: Literal["rig_only"] = "rig_only"
+    options: JobOptions = Field(default_factory=JobOptions)
+
+
+class JobAccepted(BaseModel):
+    worker_task_id: str
+    guid: str
+    output_urls: list[str]
+    progress_page: str
+
+
+class JobState(str, Enum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class JobStatus(BaseModel):
+    worker_task_id: str
+    state: JobState
+    stage: str = ""
+    progress: float = Field(0.0, ge=0.0, le=1.0)
+    error: str | None = None
+    outputs_ready: list[str] = Field(default_factory=list)
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class WorkerStatus(BaseModel):
+    online: bool = True
+    accepting: bool = True
+    capacity: int
+    free_slots: int
+    active_jobs: int
+    queued_jobs: int
+    avg_job_seconds: float | None = None
+    version: str
+    free_disk_bytes: int
+
+
+class ConvertRequest(BaseModel):
+    input_url: str = Field(..., min_length=8, max_length=4096)
+
+
+class ConvertResponse(BaseModel):
+    output_url: str
+
+
+# --- the files of a job -----------------------------------------------------------------
+
+# The nine downloadable files, in production order; "{name}" is the output base name.
+DOWNLOADS: tuple[str, ...] = (
+    "{name}.glb",
+    "{name}.fbx",
+    "{name}_lod1.glb",
+    "{name}_lod1.fbx",
+    "{name}_lod2.glb",
+    "{name}_lod2.fbx",
+    "{name}_animated.glb",
+    "{name}_animated.fbx",
+    "{name}.usdz",
+)
+# Free previews, produced after the downloads; rig.json is written last.
+PREVIEWS: tuple[str, ...] = ("preview.mp4", "viewer.glb", "rig.json")
+
+
+def safe_name(stem: str) -> str:
+    """A file-system and URL safe base name for outputs."""
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._-")
+    return (s or "model")[:80]
+
+
+def output_files(name: str) -> list[str]:
+    """Every file a rig_only job produces, in the order they appear."""
+    name = safe_name(name)
+    return [f.format(name=name) for f in DOWNLOADS] + list(PREVIEWS)
+
+
+def is_download(filename: str) -> bool:
+    """True for the paid files, False for the free previews."""
+    return filename not in PREVIEWS

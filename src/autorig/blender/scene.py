@@ -1,8 +1,21 @@
-"""Load an input file into an empty Blender scene and read it as plain arrays."""
+"""Load an input file into an empty Blender scene and read it as plain arrays.
+
+Two modes: for rigging (``load``/``import_file``), only mesh objects stay, unparented with
+their world transforms, existing armatures and skins dropped (and said so in the report); for
+conversion (``import_file(..., keep_rig=True)``), meshes, armatures, their skins, animations and
+the node hierarchy all stay. Cameras and lights go in both modes.
+
+Before an importer runs, the file's header is checked (``sniff``), so a truncated GLB or an
+ASCII FBX gets a reason a person can read instead of an importer traceback.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -19,6 +32,13 @@ SUPPORTED = (".glb", ".gltf", ".fbx", ".obj", ".zip", ".vrm")
 MAX_ZIP_UNPACKED = 1 << 30
 MAX_ZIP_MEMBERS = 5000
 
+FBX_BINARY_MAGIC = b"Kaydara FBX Binary  \x00"
+# Blender's FBX importer reads FBX 7.1 (7100) and later.
+FBX_MIN_VERSION = 7100
+# How much of a text file (OBJ, glTF JSON) to look at to tell it from binary junk.
+SNIFF_BYTES = 1 << 16
+_OBJ_LINE = re.compile(rb"^\s*(v|vt|vn|f|o|g|s|mtllib|usemtl|l|p)\s", re.M)
+
 
 @dataclass
 class LoadReport:
@@ -26,6 +46,10 @@ class LoadReport:
     dropped_armatures: list[str] = field(default_factory=list)
     dropped_objects: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What the file held, by Blender object type (e.g. {"MESH": 3, "ARMATURE": 1}).
+    object_types: dict[str, int] = field(default_factory=dict)
+    # The file actually imported (inside a zip: the model found there).
+    imported: str = ""
 
 
 def reset() -> None:
@@ -49,7 +73,10 @@ def _unpack_zip(path: Path, into: Path) -> Path:
             target = (into / info.filename).resolve()
             if not str(target).startswith(str(root) + os.sep) and target != root:
                 raise RigError("corrupt_file", f"zip member escapes the archive: {info.filename}")
-        zf.extractall(into)
+        try:
+            zf.extractall(into)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise RigError("corrupt_file", f"could not unpack the zip archive: {exc}") from None
     candidates = sorted(
         (p for p in into.rglob("*") if p.suffix.lower() in (".glb", ".gltf", ".obj", ".fbx", ".vrm")),
         key=lambda p: (len(p.parts), p.suffix.lower() not in (".glb", ".gltf"), p.name),
@@ -60,8 +87,66 @@ def _unpack_zip(path: Path, into: Path) -> Path:
     return candidates[0]
 
 
-def import_file(path: str | os.PathLike) -> LoadReport:
-    """Import ``path`` into a fresh scene. Raises RigError with a readable reason."""
+def sniff(path: Path, ext: str) -> None:
+    """Check that ``path`` looks like a ``ext`` file before an importer sees it; raise
+    RigError (corrupt_file / unsupported_format) with the reason otherwise."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+    size = path.stat().st_size
+    label = ext.lstrip(".").upper()
+    if ext in (".glb", ".vrm"):
+        if head[:4] != b"glTF":
+            if head.lstrip()[:1] == b"{":
+                raise RigError("corrupt_file", f"the {label} file holds glTF JSON text: name it .gltf")
+            raise RigError("corrupt_file", f"not a {label} file (no glTF header)")
+        if len(head) < 12:
+            raise RigError("corrupt_file", f"the {label} file is truncated ({size} bytes)")
+        version, length = struct.unpack_from("<II", head, 4)
+        if version != 2:
+            raise RigError("unsupported_format", f"glTF version {version} is not supported (use glTF 2.0)")
+        if length > size:
+            raise RigError("corrupt_file", f"the {label} file is truncated ({size} of {length} bytes)")
+    elif ext == ".gltf":
+        try:
+            doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise RigError("corrupt_file", f"not a glTF file (invalid JSON: {exc})") from None
+        if not isinstance(doc, dict) or "asset" not in doc:
+            raise RigError("corrupt_file", "not a glTF file (no 'asset' in the JSON)")
+    elif ext == ".fbx":
+        if head.startswith(FBX_BINARY_MAGIC):
+            if len(head) < 27:
+                raise RigError("corrupt_file", f"the FBX file is truncated ({size} bytes)")
+            (version,) = struct.unpack_from("<I", head, 23)
+            if version < FBX_MIN_VERSION:
+                raise RigError("unsupported_format", f"FBX version {version / 1000:.1f} is too old (export FBX 7.1 or later)")
+        elif b"FBXHeaderExtension" in head[:4096] or head.lstrip().startswith(b"; FBX"):
+            raise RigError("unsupported_format", "ASCII FBX is not supported (export binary FBX)")
+        else:
+            raise RigError("corrupt_file", "not an FBX file (no FBX header)")
+    elif ext == ".obj":
+        if b"\x00" in head or not _OBJ_LINE.search(head):
+            raise RigError("corrupt_file", "not an OBJ file (no vertex or face lines)")
+
+
+def _importer_reason(exc: BaseException) -> str:
+    """The one line of an importer's exception that says what went wrong."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for ln in reversed(lines):  # a Python exception line inside Blender's report
+        m = re.match(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception)): (.+)$", ln)
+        if m and not ln.startswith("Error: Python"):
+            return m.group(2) if m.group(1) in ("RuntimeError", "Exception") else f"{m.group(1)}: {m.group(2)}"
+    for ln in lines:
+        if ln.startswith("Error: ") and "Traceback" not in ln:
+            return ln[len("Error: ") :]
+    return lines[0] if lines else type(exc).__name__
+
+
+def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadReport:
+    """Import ``path`` into a fresh scene. Raises RigError with a readable reason.
+
+    keep_rig: keep armatures, skins, animations and empties (for conversion); otherwise only
+    meshes stay, rest shape, unparented with their world transforms (for rigging)."""
     path = Path(path)
     if not path.is_file():
         raise RigError("corrupt_file", f"no such file: {path}")
@@ -70,26 +155,69 @@ def import_file(path: str | os.PathLike) -> LoadReport:
         raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use GLB, glTF, FBX, OBJ or ZIP)")
     if path.stat().st_size == 0:
         raise RigError("corrupt_file", "the file is empty")
-    reset()
-    if ext == ".zip":
-        tmp = Path(tempfile.mkdtemp(prefix="autorig-zip-"))
-        path = _unpack_zip(path, tmp)
-        ext = path.suffix.lower()
-    report = LoadReport(source_format=ext.lstrip("."))
+    tmp: Path | None = None
     try:
-        if ext in (".glb", ".gltf", ".vrm"):
-            result = bpy.ops.import_scene.gltf(filepath=str(path))
+        if ext in (".zip", ".vrm"):
+            tmp = Path(tempfile.mkdtemp(prefix="autorig-import-"))
+        if ext == ".zip":
+            path = _unpack_zip(path, tmp)
+            ext = path.suffix.lower()
+        if ext == ".vrm":  # VRM is glTF; Blender's importer only accepts glTF file names
+            sniff(path, ext)
+            copy = tmp / (path.stem + ".glb")
+            shutil.copyfile(path, copy)
+            path, ext = copy, ".glb"
+        sniff(path, ext)
+        report = LoadReport(source_format=ext.lstrip("."), imported=path.name)
+        reset()
+        _run_importer(path, ext)
+        if tmp is not None:  # textures from a zip must outlive its folder: keep them in memory
+            for image in bpy.data.images:
+                if image.source == "FILE" and image.packed_file is None and image.filepath:
+                    try:
+                        image.pack()
+                    except RuntimeError:
+                        report.warnings.append(f"texture {image.name} could not be read")
+        report.object_types = _count_types()
+        if keep_rig:
+            _strip_to_rig(report)
+        else:
+            _strip_to_meshes(report)
+        return report
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_importer(path: Path, ext: str) -> None:
+    label = ext.lstrip(".").upper()
+    try:
+        if ext in (".glb", ".gltf"):
+            result = bpy.ops.import_scene.gltf(filepath=str(path), disable_bone_shape=True)
         elif ext == ".fbx":
             result = bpy.ops.import_scene.fbx(filepath=str(path))
         else:
             result = bpy.ops.wm.obj_import(filepath=str(path))
-    except (RuntimeError, Exception) as exc:  # importers raise RuntimeError or their own errors
-        first = str(exc).strip().splitlines()
-        raise RigError("corrupt_file", f"could not read the {ext.lstrip('.').upper()} file: {first[-1] if first else type(exc).__name__}") from None
+    except Exception as exc:  # importers raise RuntimeError or their own errors
+        reason = _importer_reason(exc).replace(str(path), path.name)
+        raise RigError("corrupt_file", f"could not read the {label} file: {reason}") from None
     if "FINISHED" not in result:
-        raise RigError("corrupt_file", f"could not read the {ext.lstrip('.').upper()} file")
-    _strip_to_meshes(report)
-    return report
+        raise RigError("corrupt_file", f"could not read the {label} file")
+
+
+def _count_types() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for ob in bpy.context.scene.objects:
+        counts[ob.type] = counts.get(ob.type, 0) + 1
+    return counts
+
+
+def _single_user_meshes() -> None:
+    """Give every mesh object its own mesh data: weights live in the data, so instances that
+    share it could not be weighted where each of them stands."""
+    for ob in bpy.context.scene.objects:
+        if ob.type == "MESH" and ob.data.users > 1:
+            ob.data = ob.data.copy()
 
 
 def _strip_to_meshes(report: LoadReport) -> None:
@@ -119,7 +247,36 @@ def _strip_to_meshes(report: LoadReport) -> None:
         bpy.data.objects.remove(ob, do_unlink=True)
     for action in list(bpy.data.actions):
         bpy.data.actions.remove(action)
+    _single_user_meshes()
     bpy.context.view_layer.update()
+
+
+def _strip_to_rig(report: LoadReport) -> None:
+    """Conversion: drop cameras and lights (reparenting their children in place), keep the rest."""
+    for ob in list(bpy.context.scene.objects):
+        if ob.type in ("CAMERA", "LIGHT"):
+            for child in ob.children:
+                world = child.matrix_world.copy()
+                child.parent = ob.parent
+                child.matrix_world = world
+            report.dropped_objects.append(f"{ob.name} ({ob.type.lower()})")
+            bpy.data.objects.remove(ob, do_unlink=True)
+    bpy.context.view_layer.update()
+
+
+def objects_of_type(*types: str) -> list[bpy.types.Object]:
+    """Objects of the current scene whose type is one of ``types`` ("MESH", "ARMATURE", ...)."""
+    return [ob for ob in bpy.context.scene.objects if ob.type in types]
+
+
+def triangle_count(objects) -> int:
+    """Triangles of the mesh objects among ``objects``, as exporters write them."""
+    total = 0
+    for ob in objects:
+        if ob.type == "MESH":
+            ob.data.calc_loop_triangles()
+            total += len(ob.data.loop_triangles)
+    return total
 
 
 def mesh_objects() -> list[bpy.types.Object]:
@@ -127,7 +284,10 @@ def mesh_objects() -> list[bpy.types.Object]:
 
 
 def read_character() -> CharacterMesh:
-    """All mesh objects of the current scene as one world-space triangle soup."""
+    """All mesh objects of the current scene as one world-space triangle soup.
+
+    Parts are named after their objects, in ``mesh_objects()`` order; objects without
+    vertices are left out."""
     parts: list[MeshPart] = []
     verts: list[np.ndarray] = []
     tris: list[np.ndarray] = []
@@ -153,10 +313,14 @@ def read_character() -> CharacterMesh:
         raise RigError("not_a_mesh", "the file holds no mesh (only empties, cameras, lights or curves)")
     mesh = CharacterMesh(np.concatenate(verts), np.concatenate(tris), parts)
     if mesh.n_triangles == 0:
-        raise RigError("empty_scene", "the meshes in the file have no faces")
+        raise RigError("not_a_mesh", "the meshes in the file have no faces (only points or edges)")
     return mesh
 
 
 def load(path: str | os.PathLike) -> tuple[CharacterMesh, LoadReport]:
+    """Import ``path`` for rigging and read its meshes. Raises RigError: unsupported_format,
+    corrupt_file, too_large, empty_scene (nothing in the file), not_a_mesh (no faces)."""
     report = import_file(path)
+    if not report.object_types:
+        raise RigError("empty_scene", "the file holds no objects at all")
     return read_character(), report

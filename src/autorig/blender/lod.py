@@ -1,0 +1,243 @@
+"""Levels of detail: lighter copies of the rigged meshes, skinned to the same armature.
+
+A LOD is made per mesh object by Blender's collapse decimation (edge collapses that keep the
+shape; UVs, vertex colours and vertex groups are interpolated with each collapse, so
+textures stay on and every vertex keeps a proper skin weight), on a copy of the object parented
+to the same armature with its own Armature modifier. Small parts (eyes, teeth, buttons) keep
+all their triangles: they cost little and vanish first; the big parts take the reduction so the
+total still meets the target.
+
+Also here, on plain arrays: the closest-point queries behind the LOD checks (how far a LOD
+surface strays from LOD0 at rest, and whether both deform alike in a pose), used by the tests
+and ``scripts/bench_outputs.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import bpy
+import numpy as np
+from scipy.spatial import cKDTree
+
+# Target share of LOD0's triangles for each level (the issue: about 50 % and 20 %).
+LOD_TARGETS: dict[str, float] = {"lod1": 0.5, "lod2": 0.2}
+# Parts with fewer triangles than this share of the character's total are kept whole.
+SMALL_PART_SHARE = 0.01
+# ... and never reduced below this many triangles (a hand of a low-poly character is ~50).
+MIN_PART_TRIANGLES = 48
+# A part's ratio is never below this: past it collapse decimation tears thin shapes apart.
+MIN_RATIO = 0.03
+# Candidate triangles per query point in the closest-point search.
+CLOSEST_CANDIDATES = 16
+
+
+@dataclass
+class Lod:
+    """One level: ``objects`` parented to the rig's armature; ``triangles`` in total, out of
+    ``lod0_triangles`` in the full-resolution meshes."""
+
+    name: str
+    target: float
+    objects: list[Any]
+    triangles: int
+    lod0_triangles: int
+
+    @property
+    def ratio(self) -> float:
+        return self.triangles / max(1, self.lod0_triangles)
+
+
+def triangle_count(objects) -> int:
+    total = 0
+    for ob in objects:
+        me = ob.data
+        me.calc_loop_triangles()
+        total += len(me.loop_triangles)
+    return total
+
+
+def plan_ratios(triangles: np.ndarray, target: float) -> np.ndarray:
+    """Per-part decimation ratios so the total is ``target`` x the sum of ``triangles`` (k,).
+
+    Small parts (under SMALL_PART_SHARE of the total, or MIN_PART_TRIANGLES) keep ratio 1;
+    the others share one ratio, found so the sum meets the target, within [MIN_RATIO, 1].
+    Returns (k,) float64."""
+    tri = np.asarray(triangles, dtype=np.float64)
+    total = tri.sum()
+    ratios = np.ones_like(tri)
+    if total == 0:
+        return ratios
+    small = (tri < SMALL_PART_SHARE * total) | (tri <= MIN_PART_TRIANGLES)
+    big = ~small
+    if not big.any():
+        return ratios
+    budget = target * total - tri[small].sum()
+    r = np.clip(budget / tri[big].sum(), MIN_RATIO, 1.0)
+    ratios[big] = r
+    # A part never drops below MIN_PART_TRIANGLES triangles.
+    ratios[big] = np.maximum(ratios[big], np.minimum(1.0, MIN_PART_TRIANGLES / tri[big]))
+    return ratios
+
+
+def _copy_for_lod(ob, suffix: str):
+    """A copy of a rigged mesh object with its own mesh data, same parent and world place,
+    no shape keys (decimation cannot keep them) and no modifiers yet."""
+    copy = ob.copy()
+    copy.data = ob.data.copy()
+    copy.name = f"{ob.name}_{suffix}"
+    copy.data.name = f"{ob.data.name}_{suffix}"
+    for coll in ob.users_collection:
+        coll.objects.link(copy)
+    copy.parent = ob.parent
+    copy.matrix_parent_inverse = ob.matrix_parent_inverse.copy()
+    copy.matrix_world = ob.matrix_world.copy()
+    copy.modifiers.clear()
+    if copy.data.shape_keys is not None:
+        copy.shape_key_clear()
+    return copy
+
+
+def _decimate(ob, ratio: float) -> None:
+    if ratio >= 1.0:
+        return
+    mod = ob.modifiers.new("Decimate", "DECIMATE")
+    mod.decimate_type = "COLLAPSE"
+    mod.ratio = float(ratio)
+    mod.use_collapse_triangulate = True
+    with bpy.context.temp_override(object=ob, active_object=ob, selected_objects=[ob]):
+        bpy.ops.object.modifier_apply(modifier=mod.name)
+
+
+def make_lod(rig: Any, name: str, target: float) -> Lod:
+    """Decimated copies of ``rig.meshes`` (about ``target`` of their triangles), skinned to
+    ``rig.armature``, with names suffixed ``_<name>``."""
+    counts = np.array([triangle_count([ob]) for ob in rig.meshes])
+    ratios = plan_ratios(counts, target)
+    objects = []
+    try:
+        for ob, ratio in zip(rig.meshes, ratios):
+            copy = _copy_for_lod(ob, name)
+            objects.append(copy)
+            _decimate(copy, ratio)
+            arm_mods = [m for m in ob.modifiers if m.type == "ARMATURE"]
+            mod = copy.modifiers.new("Armature", "ARMATURE")
+            mod.object = arm_mods[0].object if arm_mods else rig.armature
+            mod.use_vertex_groups = True
+            mod.use_deform_preserve_volume = False
+    except Exception:
+        remove(objects)
+        raise
+    return Lod(name, target, objects, triangle_count(objects), int(counts.sum()))
+
+
+def remove(objects) -> None:
+    """Delete objects made for an output, with their mesh data."""
+    for ob in list(objects):
+        me = ob.data if ob.type == "MESH" else None
+        bpy.data.objects.remove(ob, do_unlink=True)
+        if me is not None and me.users == 0:
+            bpy.data.meshes.remove(me)
+
+
+# --- plain arrays: the LOD checks --------------------------------------------------------
+
+
+def evaluated_surface(objects) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World vertices (n, 3), triangles (m, 3) int64 and per-corner UVs (m, 3, 2) (zeros
+    without a UV map) of ``objects`` as evaluated now (the skin in the current pose)."""
+    deps = bpy.context.evaluated_depsgraph_get()
+    verts, tris, uvs = [], [], []
+    offset = 0
+    for ob in objects:
+        ev = ob.evaluated_get(deps)
+        me = ev.to_mesh()
+        try:
+            n = len(me.vertices)
+            co = np.empty(n * 3)
+            me.vertices.foreach_get("co", co)
+            mw = np.array(ob.matrix_world, dtype=np.float64)
+            verts.append(co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3])
+            me.calc_loop_triangles()
+            k = len(me.loop_triangles)
+            t = np.empty(k * 3, dtype=np.int64)
+            me.loop_triangles.foreach_get("vertices", t)
+            loops = np.empty(k * 3, dtype=np.int64)
+            me.loop_triangles.foreach_get("loops", loops)
+            uv = np.zeros((k * 3, 2))
+            if me.uv_layers.active is not None:
+                all_uv = np.empty(len(me.loops) * 2)
+                me.uv_layers.active.data.foreach_get("uv", all_uv)
+                uv = all_uv.reshape(-1, 2)[loops]
+            tris.append(t.reshape(-1, 3) + offset)
+            uvs.append(uv.reshape(-1, 3, 2))
+            offset += n
+        finally:
+            ev.to_mesh_clear()
+    return np.concatenate(verts), np.concatenate(tris), np.concatenate(uvs)
+
+
+def closest_points(points: np.ndarray, vertices: np.ndarray, triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of ``points`` (p, 3), the closest point on the triangle mesh (vertices (n, 3),
+    triangles (m, 3)) among the CLOSEST_CANDIDATES triangles with the nearest centroids.
+
+    Returns (triangle index (p,) int64, barycentric coordinates (p, 3), distance (p,))."""
+    a, b, c = (vertices[triangles[:, i]] for i in range(3))
+    centroids = (a + b + c) / 3.0
+    k = min(CLOSEST_CANDIDATES, len(triangles))
+    _, cand = cKDTree(centroids).query(points, k=k)
+    cand = cand.reshape(len(points), k)
+    bary = _closest_on_triangles(points[:, None, :], a[cand], b[cand], c[cand])  # (p, k, 3)
+    q = bary[..., 0:1] * a[cand] + bary[..., 1:2] * b[cand] + bary[..., 2:3] * c[cand]
+    d = np.linalg.norm(q - points[:, None, :], axis=2)
+    best = np.argmin(d, axis=1)
+    rows = np.arange(len(points))
+    return cand[rows, best], bary[rows, best], d[rows, best]
+
+
+def _closest_on_triangles(p, a, b, c) -> np.ndarray:
+    """Barycentric coordinates (..., 3) of the closest point to p on triangles abc (Ericson,
+    Real-Time Collision Detection 5.1.5), vectorised; all inputs (..., 3)."""
+    ab, ac, ap = b - a, c - a, p - a
+    d1, d2 = np.sum(ab * ap, -1), np.sum(ac * ap, -1)
+    bp = p - b
+    d3, d4 = np.sum(ab * bp, -1), np.sum(ac * bp, -1)
+    cp = p - c
+    d5, d6 = np.sum(ab * cp, -1), np.sum(ac * cp, -1)
+    va = d3 * d6 - d5 * d4
+    vb = d5 * d2 - d1 * d6
+    vc = d1 * d4 - d3 * d2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = va + vb + vc
+        v_in = vb / denom
+        w_in = vc / denom
+        out = np.stack([1 - v_in - w_in, v_in, w_in], -1)
+        # Edge regions.
+        v_ab = d1 / (d1 - d3)
+        w_ac = d2 / (d2 - d6)
+        w_bc = (d4 - d3) / ((d4 - d3) + (d5 - d6))
+    regions = [
+        ((d1 <= 0) & (d2 <= 0), [1.0, 0.0, 0.0], None),
+        ((d3 >= 0) & (d4 <= d3), [0.0, 1.0, 0.0], None),
+        ((d6 >= 0) & (d5 <= d6), [0.0, 0.0, 1.0], None),
+        ((vc <= 0) & (d1 >= 0) & (d3 <= 0), None, ("ab", v_ab)),
+        ((vb <= 0) & (d2 >= 0) & (d6 <= 0), None, ("ac", w_ac)),
+        ((va <= 0) & ((d4 - d3) >= 0) & ((d5 - d6) >= 0), None, ("bc", w_bc)),
+    ]
+    done = np.zeros(out.shape[:-1], dtype=bool)
+    for mask, corner, edge in regions:
+        m = mask & ~done
+        if corner is not None:
+            out[m] = corner
+        else:
+            kind, t = edge
+            t = np.nan_to_num(t[m])
+            if kind == "ab":
+                out[m] = np.stack([1 - t, t, np.zeros_like(t)], -1)
+            elif kind == "ac":
+                out[m] = np.stack([1 - t, np.zeros_like(t), t], -1)
+            else:
+                out[m] = np.stack([np.zeros_like(t), 1 - t, t], -1)
+        done |= m
+    return np.nan_to_num(out)

@@ -1,0 +1,145 @@
+"""Automatic humanoid skeleton fitting: Mixamo joints inside the body, from the shape alone.
+
+``fit(mesh)`` runs named passes on the character's voxel solid in its canonical frame
+(``prepare.analyze`` finds up, front and left; ``skeleton_body`` voxelizes):
+
+1. legs (``skeleton_legs``): the crotch is where horizontal slices stop being two
+   legs; each leg's centre line; the ankle where the foot's forward reach ends;
+   the knee between hip and ankle; the hip joint inside the top of the thigh.
+2. arms (``skeleton_arms``): each arm followed from the fingertips inward through
+   the front view until it merges with the torso (the armpit); the wrist where the
+   arm is thinnest before the hand; the shoulder where the arm's centre line meets
+   the torso; the elbow halfway along.
+3. trunk (``skeleton_trunk``): the neck at the narrowest cross-section between the
+   shoulders and the top of the head; the spine between the hips and the neck.
+4. checks: two legs, two mirror-image arms and a head, or ``RigError("not_a_biped")``;
+   a confidence with the reasons behind it.
+
+Joints are mapped back to world space at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autorig.rigging import humanoid
+from autorig.rigging import tolerances as tol
+from autorig.rigging.errors import RigError
+from autorig.rigging.mesh import CharacterMesh
+from autorig.rigging.prepare import Orientation, analyze, classify_pose
+from autorig.rigging.skeleton_arms import Arm, find_arms
+from autorig.rigging.skeleton_body import build
+from autorig.rigging.skeleton_legs import Legs, find_legs
+from autorig.rigging.skeleton_trunk import Trunk, find_trunk
+
+
+@dataclass
+class SkeletonFit:
+    """joints: every name in humanoid.JOINT_NAMES -> (3,) float64 world position (the
+    frame of mesh.vertices); confidence 0..1 with human-readable reasons; timings:
+    seconds per pass."""
+
+    joints: dict[str, np.ndarray]
+    orientation: Orientation
+    confidence: float
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def canonical_joints(self) -> dict[str, np.ndarray]:
+        """The joints in the canonical frame (+Z up, facing -Y, left = +X)."""
+        return {k: self.orientation.canonical(v) for k, v in self.joints.items()}
+
+
+def fit(mesh: CharacterMesh) -> SkeletonFit:
+    """Fit the humanoid skeleton to ``mesh``; raises RigError("not_a_biped", reason)."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = now - t
+        t = now
+
+    orientation = analyze(mesh)
+    lap("orientation")
+    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height)
+    lap("voxels")
+    legs = find_legs(body)
+    lap("legs")
+    arms = find_arms(body, legs)
+    lap("arms")
+    trunk = find_trunk(body, legs, arms)
+    lap("trunk")
+    _check_biped(body.height, legs, arms, trunk)
+    joints_c = _assemble(legs, arms, trunk)
+    confidence, reasons = _confidence(orientation, legs, arms, trunk)
+    lap("checks")
+
+    left_deg, right_deg = (arms[side].angle_deg for side in ("Left", "Right"))
+    orientation.arm_angles_deg = (left_deg, right_deg)
+    orientation.pose = classify_pose(left_deg, right_deg)
+    joints = {name: orientation.world(joints_c[name]) for name in humanoid.JOINT_NAMES}
+    warnings = list(orientation.warnings) + legs.warnings + [w for a in arms.values() for w in a.warnings] + trunk.warnings
+    return SkeletonFit(joints, orientation, confidence, reasons, warnings, timings)
+
+
+def _assemble(legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> dict[str, np.ndarray]:
+    """All humanoid.JOINT_NAMES in the canonical frame."""
+    j: dict[str, np.ndarray] = dict(trunk.joints)
+    for side in ("Left", "Right"):
+        leg = legs.sides[side]
+        j[f"{side}UpLeg"] = leg.hip
+        j[f"{side}Leg"] = leg.knee
+        j[f"{side}Foot"] = leg.ankle
+        j[f"{side}ToeBase"] = leg.toe_base
+        j[f"{side}Toe_End"] = leg.toe_end
+        arm = arms[side]
+        j[f"{side}Shoulder"] = arm.clavicle
+        j[f"{side}Arm"] = arm.shoulder
+        j[f"{side}ForeArm"] = arm.elbow
+        j[f"{side}Hand"] = arm.wrist
+    missing = [n for n in humanoid.JOINT_NAMES if n not in j]
+    if missing:
+        raise RigError("internal", f"skeleton passes left joints out: {', '.join(missing)}")
+    return {n: np.asarray(j[n], dtype=np.float64) for n in humanoid.JOINT_NAMES}
+
+
+def _check_biped(height: float, legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> None:
+    """Two arms that mirror each other, both above the legs, and a head above them."""
+    left, right = arms["Left"], arms["Right"]
+    reach = (left.tip[0] - right.tip[0]) / 2.0
+    if abs(left.tip[0] + right.tip[0]) > tol.ARM_MIRROR_TOLERANCE * height or abs(left.tip[2] - right.tip[2]) > tol.ARM_MIRROR_TOLERANCE * height:
+        raise RigError("not_a_biped", "nothing on the two sides mirrors the other like a pair of arms")
+    if reach < tol.MIN_ARM_REACH * height:
+        raise RigError("not_a_biped", "no arms stand out from the body")
+    hip_z = legs.sides["Left"].hip[2]
+    if min(left.shoulder[2], right.shoulder[2]) <= hip_z:
+        raise RigError("not_a_biped", "what look like arms are not above the legs")
+    if trunk.joints["HeadTop_End"][2] - max(left.shoulder[2], right.shoulder[2]) < tol.MIN_HEAD_ABOVE_SHOULDERS * height:
+        raise RigError("not_a_biped", "there is no head above the shoulders")
+
+
+def _confidence(orientation: Orientation, legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> tuple[float, list[str]]:
+    """0..1 and the reasons: the weakest of the cues that the fit relied on."""
+    cues = {
+        "left-right symmetry": orientation.symmetry,
+        "head-to-feet direction": orientation.up_margin,
+        "facing direction": orientation.front_margin,
+        "legs apart": legs.separation,
+        "arms mirror each other": float(np.mean([a.quality for a in arms.values()])),
+        "neck": trunk.neck_quality,
+    }
+    reasons = []
+    for name, value in cues.items():
+        word = "clear" if value >= tol.CUE_CLEAR else "weak" if value >= tol.CUE_WEAK else "poor"
+        reasons.append(f"{name}: {word} ({value:.2f})")
+    values = np.clip(np.array(list(cues.values())), 0.0, 1.0)
+    # A fit is as sure as its weakest cue, softened by the others.
+    confidence = float(tol.CONFIDENCE_WEAKEST_WEIGHT * values.min() + (1 - tol.CONFIDENCE_WEAKEST_WEIGHT) * values.mean())
+    return confidence, reasons

@@ -1,0 +1,207 @@
+"""Legs: the crotch, each leg's centre line, and hip, knee, ankle and toe joints.
+
+Seen from the front, a leg column is thick on each side of the mirror plane and thin
+(or empty) at the plane itself; above the crotch the pelvis is thickest at the plane.
+Thighs that touch leave only a shallow crease at the plane, so the test is a ratio of
+thicknesses, not a gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from autorig.rigging import tolerances as tol
+from autorig.rigging.errors import RigError
+from autorig.rigging.skeleton_body import EIGHT, Body
+
+
+@dataclass
+class Slice:
+    """One horizontal slice of a leg: k (grid row), centroid cx, cy (world), the leg's
+    extents along x and y (world units) and its voxel count."""
+
+    k: int
+    cx: float
+    cy: float
+    x_extent: float
+    y_extent: float
+    count: int
+    y_min: float
+
+
+@dataclass
+class Leg:
+    hip: np.ndarray
+    knee: np.ndarray
+    ankle: np.ndarray
+    toe_base: np.ndarray
+    toe_end: np.ndarray
+    slices: list[Slice]
+    thigh_width: float
+
+
+@dataclass
+class Legs:
+    """pelvis_z: where the two legs have merged into the pelvis (canonical z);
+    separation: 0..1, how clearly the legs stand apart; sides: "Left"/"Right" -> Leg."""
+
+    pelvis_z: float
+    separation: float
+    sides: dict[str, Leg]
+    warnings: list[str] = field(default_factory=list)
+
+
+def split_ratio(body: Body) -> np.ndarray:
+    """(nz,) float64: per grid row, the core's thickness at the mirror plane over its
+    thickest column (0 between two legs, about 1 in the pelvis and torso; NaN where
+    the row is empty)."""
+    t = body.thickness.astype(np.float64)
+    peak = t.max(axis=0)
+    centre = t[max(body.i0 - 0, 0)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(peak > 0, centre / np.maximum(peak, 1), np.nan)
+
+
+def find_pelvis(body: Body) -> tuple[int, float]:
+    """Grid row where the legs end and the pelvis begins, and how far (fraction of the
+    height) the legs ran apart below it. Raises RigError("not_a_biped") without legs."""
+    ratio = split_ratio(body)
+    rows = np.flatnonzero(np.isfinite(ratio))
+    if rows.size == 0:
+        raise RigError("not_a_biped", "the model is empty")
+    first = int(rows[0])
+    run = body.voxels(tol.PELVIS_RUN)
+    top = int(rows[-1])
+    split_rows = 0
+    for k in range(first, top - run):
+        if ratio[k] < tol.LEG_SPLIT_RATIO:
+            split_rows += 1
+        if split_rows and np.all(ratio[k : k + run] >= tol.PELVIS_RATIO):
+            separation = split_rows * body.h / body.height
+            if separation < tol.MIN_LEG_SPLIT:
+                break
+            return k, separation
+    raise RigError("not_a_biped", "the body does not stand on two separate legs")
+
+
+def _leg_slices(body: Body, side: float, first: int, pelvis: int) -> list[Slice]:
+    """Slices of one leg from the floor to the pelvis, following the component that
+    continues the one below (a hanging hand that appears beside the thigh is not the
+    leg)."""
+    core = body.core
+    half = np.zeros(core.shape[0], dtype=bool)
+    if side > 0:
+        half[body.i0 + 1 :] = True
+    else:
+        half[: body.i0] = True
+    out: list[Slice] = []
+    prev: np.ndarray | None = None
+    for k in range(first, pelvis):
+        sl = core[:, :, k] & half[:, None]
+        lab, n = ndimage.label(sl, structure=EIGHT)
+        if n == 0:
+            if prev is None:
+                continue
+            break
+        if prev is None:
+            sizes = np.bincount(lab.ravel())[1:]
+            mask = lab == (int(np.argmax(sizes)) + 1)
+        else:
+            over = np.unique(lab[prev & (lab > 0)])
+            if over.size == 0:
+                # A gap of a voxel between foot and shin pieces: keep the nearest piece.
+                sizes = np.bincount(lab.ravel())[1:]
+                mask = lab == (int(np.argmax(sizes)) + 1)
+            else:
+                mask = np.isin(lab, over)
+        ii, jj = np.nonzero(mask)
+        out.append(
+            Slice(
+                k=k,
+                cx=float(body.x(ii).mean()),
+                cy=float(body.y(jj).mean()),
+                x_extent=float((ii.max() - ii.min() + 1) * body.h),
+                y_extent=float((jj.max() - jj.min() + 1) * body.h),
+                count=int(ii.size),
+                y_min=float(body.y(jj.min())),
+            )
+        )
+        prev = mask
+    return out
+
+
+def _at(slices: list[Slice], k: int) -> Slice:
+    return min(slices, key=lambda s: abs(s.k - k))
+
+
+def _mean_centre(slices: list[Slice], k_lo: int, k_hi: int) -> tuple[float, float]:
+    sel = [s for s in slices if k_lo <= s.k <= k_hi] or [_at(slices, (k_lo + k_hi) // 2)]
+    return float(np.mean([s.cx for s in sel])), float(np.mean([s.cy for s in sel]))
+
+
+def _one_leg(body: Body, side: float, first: int, pelvis: int) -> tuple[Leg, list[str]]:
+    warnings: list[str] = []
+    slices = _leg_slices(body, side, first, pelvis)
+    if len(slices) < tol.MIN_LEG_ROWS:
+        raise RigError("not_a_biped", "a leg is too short to be a leg")
+    ks = np.array([s.k for s in slices])
+    depth = np.array([s.y_extent for s in slices])
+    n = len(slices)
+
+    # Hip: the thigh's centre line just under the pelvis, raised into the thigh's top by
+    # a share of the thigh's width (the femoral head sits about a thigh radius up).
+    top = slices[-body.voxels(tol.THIGH_PROBE) :]
+    thigh_width = float(np.median([s.x_extent for s in top]))
+    hx, hy = _mean_centre(slices, top[0].k, top[-1].k)
+    hip = np.array([hx, hy, body.z(pelvis) + tol.HIP_ABOVE_PELVIS * thigh_width])
+
+    # Ankle: where the foot's forward reach has given way to the shin.
+    foot_len = float(depth[: max(1, body.voxels(tol.SOLE_PROBE))].max())
+    lo, hi = int(tol.SHIN_WINDOW[0] * n), max(int(tol.SHIN_WINDOW[1] * n), int(tol.SHIN_WINDOW[0] * n) + 1)
+    shin = float(np.percentile(depth[lo:hi], tol.SHIN_PERCENTILE))
+    limit = shin + tol.ANKLE_FRACTION * (foot_len - shin)
+    sole_top = int(np.argmax(depth >= foot_len * tol.SOLE_SHARE)) if foot_len > 0 else 0
+    above = np.flatnonzero((depth <= limit) & (np.arange(n) >= sole_top))
+    ia = int(above[0]) if above.size else 0
+    if foot_len < shin * tol.MIN_FOOT_RATIO:
+        warnings.append("no foot sticks out forward: ankles put at the bottom of the legs")
+    ka = int(ks[ia])
+    ax, ay = _mean_centre(slices, ka, ka + body.voxels(tol.ANKLE_PROBE))
+    ankle = np.array([ax, ay, body.z(ka)])
+
+    # Knee: along the leg between hip and ankle, on the leg's centre line there.
+    kz = ankle[2] + tol.KNEE_FRACTION * (hip[2] - ankle[2])
+    kk = body.k_of(kz)
+    kx, ky = _mean_centre(slices, kk - 1, kk + 1)
+    knee = np.array([kx, ky, kz])
+
+    # Toes: the front-most point of the foot, and the ball of the foot behind it.
+    foot = slices[: max(1, ia + 1)]
+    front = min(foot, key=lambda s: s.y_min)
+    toe_end = np.array([front.cx, front.y_min, body.z(front.k)])
+    toe_base = ankle + tol.TOE_BASE_FRACTION * (toe_end - ankle)
+    toe_base[2] = toe_end[2]
+    leg = Leg(hip=hip, knee=knee, ankle=ankle, toe_base=toe_base, toe_end=toe_end, slices=slices, thigh_width=thigh_width)
+    return leg, warnings
+
+
+def find_legs(body: Body) -> Legs:
+    pelvis, separation = find_pelvis(body)
+    rows = np.flatnonzero(body.core.any(axis=(0, 1)))
+    first = int(rows[0])
+    sides = {}
+    warnings: list[str] = []
+    for name, side in (("Left", 1.0), ("Right", -1.0)):
+        leg, w = _one_leg(body, side, first, pelvis)
+        sides[name] = leg
+        warnings += [f"{name.lower()} leg: {x}" for x in w]
+    # Anatomy is symmetric: both hips at one height (the mean of the two estimates).
+    for part in ("hip", "knee", "ankle"):
+        zs = [getattr(sides[s], part)[2] for s in sides]
+        for s in sides:
+            getattr(sides[s], part)[2] = float(np.mean(zs))
+    quality = float(min(1.0, separation / tol.LEG_SPLIT_FULL))
+    return Legs(pelvis_z=float(body.z(pelvis)), separation=quality, sides=sides, warnings=warnings)

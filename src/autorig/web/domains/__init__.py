@@ -1,0 +1,1 @@
+"""Feature packages: each has endpoints.py (thin), service.py, repository.py, schemas.py."""

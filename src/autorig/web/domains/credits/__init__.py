@@ -1,0 +1,1 @@
+"""Credits: balances, the ledger that explains them, and paying for downloads."""

@@ -1,0 +1,69 @@
+"""Who is asking, as ``Annotated`` dependencies: ``ViewerDep`` (anyone, maybe anonymous),
+``CurrentUserDep`` (signed in by session cookie or API key, else 401), ``AdminDep`` (an admin,
+else 403); and the issue-6 services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from autorig.web.deps import ContextDep
+from autorig.web.domains.admin.service import AdminService
+from autorig.web.domains.apikeys.service import ApiKeyService
+from autorig.web.domains.credits.service import CreditService
+from autorig.web.domains.payments.service import PaymentService
+from autorig.web.domains.users.service import UserService, Viewer
+from autorig.web.errors import Forbidden, SignInRequired
+
+
+async def get_viewer(request: Request, ctx: ContextDep) -> Viewer:
+    return await ctx.users.identify(ctx.db, request)
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+def require_user(viewer: ViewerDep, ctx: ContextDep) -> Viewer:
+    if not viewer.signed_in:
+        raise SignInRequired("sign in first (session cookie, or 'Authorization: Bearer <API key>')", sign_in_url=ctx.users.sign_in_url)
+    return viewer
+
+
+CurrentUserDep = Annotated[Viewer, Depends(require_user)]
+
+
+def require_admin(viewer: CurrentUserDep) -> Viewer:
+    if not viewer.is_admin:
+        raise Forbidden("admins only")
+    return viewer
+
+
+AdminDep = Annotated[Viewer, Depends(require_admin)]
+
+
+def get_users(ctx: ContextDep) -> UserService:
+    return ctx.users
+
+
+def get_credits(ctx: ContextDep) -> CreditService:
+    return ctx.credits
+
+
+def get_apikeys(ctx: ContextDep) -> ApiKeyService:
+    return ctx.apikeys
+
+
+def get_payments(ctx: ContextDep) -> PaymentService:
+    return ctx.payments
+
+
+def get_admin(ctx: ContextDep) -> AdminService:
+    return ctx.admin
+
+
+UserServiceDep = Annotated[UserService, Depends(get_users)]
+CreditServiceDep = Annotated[CreditService, Depends(get_credits)]
+ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_apikeys)]
+PaymentServiceDep = Annotated[PaymentService, Depends(get_payments)]
+AdminServiceDep = Annotated[AdminService, Depends(get_admin)]

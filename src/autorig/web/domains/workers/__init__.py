@@ -1,0 +1,1 @@
+"""Workers: the pool in ``WORKERS``, what each last reported, and the HTTP client for them."""

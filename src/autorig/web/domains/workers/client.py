@@ -1,0 +1,159 @@
+"""Talks to workers over HTTP in the words of ``autorig.protocol``, and nothing else.
+
+aiohttp rather than httpx here: the progress service keeps dozens of requests in flight, and
+httpx's connection pool slows down as connections are added (measured on loopback: 1,000
+HEADs took 3.4 s over 1 connection and 10.8 s over 64 with httpx, 1.1 s over 64 with aiohttp).
+
+Failures are sorted into what the caller does next:
+
+    WorkerError
+    ├── WorkerUnreachable   no answer, timeout, 5xx: try later; the worker may be dead
+    ├── WorkerBusy          503 on submit: no free slot right now
+    └── WorkerRejected      4xx: this request will never work on this worker (e.g. job unknown)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from autorig import protocol
+
+DOWNLOAD_CHUNK = 1024 * 1024
+
+
+class WorkerError(Exception):
+    pass
+
+
+class WorkerUnreachable(WorkerError):
+    pass
+
+
+class WorkerBusy(WorkerError):
+    pass
+
+
+class WorkerRejected(WorkerError):
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def _reason(status: int, text: str) -> str:
+    try:
+        body = json.loads(text)
+        detail = body.get("detail") if isinstance(body, dict) else None
+        return str(detail if detail is not None else body)[:500]
+    except ValueError:
+        return text[:500] or f"HTTP {status}"
+
+
+class WorkerClient:
+    """One shared ``aiohttp.ClientSession`` (connection pool) for every worker; created on first
+    use, inside the running event loop."""
+
+    def __init__(self, token: str, timeout_s: float, max_connections: int = 100) -> None:
+        self.token = token
+        self.timeout_s = timeout_s
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_connections),
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _request(self, method: str, url: str, timeout_s: float | None = None, **kw: Any) -> tuple[int, str]:
+        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else None
+        try:
+            async with self.session.request(method, url, timeout=timeout, **kw) as resp:
+                text = "" if method == "HEAD" else await resp.text(errors="replace")
+                status = resp.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise WorkerUnreachable(f"{type(exc).__name__}: {exc}".strip(": ")) from exc
+        if status >= 500 and status != 503:
+            raise WorkerUnreachable(f"HTTP {status}: {_reason(status, text)}")
+        return status, text
+
+    def _auth(self) -> dict[str, str]:
+        return {protocol.TOKEN_HEADER: self.token}
+
+    async def status(self, worker: str) -> protocol.WorkerStatus:
+        status, text = await self._request("GET", worker + protocol.STATUS_PATH)
+        if status != 200:
+            raise WorkerUnreachable(f"status: HTTP {status}: {_reason(status, text)}")
+        return protocol.WorkerStatus.model_validate_json(text)
+
+    async def submit(self, worker: str, job: protocol.JobRequest) -> protocol.JobAccepted:
+        status, text = await self._request(
+            "POST", worker + protocol.JOBS_PATH, json=job.model_dump(mode="json"), headers=self._auth()
+        )
+        if status == 503:
+            raise WorkerBusy(_reason(status, text))
+        if status >= 400:
+            raise WorkerRejected(f"job refused: HTTP {status}: {_reason(status, text)}", status)
+        return protocol.JobAccepted.model_validate_json(text)
+
+    async def job(self, worker: str, worker_task_id: str) -> protocol.JobStatus:
+        status, text = await self._request("GET", f"{worker}{protocol.JOBS_PATH}/{worker_task_id}")
+        if status >= 400:
+            raise WorkerRejected(f"job status: HTTP {status}: {_reason(status, text)}", status)
+        return protocol.JobStatus.model_validate_json(text)
+
+    async def convert(self, worker: str, input_url: str, timeout_s: float) -> str:
+        """FBX -> GLB; the returned URL is a finished file (the worker answers when it is done)."""
+        status, text = await self._request(
+            "POST",
+            worker + protocol.CONVERT_PATH,
+            timeout_s=timeout_s,
+            json=protocol.ConvertRequest(input_url=input_url).model_dump(),
+            headers=self._auth(),
+        )
+        if status == 503:
+            raise WorkerBusy(_reason(status, text))
+        if status >= 400:
+            raise WorkerRejected(f"conversion failed: {_reason(status, text)}", status)
+        return protocol.ConvertResponse.model_validate_json(text).output_url
+
+    async def exists(self, url: str) -> bool:
+        """HEAD an output URL: 200 when the file is complete, 404 before."""
+        status, _ = await self._request("HEAD", url)
+        return status == 200
+
+    async def download(self, url: str, dest: Path) -> int | None:
+        """Stream ``url`` into ``dest``; ``None`` when it does not exist (404)."""
+        tmp = dest.with_name(dest.name + ".part")
+        # No total limit for big files: only connecting and each read are bounded.
+        timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout_s, sock_read=self.timeout_s)
+        try:
+            async with self.session.get(url, timeout=timeout) as resp:
+                if resp.status == 404:
+                    return None
+                if resp.status != 200:
+                    raise WorkerUnreachable(f"download {url}: HTTP {resp.status}")
+                size = 0
+                with open(tmp, "wb") as f:
+                    async for chunk in resp.content.iter_chunked(DOWNLOAD_CHUNK):
+                        f.write(chunk)
+                        size += len(chunk)
+            os.replace(tmp, dest)
+            return size
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise WorkerUnreachable(f"download {url}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)

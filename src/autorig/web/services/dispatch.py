@@ -1,0 +1,172 @@
+"""Give the oldest waiting tasks to workers that have a free slot.
+
+One run: ask every worker in ``WORKERS`` for ``/api/status`` (in parallel) and record the
+answers; claim as many waiting tasks as there are free slots (a lease, so the HTTP calls that
+follow happen outside any database transaction); for each task run the FBX->GLB step when the
+input is FBX, then submit the rig job. A worker that turns out to be full (503) gets the task
+released untouched; a job refused or a conversion failed counts as an attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from autorig import protocol
+from autorig.web.db import utcnow
+from autorig.web.domains.tasks import repository as tasks_repo
+from autorig.web.domains.workers import repository as workers_repo
+from autorig.web.domains.workers.client import WorkerBusy, WorkerError
+from autorig.web.models import FbxStatus, Task, TaskStatus
+from autorig.web.services.base import LoopService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Claimed:
+    id: str
+    needs_fbx: bool
+    input_url: str
+    failed_workers: list[str]
+
+
+class DispatchService(LoopService):
+    name = "dispatch"
+
+    def __init__(self, ctx: object) -> None:
+        from autorig.web.context import AppContext
+
+        assert isinstance(ctx, AppContext)
+        super().__init__(ctx.settings.dispatch_interval_s)
+        self.ctx = ctx
+        self.settings = ctx.settings
+
+    async def poll_workers(self) -> dict[str, int]:
+        """Ask every worker for its status; returns the free slots of those accepting jobs."""
+        urls = self.settings.workers
+        answers = await asyncio.gather(*(self.ctx.client.status(u) for u in urls), return_exceptions=True)
+        now = utcnow()
+        free: dict[str, int] = {}
+        async with self.ctx.db.session() as s:
+            rows = await workers_repo.get_all(s, urls)
+            for url, answer in zip(urls, answers):
+                if isinstance(answer, protocol.WorkerStatus):
+                    workers_repo.record_status(rows[url], answer, now)
+                    if answer.online and answer.accepting and answer.free_slots > 0:
+                        free[url] = answer.free_slots
+                else:
+                    workers_repo.record_failure(rows[url], str(answer) or type(answer).__name__, now)
+        return free
+
+    async def run_once(self) -> None:
+        if not self.settings.workers:
+            return
+        free = await self.poll_workers()
+        total = sum(free.values())
+        if total <= 0:
+            return
+        now = utcnow()
+        async with self.ctx.db.session() as s:
+            tasks = await tasks_repo.claim_queued(
+                s, total, self.settings.instance_id, tasks_repo.lease(now, self.settings.claim_lease_s), now
+            )
+            claimed = [_Claimed(t.id, t.needs_fbx_step, t.input_url, list(t.failed_workers)) for t in tasks]
+        if not claimed:
+            return
+        plan = []
+        for c in claimed:
+            worker = self._pick(free, c.failed_workers)
+            free[worker] -= 1
+            plan.append((c, worker))
+        await asyncio.gather(*(self._start(c, w) for c, w in plan))
+
+    @staticmethod
+    def _pick(free: dict[str, int], avoid: list[str]) -> str:
+        """The worker with the most free slots, preferring one this task has not failed on."""
+        candidates = [w for w, n in free.items() if n > 0]
+        fresh = [w for w in candidates if w not in avoid] or candidates
+        return max(fresh, key=lambda w: free[w])
+
+    async def _mine(self, s, task_id: str) -> Task | None:  # type: ignore[no-untyped-def]
+        """The task, if this instance still holds its claim (a lease can expire)."""
+        task = await tasks_repo.get(s, task_id)
+        if task is None or task.status != TaskStatus.created.value or task.claimed_by != self.settings.instance_id:
+            log.warning("task %s: lost the claim while talking to a worker", task_id)
+            return None
+        return task
+
+    async def _start(self, c: _Claimed, worker: str) -> None:
+        try:
+            await self._convert_and_submit(c, worker)
+        except Exception:
+            log.exception("task %s: dispatch to %s failed", c.id, worker)
+            async with self.ctx.db.session() as s:
+                task = await self._mine(s, c.id)
+                if task is not None:
+                    self.ctx.tasks.release(task)
+
+    async def _convert_and_submit(self, c: _Claimed, worker: str) -> None:
+        svc = self.ctx.tasks
+        client = self.ctx.client
+        if c.needs_fbx:
+            lease_s = self.settings.convert_timeout_s + self.settings.claim_lease_s
+            async with self.ctx.db.session() as s:
+                task = await self._mine(s, c.id)
+                if task is None:
+                    return
+                svc.fbx_started(task, worker, tasks_repo.lease(utcnow(), lease_s))
+            try:
+                glb_url = await client.convert(worker, c.input_url, self.settings.convert_timeout_s)
+            except WorkerBusy:
+                async with self.ctx.db.session() as s:
+                    if (task := await self._mine(s, c.id)) is not None:
+                        svc.release(task)
+                return
+            except WorkerError as exc:
+                async with self.ctx.db.session() as s:
+                    if (task := await self._mine(s, c.id)) is not None:
+                        svc.attempt_failed(task, worker, f"the FBX to GLB conversion failed on {worker}: {exc}")
+                return
+            async with self.ctx.db.session() as s:
+                task = await self._mine(s, c.id)
+                if task is None:
+                    return
+                svc.fbx_done(task, glb_url)
+                task.claim_until = tasks_repo.lease(utcnow(), self.settings.claim_lease_s)
+
+        async with self.ctx.db.session() as s:
+            task = await self._mine(s, c.id)
+            if task is None:
+                return
+            if task.fbx_status not in (None, FbxStatus.done.value):
+                svc.release(task)
+                return
+            job = protocol.JobRequest(
+                input_url=task.rig_input_url,
+                options=protocol.JobOptions(**{**task.options, "name": task.output_name}),
+            )
+        try:
+            accepted = await client.submit(worker, job)
+        except WorkerBusy:
+            async with self.ctx.db.session() as s:
+                if (task := await self._mine(s, c.id)) is not None:
+                    svc.release(task)
+            return
+        except WorkerError as exc:
+            async with self.ctx.db.session() as s:
+                if (task := await self._mine(s, c.id)) is not None:
+                    svc.attempt_failed(task, worker, f"{worker} did not take the job: {exc}")
+            return
+        async with self.ctx.db.session() as s:
+            task = await self._mine(s, c.id)
+            if task is None:
+                log.warning("task %s: job %s on %s is orphaned", c.id, accepted.worker_task_id, worker)
+                return
+            svc.job_started(task, worker, accepted)
+            # Until the next status poll, the queue figures count this slot as taken.
+            row = (await workers_repo.get_all(s, [worker]))[worker]
+            row.free_slots = max(0, row.free_slots - 1)
+            row.active_jobs += 1
+        log.info("task %s: job %s on %s", c.id, accepted.worker_task_id, worker)

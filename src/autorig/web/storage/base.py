@@ -1,0 +1,60 @@
+"""The storage interface."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.responses import Response
+
+_KEY = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that could leave the storage root (``..``, absolute paths, odd characters)."""
+    # Parts never start with a dot: no "..", and the scratch folder (".incoming") is unreachable.
+    if not _KEY.match(key) or any(part.startswith(".") for part in key.split("/")):
+        raise ValueError(f"bad storage key {key!r}")
+    return key
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    size: int
+
+
+class Storage(ABC):
+    """Put files in, get public URLs and download responses out."""
+
+    @abstractmethod
+    async def put_file(self, key: str, path: Path, content_type: str | None = None) -> StoredFile:
+        """Move (local) or upload (S3) the finished file at ``path`` to ``key``; ``path`` is consumed."""
+
+    @abstractmethod
+    async def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    async def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def public_url(self, key: str) -> str:
+        """A URL anyone (a worker) can GET the object from."""
+
+    @abstractmethod
+    async def download_response(self, key: str, filename: str) -> Response:
+        """The HTTP response that hands the object to a browser as an attachment."""
+
+    @abstractmethod
+    def scratch_dir(self) -> Path:
+        """A local directory for files being received, on the same disk as local storage."""
+
+    async def fetch(self, key: str, dest: Path) -> None:
+        """Copy the object at ``key`` to the local file ``dest`` (issue 6: the download-all ZIP)."""
+        raise NotImplementedError
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under ``prefix`` (``tasks/<id>/``); how many (issue 6: admin delete)."""
+        raise NotImplementedError

@@ -1,0 +1,268 @@
+"""Fetching an input URL without letting it reach this machine's private network.
+
+Rules, applied to the first URL and to every redirect hop alike:
+- http and https only, no user:password in the URL;
+- the host name is resolved here, and every address it resolves to must be public: not private,
+  loopback, link-local, multicast, reserved, unspecified or otherwise non-global, IPv4 addresses
+  hidden in IPv6 (IPv4-mapped, 6to4, Teredo) included. Hosts listed in ``allowed_hosts``
+  (``host`` or ``host:port``) skip this check: that is how a worker fetches from its own backend;
+- redirects are not followed by the HTTP client but here, hop by hop, at most ``max_redirects``;
+- the body is streamed to disk, refused past ``max_bytes`` (announced or counted), and the whole
+  fetch, redirects included, must finish within ``timeout_s``.
+
+DNS rebinding: we connect to the address we checked, never to the name again. The request goes
+to ``scheme://<checked IP>:port/path`` with the original name in the ``Host`` header and as the TLS
+server name (httpcore's ``sni_hostname`` extension), so the certificate is still verified against
+the name. Environment proxies are ignored (``trust_env=False``): a proxy would resolve the name
+itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+import httpx
+
+from autorig import __version__
+from autorig.protocol import safe_name
+from autorig.worker.errors import InputRefused, InputUnavailable
+
+# What the engine reads (blender/scene.py SUPPORTED); the worker cannot import blender/ (bpy).
+INPUT_EXTENSIONS = (".glb", ".gltf", ".fbx", ".obj", ".zip", ".vrm")
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+# Leading bytes that tell the format when the URL and headers give no usable extension.
+MAGIC = ((b"glTF", ".glb"), (b"Kaydara FBX Binary", ".fbx"), (b"PK\x03\x04", ".zip"))
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    max_bytes: int
+    timeout_s: float
+    max_redirects: int
+    allowed_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """One hop, checked: connect to ``address``, talk to ``url``'s host."""
+
+    url: httpx.URL
+    host: str
+    port: int
+    address: str
+    allowed: bool
+
+    @property
+    def connect_url(self) -> httpx.URL:
+        return self.url.copy_with(host=self.address)
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == DEFAULT_PORTS[self.url.scheme] else f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    path: Path
+    size: int
+    final_url: str
+
+
+def address_problem(ip: Address) -> str | None:
+    """What is wrong with fetching from this address ("a private address"), or None if public."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            inner = address_problem(embedded)
+            if inner:
+                return f"{inner} ({embedded} inside IPv6)"
+    named = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+    )
+    for name, hit in named:
+        if hit:
+            return f"{'an' if name[0] in 'aeiou' else 'a'} {name} address"
+    if not ip.is_global:
+        return "not a public address"
+    return None
+
+
+def is_allowed(host: str, port: int, allowed_hosts: Iterable[str]) -> bool:
+    """``host`` or ``host:port`` listed in allowed_hosts (case-insensitive, ``[v6]:port`` too)."""
+    host = host.lower()
+    bare = f"[{host}]" if ":" in host else host
+    for entry in allowed_hosts:
+        entry = entry.strip().lower()
+        if entry in (host, bare, f"{bare}:{port}"):
+            return True
+    return False
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve(host: str, port: int) -> list[Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputUnavailable(f"cannot resolve the input host {host!r}: {exc}") from None
+    addresses: list[Address] = []
+    for *_, sockaddr in infos:
+        ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])  # drop an IPv6 zone id
+        if ip not in addresses:
+            addresses.append(ip)
+    if not addresses:
+        raise InputUnavailable(f"the input host {host!r} has no address")
+    return addresses
+
+
+def check_url(url: str | httpx.URL, allowed_hosts: Iterable[str] = ()) -> Target:
+    """Parse, resolve and check one URL; raises InputRefused before any connection is made."""
+    try:
+        parsed = httpx.URL(url) if isinstance(url, str) else url
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InputRefused(f"not a valid URL: {exc}") from None
+    if parsed.scheme not in DEFAULT_PORTS:
+        raise InputRefused(f"only http and https URLs are fetched, not {parsed.scheme or 'no scheme'!r}")
+    if not parsed.host:
+        raise InputRefused("the URL has no host")
+    if parsed.userinfo:
+        raise InputRefused("URLs with a user name or password are not fetched")
+    host = parsed.host
+    port = parsed.port or DEFAULT_PORTS[parsed.scheme]
+    allowed = is_allowed(host, port, allowed_hosts)
+    addresses = _resolve(host, port)
+    if not allowed:
+        for ip in addresses:
+            problem = address_problem(ip)
+            if problem:
+                what = f"{host} is" if len(addresses) == 1 and _is_ip(host) else f"{host} resolves to {ip},"
+                raise InputRefused(f"{what} {problem}; inputs are fetched only from public hosts")
+    return Target(url=parsed, host=host, port=port, address=str(addresses[0]), allowed=allowed)
+
+
+def _filename(response: httpx.Response, url: httpx.URL) -> str:
+    """The input's file name: Content-Disposition, else the last segment of the URL path."""
+    cd = response.headers.get("content-disposition", "")
+    m = re.search(r"filename\*\s*=\s*[^']*'[^']*'([^;]+)", cd) or re.search(r'filename\s*=\s*"?([^";]+)"?', cd)
+    if m:
+        name = unquote(m.group(1).strip())
+    else:
+        name = unquote(url.path.rsplit("/", 1)[-1])
+    return os.path.basename(name.replace("\\", "/"))
+
+
+def _with_extension(name: str, head: bytes) -> str:
+    """A safe local file name whose extension the engine understands (sniffed if needed)."""
+    stem, ext = os.path.splitext(name)
+    ext = ext.lower()
+    if ext not in INPUT_EXTENSIONS:
+        stem = name
+        ext = next((e for magic, e in MAGIC if head.startswith(magic)), "")
+        if not ext:
+            raise InputUnavailable(
+                "cannot tell the input's file type: name it .glb, .gltf, .fbx, .obj, .zip or .vrm"
+            )
+    return safe_name(stem) + ext
+
+
+def fetch(url: str, dest_dir: Path, limits: FetchLimits) -> Fetched:
+    """Download ``url`` into ``dest_dir`` (created) under the rules above; returns the file."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + limits.timeout_s
+    current: str | httpx.URL = url
+    for _hop in range(limits.max_redirects + 1):
+        target = check_url(current, limits.allowed_hosts)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise InputUnavailable(f"the download took longer than {limits.timeout_s:g} s")
+        with httpx.Client(follow_redirects=False, trust_env=False, timeout=httpx.Timeout(remaining)) as client:
+            request = client.build_request(
+                "GET",
+                target.connect_url,
+                headers={
+                    "Host": target.host_header,
+                    "User-Agent": f"autorig-worker/{__version__}",
+                    "Accept-Encoding": "identity",
+                },
+                extensions={"sni_hostname": target.host},
+            )
+            try:
+                response = client.send(request, stream=True)
+            except httpx.TimeoutException:
+                raise InputUnavailable(f"the input host did not answer within {limits.timeout_s:g} s") from None
+            except httpx.HTTPError as exc:
+                raise InputUnavailable(f"cannot fetch the input: {exc}") from None
+            try:
+                if response.status_code in REDIRECT_CODES:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise InputUnavailable(f"HTTP {response.status_code} redirect without a Location")
+                    current = target.url.join(location)
+                    continue
+                if response.status_code != 200:
+                    raise InputUnavailable(f"the input URL answered HTTP {response.status_code}")
+                return _stream_to_disk(response, target, dest_dir, limits, deadline)
+            finally:
+                response.close()
+    raise InputUnavailable(f"more than {limits.max_redirects} redirects")
+
+
+def _stream_to_disk(
+    response: httpx.Response, target: Target, dest_dir: Path, limits: FetchLimits, deadline: float
+) -> Fetched:
+    too_big = f"the input is larger than the limit of {limits.max_bytes / 1e6:g} MB"
+    announced = response.headers.get("content-length")
+    if announced and announced.isdigit() and int(announced) > limits.max_bytes:
+        raise InputUnavailable(too_big)
+    part = dest_dir / ".download.part"
+    size = 0
+    head = b""
+    try:
+        with open(part, "wb") as f:
+            for chunk in response.iter_bytes():  # as it arrives, so the deadline is checked often
+                size += len(chunk)
+                if size > limits.max_bytes:
+                    raise InputUnavailable(too_big)
+                if time.monotonic() > deadline:
+                    raise InputUnavailable(f"the download took longer than {limits.timeout_s:g} s")
+                if len(head) < 64:
+                    head += chunk[: 64 - len(head)]
+                f.write(chunk)
+        if size == 0:
+            raise InputUnavailable("the input URL answered with an empty file")
+        final = dest_dir / _with_extension(_filename(response, target.url), head)
+        os.replace(part, final)
+    except httpx.TimeoutException:
+        raise InputUnavailable(f"the download took longer than {limits.timeout_s:g} s") from None
+    except httpx.HTTPError as exc:
+        raise InputUnavailable(f"the download broke off: {exc}") from None
+    finally:
+        part.unlink(missing_ok=True)
+    return Fetched(path=final, size=size, final_url=str(target.url))

@@ -1,0 +1,70 @@
+"""One error base class for the worker; the app renders every one as ``{"error", "detail"}``.
+
+    WorkerError (500)
+    ├── Unauthorized (401)      missing or wrong token
+    ├── NotFound (404)          unknown job, or an output that is not complete yet
+    ├── InputRefused (400)      the input URL is not allowed (scheme, private address, ...)
+    ├── ConversionFailed (422)  the engine could not convert the input (its reason)
+    ├── InputUnavailable (502)  fetching the input failed (HTTP error, too large, timeout)
+    ├── Busy (503)              all slots taken: try again after Retry-After
+    ├── NotAccepting (503)      free disk below the limit
+    └── TimeLimit (504)         a synchronous conversion ran out of time
+"""
+
+from __future__ import annotations
+
+
+class WorkerError(Exception):
+    status_code = 500
+    error = "internal error"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class Unauthorized(WorkerError):
+    status_code = 401
+    error = "unauthorized"
+
+
+class NotFound(WorkerError):
+    status_code = 404
+    error = "not found"
+
+
+class InputRefused(WorkerError):
+    status_code = 400
+    error = "input_url refused"
+
+
+class ConversionFailed(WorkerError):
+    status_code = 422
+    error = "conversion failed"
+
+
+class InputUnavailable(WorkerError):
+    status_code = 502
+    error = "input download failed"
+
+
+class Busy(WorkerError):
+    status_code = 503
+    error = "busy"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+
+
+class NotAccepting(WorkerError):
+    status_code = 503
+    error = "not accepting jobs"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+
+
+class TimeLimit(WorkerError):
+    status_code = 504
+    error = "time limit exceeded"

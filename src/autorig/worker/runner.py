@@ -1,0 +1,200 @@
+"""One engine process per job: started with limits, watched, killed, and its end explained.
+
+The engine is the ``autorig`` CLI (``settings.engine_command`` + ``rig ...`` or ``convert ...``),
+run through the ``limits`` shim in a session of its own, so that Blender crashing, leaking or
+hanging costs one job and never the worker, and so that killing it kills its children too.
+
+What the engine says back:
+- its exit code: 0 is success;
+- on failure, a one-line reason as the last line of stderr (``autorig: error: not a biped: ...``);
+- optionally, progress lines ``autorig: progress <stage> <fraction 0..1>`` on stdout or stderr,
+  which the worker turns into the job's stage and progress;
+- its outputs, each renamed into place when complete, so a file that exists is whole.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autorig.protocol import JobOptions
+
+PROGRESS_LINE = re.compile(r"^autorig: progress (?P<stage>[\w.:/-]+) (?P<fraction>[0-9]*\.?[0-9]+)\s*$")
+REASON_PREFIXES = ("autorig: error: ", "autorig: ")
+# Messages of an allocation (or a library mapping) that failed against RLIMIT_AS.
+OUT_OF_MEMORY = (
+    "MemoryError",
+    "std::bad_alloc",
+    "Cannot allocate memory",
+    "out of memory",
+    "failed to map segment",
+)
+TAIL_BYTES = 1 << 14
+KILL_WAIT_S = 10.0
+
+
+def rig_command(
+    engine_command: list[str], input_path: Path, outdir: Path, name: str, options: JobOptions, only: str
+) -> list[str]:
+    argv = [*engine_command, "rig", str(input_path), "-o", str(outdir), "--name", name]
+    argv += ["--skeleton", options.skeleton.value, "--only", only]
+    if options.mixamo_prefix:
+        argv.append("--mixamo-prefix")
+    return argv
+
+
+def convert_command(engine_command: list[str], input_path: Path, output_path: Path) -> list[str]:
+    return [*engine_command, "convert", str(input_path), str(output_path)]
+
+
+def tail_lines(path: Path, max_lines: int, max_bytes: int = TAIL_BYTES) -> list[str]:
+    """The last lines of a text file (empty when it does not exist)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            data = f.read()
+    except OSError:
+        return []
+    lines = data.decode("utf-8", "replace").splitlines()
+    if size > max_bytes and lines:
+        lines = lines[1:]  # the first one is cut
+    return lines[-max_lines:]
+
+
+@dataclass
+class EngineProcess:
+    """A running engine: ``start()``, then ``poll()`` until it returns an exit code."""
+
+    argv: list[str]
+    log_dir: Path
+    memory_mb: int
+    timeout_s: float
+    what: str = "rigging"  # names the process in reasons: "the rigging process was killed"
+    pid: int | None = None
+    timed_out: bool = False
+    _proc: subprocess.Popen | None = None
+    _started: float = 0.0
+    _offsets: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.log_dir / "engine.out"
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.log_dir / "engine.err"
+
+    def start(self) -> int:
+        shim = [sys.executable, "-m", "autorig.worker.limits", "--memory-mb", str(self.memory_mb)]
+        shim += ["--parent", str(os.getpid()), "--"]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+            self._proc = subprocess.Popen(
+                [*shim, *self.argv],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=self.log_dir,
+                env=env,
+                start_new_session=True,  # its own process group: killpg reaches Blender's children
+                close_fds=True,
+            )
+        self._started = time.monotonic()
+        self.pid = self._proc.pid
+        return self.pid
+
+    def poll(self) -> int | None:
+        """The exit code once the process has ended; kills it when its time is up."""
+        assert self._proc is not None
+        rc = self._proc.poll()
+        if rc is None and time.monotonic() - self._started > self.timeout_s:
+            self.timed_out = True
+            self.kill()
+            rc = self._proc.returncode
+        return rc
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group and reap the leader."""
+        if self._proc is None or self._proc.returncode is not None:
+            return
+        kill_group(self._proc.pid)
+        try:
+            self._proc.wait(timeout=KILL_WAIT_S)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def progress_lines(self) -> list[tuple[str, float]]:
+        """(stage, fraction) from progress lines written since the last call."""
+        found: list[tuple[str, float]] = []
+        for path in (self.stdout_path, self.stderr_path):
+            start = self._offsets.get(path.name, 0)
+            try:
+                with open(path, "rb") as f:
+                    f.seek(start)
+                    data = f.read()
+            except OSError:
+                continue
+            complete = data[: data.rfind(b"\n") + 1]  # leave a half-written line for next time
+            self._offsets[path.name] = start + len(complete)
+            for raw in complete.decode("utf-8", "replace").splitlines():
+                m = PROGRESS_LINE.match(raw.strip())
+                if m:
+                    found.append((m["stage"], min(1.0, max(0.0, float(m["fraction"])))))
+        return found
+
+    def failure_reason(self, returncode: int) -> str | None:
+        """A sentence a person can read for a non-zero exit, None for success."""
+        if returncode == 0:
+            return None
+        if self.timed_out:
+            return f"time limit of {self.timeout_s:g} s exceeded"
+        if returncode < 0:
+            sig = -returncode
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = "unknown signal"
+            verb = "was killed" if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT) else "crashed"
+            return f"the {self.what} process {verb} (signal {sig}, {name})"
+        lines = [ln.strip() for ln in tail_lines(self.stderr_path, 20) if ln.strip()]
+        lines = [ln for ln in lines if not PROGRESS_LINE.match(ln)]
+        if not lines:
+            return f"the {self.what} process exited with code {returncode}"
+        last = lines[-1]
+        if any(marker in ln for ln in lines[-5:] for marker in OUT_OF_MEMORY):
+            return f"memory limit of {self.memory_mb} MB exceeded ({last})"
+        for prefix in REASON_PREFIXES:
+            if last.startswith(prefix):
+                return last[len(prefix):]
+        return last
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL a process group led by ``pid``; quiet when it is already gone."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def is_our_engine(pid: int, marker: str) -> bool:
+    """True when ``pid`` is alive and its command line mentions ``marker`` (the job's folder).
+
+    Used after a restart: a pid from a record may since have been reused by another process.
+    """
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return False
+    return marker in cmdline

@@ -1,0 +1,158 @@
+"""End to end on real processes: ``autorig serve`` (backend + its local real worker running the
+real engine) on loopback, a dev character uploaded, rigged, downloaded from the backend, the
+email received by a real SMTP server (aiosmtpd); FBX input through the FBX->GLB step; and
+stopping ``serve`` stops its worker."""
+
+from __future__ import annotations
+
+import email
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DONE_TIMEOUT_S = 900.0  # a real rig on a shared 2-core machine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    c = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    c.start()
+    c.inbox = inbox
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def serve(tmp_path: Path, smtp):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "AUTORIG_DATA_DIR": str(tmp_path / "var"),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_TLS": "none",
+        "DISPATCH_INTERVAL_S": "2",
+        "PROGRESS_INTERVAL_S": "1",
+        "MAILER_INTERVAL_S": "1",
+        # Just the rigged GLB/FBX and rig.json: the outputs of issue 3 are tested elsewhere.
+        "AUTORIG_WORKER_ENGINE_ONLY": "rig",
+    }
+    env.pop("WORKERS", None)
+    env.pop("DATABASE_URL", None)
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autorig", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+        try:
+            if httpx.get(url + "/api/queue/status", timeout=2).json()["workers"] == "1/1":
+                break
+        except (httpx.HTTPError, KeyError, ValueError):
+            pass
+        assert time.monotonic() < deadline, "autorig serve did not come up with its worker"
+        time.sleep(0.5)
+    proc.url = url
+    proc.log_path = tmp_path / "serve.log"
+    yield proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    log.close()
+
+
+def _until_finished(url: str, task_id: str, log_path: Path) -> dict:
+    deadline = time.monotonic() + DONE_TIMEOUT_S
+    while True:
+        t = httpx.get(f"{url}/api/task/{task_id}", timeout=10).json()
+        if t["status"] in ("done", "error"):
+            return t
+        assert time.monotonic() < deadline, f"task still {t['status']}: {log_path.read_text()[-2000:]}"
+        time.sleep(2)
+
+
+@pytest.mark.slow
+def test_real_worker_rigs_an_upload_end_to_end(serve, smtp, eval_data: Path) -> None:
+    model = eval_data / "unrigged" / "quaternius__Female_Dress.glb"
+    with open(model, "rb") as f:
+        r = httpx.post(
+            f"{serve.url}/api/task/create",
+            files={"file": (model.name, f)},
+            data={"email": "artist@example.com"},
+            timeout=60,
+        )
+    assert r.status_code == 201, r.text
+    tid = r.json()["task_id"]
+    t = _until_finished(serve.url, tid, serve.log_path)
+    assert t["status"] == "done", t["error"]
+    names = [f["name"] for f in t["files"]]
+    assert "quaternius__Female_Dress.glb" in names and "rig.json" in names
+    glb = httpx.get(f"{serve.url}/api/task/{tid}/files/quaternius__Female_Dress.glb", timeout=60)
+    assert glb.status_code == 200 and glb.content[:4] == b"glTF"
+    deadline = time.monotonic() + 30
+    while not smtp.inbox.messages and time.monotonic() < deadline:
+        time.sleep(0.5)
+    msg = email.message_from_bytes(smtp.inbox.messages[0])
+    assert msg["To"] == "artist@example.com" and f"/task/{tid}" in msg.get_payload()
+
+
+@pytest.mark.slow
+def test_real_worker_fbx_input_through_the_conversion_step(serve, eval_data: Path) -> None:
+    model = eval_data / "unrigged" / "runxaway__Xbot.fbx"
+    with open(model, "rb") as f:
+        r = httpx.post(f"{serve.url}/api/task/create", files={"file": (model.name, f)}, timeout=60)
+    assert r.status_code == 201, r.text
+    tid = r.json()["task_id"]
+    t = _until_finished(serve.url, tid, serve.log_path)
+    assert t["fbx"]["status"] == "done" and t["fbx"]["glb_url"].endswith(".glb")
+    assert t["status"] == "done", t["error"]
+    glb = httpx.get(f"{serve.url}/api/task/{tid}/files/runxaway__Xbot.glb", timeout=60)
+    assert glb.status_code == 200 and glb.content[:4] == b"glTF"
+
+
+def test_stopping_serve_stops_its_worker(serve) -> None:
+    worker = httpx.get(f"{serve.url}/api/queue/status", timeout=5).json()
+    assert worker["workers"] == "1/1"
+    children = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) == 1
+    serve.send_signal(signal.SIGTERM)
+    serve.wait(30)
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{children[0]}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{children[0]}").exists() or "Z" in Path(f"/proc/{children[0]}/stat").read_text().split()[2]

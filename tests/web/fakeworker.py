@@ -1,0 +1,204 @@
+"""A real HTTP worker for tests that speaks ``autorig.protocol`` without rigging anything.
+
+Jobs fetch their input (so the backend's storage URL is really exercised), then take
+``--job-seconds``; the outputs appear one by one over that time as tiny files (the first starts
+with the glTF magic), then the job is ``done``. ``--produce N`` makes only the first N downloads
+plus the previews appear (like an engine that does not make every file yet); ``--fail-jobs K``
+makes the first K jobs fail half way. The converter answers after ``--convert-seconds`` with a
+tiny .glb. ``--synthetic`` answers for any job id (a running job whose first output exists), for
+the progress benchmark. ``GET /test/stats`` counts what happened.
+
+    python tests/web/fakeworker.py --port 18250 --capacity 2 --job-seconds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from autorig import protocol
+
+
+@dataclass
+class Job:
+    id: str
+    guid: str
+    name: str
+    files: list[str]
+    produce: list[str]
+    created: float
+    started: float | None = None
+    input_error: str | None = None
+    input_bytes: int = 0
+    fail: bool = False
+
+
+@dataclass
+class State:
+    args: argparse.Namespace
+    base: str
+    jobs: dict[str, Job] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=lambda: {"submitted": 0, "rejected_busy": 0, "converted": 0, "convert_calls": 0})
+    inputs: list[str] = field(default_factory=list)
+
+
+def build(args: argparse.Namespace) -> FastAPI:
+    app = FastAPI()
+    st = State(args, args.public_base or f"http://127.0.0.1:{args.port}")
+    http = httpx.AsyncClient(timeout=30)
+
+    def timeline(job: Job, now: float) -> tuple[protocol.JobState, float, list[str], str | None]:
+        if job.input_error:
+            return protocol.JobState.failed, 0.0, [], job.input_error
+        if job.started is None:
+            return protocol.JobState.queued, 0.0, [], None
+        frac = (now - job.started) / max(1e-6, args.job_seconds)
+        if job.fail and frac >= 0.5:
+            return protocol.JobState.failed, 0.5, [], "the rigging process was killed (signal 9) [fake]"
+        n = len(job.produce)
+        ready = [f for i, f in enumerate(job.produce) if frac >= (i + 1) / n]
+        if frac >= 1.0:
+            return protocol.JobState.done, 1.0, list(job.produce), None
+        return protocol.JobState.running, min(0.99, frac), ready, None
+
+    def active(now: float) -> int:
+        return sum(1 for j in st.jobs.values() if timeline(j, now)[0] in (protocol.JobState.queued, protocol.JobState.running))
+
+    def authorized(request: Request) -> bool:
+        return not args.token or request.headers.get(protocol.TOKEN_HEADER) == args.token
+
+    async def fetch_input(job: Job, url: str) -> None:
+        try:
+            r = await http.get(url)
+            if r.status_code != 200:
+                job.input_error = f"could not download the input: HTTP {r.status_code}"
+            else:
+                job.input_bytes = len(r.content)
+                st.inputs.append(url)
+        except httpx.HTTPError as exc:
+            job.input_error = f"could not download the input: {exc}"
+        job.started = time.monotonic()
+
+    @app.get(protocol.STATUS_PATH)
+    async def status() -> protocol.WorkerStatus:
+        n = active(time.monotonic())
+        return protocol.WorkerStatus(
+            capacity=args.capacity,
+            free_slots=max(0, args.capacity - n),
+            active_jobs=n,
+            queued_jobs=0,
+            avg_job_seconds=args.job_seconds,
+            version="fake-1",
+            free_disk_bytes=10**12,
+        )
+
+    @app.post(protocol.JOBS_PATH)
+    async def submit(req: protocol.JobRequest, request: Request) -> Response:
+        if not authorized(request):
+            return JSONResponse({"detail": "bad token"}, status_code=401)
+        if active(time.monotonic()) >= args.capacity:
+            st.stats["rejected_busy"] += 1
+            return JSONResponse({"detail": "all slots busy"}, status_code=503, headers={"Retry-After": "5"})
+        st.stats["submitted"] += 1
+        name = protocol.safe_name(req.options.name or Path(req.input_url).stem)
+        files = protocol.output_files(name)
+        produce = files if args.produce is None else files[: args.produce] + list(protocol.PREVIEWS)
+        job = Job(secrets.token_hex(6), secrets.token_urlsafe(12), name, files, produce, time.monotonic())
+        job.fail = st.stats["submitted"] <= args.fail_jobs
+        st.jobs[job.id] = job
+        asyncio.create_task(fetch_input(job, req.input_url))
+        return JSONResponse(
+            protocol.JobAccepted(
+                worker_task_id=job.id,
+                guid=job.guid,
+                output_urls=[f"{st.base}/files/{job.guid}/{f}" for f in files],
+                progress_page=f"{st.base}/jobs/{job.id}",
+            ).model_dump()
+        )
+
+    @app.get(protocol.JOBS_PATH + "/{job_id}")
+    async def job_status(job_id: str) -> Response:
+        now = time.monotonic()
+        if args.synthetic:
+            return JSONResponse(
+                protocol.JobStatus(worker_task_id=job_id, state="running", stage="rig", progress=0.2).model_dump(mode="json")
+            )
+        job = st.jobs.get(job_id)
+        if job is None:
+            return JSONResponse({"detail": "no such job"}, status_code=404)
+        state, progress, ready, error = timeline(job, now)
+        return JSONResponse(
+            protocol.JobStatus(
+                worker_task_id=job.id, state=state, stage=state.value, progress=progress, error=error, outputs_ready=ready
+            ).model_dump(mode="json")
+        )
+
+    @app.api_route("/files/{guid}/{name}", methods=["GET", "HEAD"])
+    async def files(guid: str, name: str) -> Response:
+        if args.synthetic:
+            # Every job's first output exists, nothing else: a steady state to time a cycle.
+            if name.endswith(".glb") and "_" not in name:
+                return Response(b"glTF" + hashlib.sha1(guid.encode()).digest(), media_type="model/gltf-binary")
+            return PlainTextResponse("not yet", status_code=404)
+        if guid.startswith("conv-"):
+            return Response(b"glTF\x02\x00\x00\x00converted", media_type="model/gltf-binary")
+        job = next((j for j in st.jobs.values() if j.guid == guid), None)
+        if job is None:
+            return PlainTextResponse("no such job", status_code=404)
+        _, _, ready, _ = timeline(job, time.monotonic())
+        if name not in ready:
+            return PlainTextResponse("not yet", status_code=404)
+        body = (b"glTF" if name.endswith(".glb") else b"") + f"{name} of job {job.id}\n".encode()
+        return Response(body)
+
+    @app.post(protocol.CONVERT_PATH)
+    async def convert(req: protocol.ConvertRequest, request: Request) -> Response:
+        if not authorized(request):
+            return JSONResponse({"detail": "bad token"}, status_code=401)
+        st.stats["convert_calls"] += 1
+        r = await http.get(req.input_url)
+        if r.status_code != 200:
+            return JSONResponse({"detail": f"could not download the input: HTTP {r.status_code}"}, status_code=422)
+        await asyncio.sleep(args.convert_seconds)
+        st.stats["converted"] += 1
+        return JSONResponse({"output_url": f"{st.base}/files/conv-{secrets.token_hex(6)}/model.glb"})
+
+    @app.get("/jobs/{job_id}")
+    async def page(job_id: str) -> PlainTextResponse:
+        return PlainTextResponse(f"job {job_id}")
+
+    @app.get("/test/stats")
+    async def stats() -> dict[str, object]:
+        return {**st.stats, "inputs": st.inputs, "jobs": len(st.jobs)}
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--public-base", default=None)
+    p.add_argument("--capacity", type=int, default=1)
+    p.add_argument("--job-seconds", type=float, default=2.0)
+    p.add_argument("--convert-seconds", type=float, default=0.2)
+    p.add_argument("--produce", type=int, default=None, help="downloads produced (default: all nine)")
+    p.add_argument("--fail-jobs", type=int, default=0)
+    p.add_argument("--token", default="")
+    p.add_argument("--synthetic", action="store_true")
+    args = p.parse_args(argv)
+    uvicorn.run(build(args), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

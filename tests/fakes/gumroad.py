@@ -103,7 +103,7 @@ class FakeGumroadApi:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 url = urlparse(self.path)
-                fake.requests.append(self.path)
+                fake.requests.append(unquote(url.path))
                 if fake.down:
                     return self._send(503, {"success": False, "message": "Service unavailable"})
                 token = parse_qs(url.query).get("access_token", [""])[0]

@@ -104,6 +104,8 @@ def web_settings(tmp: Path, db_url: str, workers: list[str], port: int, **overri
         stall_restart_s=900,
         instance_id="test-backend",
         max_upload_mb=1,
+        # Backend tests create many anonymous tasks; the per-browser limit is issue 6's to test.
+        anon_free_limit=10_000,
     )
     values.update(overrides)
     return WebSettings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -124,6 +126,13 @@ class Backend:
 
     async def create(self, content: bytes = TINY_GLB, filename: str = "hero.glb", **fields: str) -> httpx.Response:
         return await self.http.post("/api/task/create", files={"file": (filename, content)}, data=fields)
+
+    def stored(self, task_id: str, name: str) -> bytes:
+        """A result file as kept in (local) storage: what a download of it serves. Downloading
+        the paid files over HTTP needs an account (issue 6, tested in tests/web/credits)."""
+        from autorig.web.domains.tasks.service import output_key
+
+        return self.ctx.storage.path(output_key(task_id, name)).read_bytes()  # type: ignore[attr-defined]
 
     async def task(self, task_id: str) -> dict[str, Any]:
         r = await self.http.get(f"/api/task/{task_id}")

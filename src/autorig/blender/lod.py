@@ -23,12 +23,33 @@ from scipy.spatial import cKDTree
 
 # Target share of LOD0's triangles for each level (the issue: about 50 % and 20 %).
 LOD_TARGETS: dict[str, float] = {"lod1": 0.5, "lod2": 0.2}
+# A LOD whose surface is further than this from LOD0's vertices (99th percentile, fraction
+# of the height) lost the silhouette; it is made again with RETRY_GROWTH x the triangles.
+SILHOUETTE_TOLERANCE = 0.015
+RETRY_GROWTH = 1.4
 # Parts with fewer triangles than this share of the character's total are kept whole.
 SMALL_PART_SHARE = 0.01
 # ... and never reduced below this many triangles (a hand of a low-poly character is ~50).
 MIN_PART_TRIANGLES = 48
 # A part's ratio is never below this: past it collapse decimation tears thin shapes apart.
 MIN_RATIO = 0.03
+# Two UVs of one vertex further apart than this make it a seam vertex.
+UV_SEAM_EPS = 1e-6
+# Collapse weight of a seam vertex (1 = free, 0 = never): small but not zero, so seams
+# still go when nothing else is left.
+SEAM_WEIGHT = 0.02
+# Extra cost of collapsing a seam edge, per unit of its length, as a fraction of the mesh's
+# bounding-box diagonal (Blender adds length x (2 - w1 - w2) x factor to the edge's cost).
+SEAM_COST = 1e-3
+MAX_GROUP_FACTOR = 1000.0
+# Loose parts with fewer vertices than this are never collapsed, while they make up at most
+# LOCKED_SHARE of the mesh's vertices.
+SMALL_LOOSE_VERTICES = 40
+LOCKED_SHARE = 0.1
+# Vertices closer than this (fraction of the mesh's bounding-box diagonal) are one vertex.
+WELD_DISTANCE = 1e-6
+# The temporary vertex group carrying the collapse weights.
+_WEIGHT_GROUP = "_autorig_lod_weights"
 # Candidate triangles per query point in the closest-point search.
 CLOSEST_CANDIDATES = 16
 
@@ -36,13 +57,14 @@ CLOSEST_CANDIDATES = 16
 @dataclass
 class Lod:
     """One level: ``objects`` parented to the rig's armature; ``triangles`` in total, out of
-    ``lod0_triangles`` in the full-resolution meshes."""
+    ``lod0_triangles`` in the full-resolution meshes; ``silhouette`` as measured."""
 
     name: str
     target: float
     objects: list[Any]
     triangles: int
     lod0_triangles: int
+    silhouette: float = 0.0  # 99th percentile distance of LOD0's vertices to it, fraction of height
 
     @property
     def ratio(self) -> float:
@@ -99,25 +121,111 @@ def _copy_for_lod(ob, suffix: str):
     return copy
 
 
+def seam_vertices(me) -> np.ndarray:
+    """(n,) bool: vertices on a UV seam (their loops carry more than one UV in some UV map)."""
+    n = len(me.vertices)
+    on_seam = np.zeros(n, dtype=bool)
+    if not len(me.loops):
+        return on_seam
+    loop_vert = np.empty(len(me.loops), dtype=np.int64)
+    me.loops.foreach_get("vertex_index", loop_vert)
+    order = np.argsort(loop_vert, kind="stable")
+    lv = loop_vert[order]
+    same_vertex = lv[1:] == lv[:-1]
+    for layer in me.uv_layers:
+        uv = np.empty(len(me.loops) * 2)
+        layer.data.foreach_get("uv", uv)
+        luv = uv.reshape(-1, 2)[order]
+        differs = same_vertex & (np.abs(luv[1:] - luv[:-1]).max(axis=1) > UV_SEAM_EPS)
+        on_seam[lv[1:][differs]] = True
+    return on_seam
+
+
+def loose_parts(me) -> np.ndarray:
+    """(n,) int64 connected-component label of every vertex (parts joined by edges)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(me.vertices)
+    ev = np.empty(len(me.edges) * 2, dtype=np.int64)
+    me.edges.foreach_get("vertices", ev)
+    ev = ev.reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(ev)), (ev[:, 0], ev[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def weld(me, diagonal: float) -> int:
+    """Merge vertices closer than WELD_DISTANCE x ``diagonal``: glTF stores a UV seam or a hard
+    edge as two vertices, which Blender imports as two, so without welding every seam is a
+    cut in the mesh that decimation tears open. After welding a seam is a seam again (two
+    UVs on one vertex) and the surface is whole. Returns how many vertices were merged."""
+    import bmesh
+
+    bm = bmesh.new()
+    try:
+        bm.from_mesh(me)
+        before = len(bm.verts)
+        bmesh.ops.remove_doubles(bm, verts=bm.verts[:], dist=WELD_DISTANCE * diagonal)
+        merged = before - len(bm.verts)
+        if merged:
+            bm.to_mesh(me)
+        return merged
+    finally:
+        bm.free()
+
+
+def collapse_weights(me) -> np.ndarray:
+    """(n,) float32 per-vertex weights for the Decimate modifier's vertex group.
+
+    1 = free to collapse. UV seam vertices get SEAM_WEIGHT, so their edges cost extra in
+    proportion to their length and go last: UV islands keep their outlines and the texture
+    stays where it was. Vertices of small loose parts (eyes, buttons, teeth: under
+    SMALL_LOOSE_VERTICES) get 0, which Blender never collapses, as long as they are few
+    (LOCKED_SHARE of the mesh at most; a mesh made only of small pieces is decimated as is)."""
+    w = np.ones(len(me.vertices), dtype=np.float32)
+    w[seam_vertices(me)] = SEAM_WEIGHT
+    labels = loose_parts(me)
+    counts = np.bincount(labels)
+    small = (counts < SMALL_LOOSE_VERTICES)[labels]
+    if small.mean() <= LOCKED_SHARE:
+        w[small] = 0.0
+    return w
+
+
 def _decimate(ob, ratio: float) -> None:
+    """Collapse-decimate ``ob`` in place to about ``ratio`` of its triangles, guided by
+    ``collapse_weights``. The seam penalty is an edge length times the factor, so the
+    factor scales with the mesh (SEAM_COST x its bounding-box diagonal, in its own units)."""
     if ratio >= 1.0:
         return
+    me = ob.data
+    co = np.empty(len(me.vertices) * 3)
+    me.vertices.foreach_get("co", co)
+    co = co.reshape(-1, 3)
+    diagonal = float(np.linalg.norm(co.max(axis=0) - co.min(axis=0))) if len(co) else 1.0
+    weld(me, diagonal)
+    weights = collapse_weights(me)
+    group = ob.vertex_groups.new(name=_WEIGHT_GROUP)
+    for value in np.unique(weights):
+        group.add(np.flatnonzero(weights == value).tolist(), float(value), "REPLACE")
     mod = ob.modifiers.new("Decimate", "DECIMATE")
     mod.decimate_type = "COLLAPSE"
     mod.ratio = float(ratio)
     mod.use_collapse_triangulate = True
-    with bpy.context.temp_override(object=ob, active_object=ob, selected_objects=[ob]):
-        bpy.ops.object.modifier_apply(modifier=mod.name)
+    mod.vertex_group = group.name
+    mod.vertex_group_factor = min(SEAM_COST * diagonal, MAX_GROUP_FACTOR)
+    try:
+        with bpy.context.temp_override(object=ob, active_object=ob, selected_objects=[ob]):
+            bpy.ops.object.modifier_apply(modifier=mod.name)
+    finally:
+        ob.vertex_groups.remove(ob.vertex_groups[_WEIGHT_GROUP])
 
 
-def make_lod(rig: Any, name: str, target: float) -> Lod:
-    """Decimated copies of ``rig.meshes`` (about ``target`` of their triangles), skinned to
-    ``rig.armature``, with names suffixed ``_<name>``."""
+def _decimated_copies(rig: Any, name: str, target: float) -> list[Any]:
     counts = np.array([triangle_count([ob]) for ob in rig.meshes])
-    ratios = plan_ratios(counts, target)
     objects = []
     try:
-        for ob, ratio in zip(rig.meshes, ratios):
+        for ob, ratio in zip(rig.meshes, plan_ratios(counts, target)):
             copy = _copy_for_lod(ob, name)
             objects.append(copy)
             _decimate(copy, ratio)
@@ -129,7 +237,36 @@ def make_lod(rig: Any, name: str, target: float) -> Lod:
     except Exception:
         remove(objects)
         raise
-    return Lod(name, target, objects, triangle_count(objects), int(counts.sum()))
+    return objects
+
+
+def silhouette_error(reference: tuple[np.ndarray, np.ndarray], objects) -> np.ndarray:
+    """(n,) distance from each vertex of ``reference`` (vertices, triangles) to the surface of
+    ``objects`` as evaluated now: how far the LOD strays from the full mesh."""
+    verts, tris, _ = evaluated_surface(objects)
+    return closest_points(reference[0], verts, tris)[2]
+
+
+def make_lod(rig: Any, name: str, target: float) -> Lod:
+    """Decimated copies of ``rig.meshes`` (about ``target`` of their triangles), skinned to
+    ``rig.armature``, with names suffixed ``_<name>``. Call with the armature at rest.
+
+    The LOD must keep the silhouette: if the full mesh's vertices stray more than
+    SILHOUETTE_TOLERANCE (99th percentile, fraction of the height) from it, as happens when a
+    low-poly character has no triangles to spare, it is made again with RETRY_GROWTH times
+    more triangles (the report then shows a ratio above the target)."""
+    lod0 = triangle_count(rig.meshes)
+    v0, t0, _ = evaluated_surface(rig.meshes)
+    tolerance = SILHOUETTE_TOLERANCE * float(rig.height)
+    want = target
+    while True:
+        objects = _decimated_copies(rig, name, want)
+        error = float(np.percentile(silhouette_error((v0, t0), objects), 99))
+        if error <= tolerance or want >= 1.0:
+            break
+        remove(objects)
+        want = min(1.0, want * RETRY_GROWTH)
+    return Lod(name, target, objects, triangle_count(objects), lod0, error / float(rig.height))
 
 
 def remove(objects) -> None:

@@ -142,6 +142,7 @@ def write_all(rig: Any, outdir: Path, name: str, report: dict, on_file: Callable
             "target": result.target,
             "triangles": result.triangles,
             "ratio": round(result.ratio, 4),
+            "silhouette_p99_pct": round(result.silhouette * 100.0, 3),
         }
         return result
 

@@ -37,7 +37,7 @@ BLEND_SECONDS = 0.25
 FOV_DEG = 32.0
 # The view must hold the character plus what clips add: raised arms and the jump above the
 # head, a little room below the feet (fractions of the height).
-ROOM_ABOVE = 0.3
+ROOM_ABOVE = 0.22
 ROOM_BELOW = 0.04
 # Horizontal room around the widest extent (arms in a T-pose), as a factor.
 ROOM_SIDE = 1.1
@@ -122,7 +122,8 @@ def _frame_character(rig: Any) -> tuple[np.ndarray, float, float]:
     bottom, top = lo - ROOM_BELOW * height, hi + ROOM_ABOVE * height
     half = max((top - bottom) / 2.0, radial * ROOM_SIDE)
     target = front * centre_h[0] + left * centre_h[1] + up * (bottom + top) / 2.0
-    distance = half / math.tan(math.radians(FOV_DEG) / 2.0) + radial
+    # Half the radius again keeps the near side of the turning character inside the frame.
+    distance = half / math.tan(math.radians(FOV_DEG) / 2.0) + 0.5 * radial
     return target, distance, height
 
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
@@ -102,7 +101,7 @@ def analyze(mesh: CharacterMesh) -> Orientation:
         raise RigError("not_a_biped", "the model is a thin stick or a line, not a character")
 
     sample = _subsample(points, tol.SYMMETRY_SAMPLES)
-    tree = cKDTree(sample)
+    tree = _DistanceField(grid)
     depth = evecs[:, 0]
     lateral, offset, sym_err = _mirror_plane(sample, tree, depth, grid.size)
     world = _nearest_world_axis(depth)
@@ -195,23 +194,47 @@ def _nearest_world_axis(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mirror_error(sample: np.ndarray, tree: cKDTree, normal: np.ndarray, offset: float, voxel: float) -> tuple[float, float]:
+class _DistanceField:
+    """Distance (world units) from any point to the nearest solid voxel, by lookup."""
+
+    def __init__(self, grid) -> None:
+        self.grid = grid
+        self.dist = ndimage.distance_transform_edt(~grid.solid) * grid.size
+        self.shape = np.array(grid.solid.shape)
+
+    def query(self, points: np.ndarray, outside: float) -> np.ndarray:
+        """(k,) distances for (k, 3) points; ``outside`` for points off the grid."""
+        ijk = np.rint(self.grid.to_voxel(points)).astype(np.int64)
+        inside = np.all((ijk >= 0) & (ijk < self.shape), axis=1)
+        out = np.full(len(points), outside)
+        i = ijk[inside]
+        out[inside] = self.dist[i[:, 0], i[:, 1], i[:, 2]]
+        return out
+
+
+def _mirror_error(sample: np.ndarray, field: _DistanceField, normal: np.ndarray, offset: float, voxel: float) -> tuple[float, float]:
     """Mean distance (world units) from each point mirrored in the plane {p: p.normal =
-    offset} to the nearest original point, with distances capped so that one sword does
-    not outweigh the body; and the offset re-centred on the matches."""
-    for _ in range(tol.MIRROR_OFFSET_ITERATIONS):
-        d = sample @ normal - offset
-        mirrored = sample - 2.0 * d[:, None] * normal
-        dist, idx = tree.query(mirrored)
-        # Half the median along-normal miss moves the plane to where it pairs best.
-        offset += 0.5 * float(np.median((sample[idx] - mirrored) @ normal))
-    d = sample @ normal - offset
-    dist, _ = tree.query(sample - 2.0 * d[:, None] * normal)
+    offset} to the shape, with distances capped so that one sword does not outweigh the
+    body; and the offset (searched around the given one) where that is least."""
     cap = tol.MIRROR_DISTANCE_CAP_VOXELS * voxel
-    return float(np.minimum(dist, cap).mean()), offset
+    d0 = sample @ normal
+
+    def error(o: float) -> float:
+        mirrored = sample - 2.0 * (d0 - o)[:, None] * normal
+        return float(np.minimum(field.query(mirrored, cap), cap).mean())
+
+    best_o, best_e = offset, error(offset)
+    step = tol.MIRROR_OFFSET_SEARCH_VOXELS * voxel
+    while step >= tol.MIRROR_OFFSET_FINE_VOXELS * voxel:
+        for o in (best_o - step, best_o + step):
+            e = error(o)
+            if e < best_e:
+                best_o, best_e = o, e
+        step /= 2.0
+    return best_e, best_o
 
 
-def _mirror_plane(sample: np.ndarray, tree: cKDTree, depth: np.ndarray, voxel: float) -> tuple[np.ndarray, float, float]:
+def _mirror_plane(sample: np.ndarray, tree: _DistanceField, depth: np.ndarray, voxel: float) -> tuple[np.ndarray, float, float]:
     """The best mirror plane containing ``depth``: (normal (3,), offset, error)."""
     e1 = np.cross(depth, _nearest_world_axis(np.roll(depth, 1)))
     if np.linalg.norm(e1) < 1e-6:

@@ -41,6 +41,7 @@ class Leg:
     toe_end: np.ndarray
     slices: list[Slice]
     thigh_width: float
+    outer_x: float  # the thigh's outer side under the pelvis (canonical x)
 
 
 @dataclass
@@ -184,7 +185,10 @@ def _one_leg(body: Body, side: float, first: int, pelvis: int) -> tuple[Leg, lis
     toe_end = np.array([front.cx, front.y_min, body.z(front.k)])
     toe_base = ankle + tol.TOE_BASE_FRACTION * (toe_end - ankle)
     toe_base[2] = toe_end[2]
-    leg = Leg(hip=hip, knee=knee, ankle=ankle, toe_base=toe_base, toe_end=toe_end, slices=slices, thigh_width=thigh_width)
+    outer = float(np.median([s.cx + side * 0.5 * s.x_extent for s in top]))
+    leg = Leg(
+        hip=hip, knee=knee, ankle=ankle, toe_base=toe_base, toe_end=toe_end, slices=slices, thigh_width=thigh_width, outer_x=outer
+    )
     return leg, warnings
 
 

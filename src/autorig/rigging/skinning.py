@@ -67,7 +67,11 @@ LEAF_MIN_REACH = 1.5
 WELD_TOLERANCE = 1e-6
 BLEND_ON_SURFACE = True
 # Bones blend only with ancestors and descendants this many generations away.
-BLEND_GENERATIONS = 2
+BLEND_GENERATIONS = None
+# Influences below this weight are dropped before the final normalisation.
+MIN_WEIGHT = 0.02
+PART_LABELS = True
+JOINED_ONLY = True
 # Below this many voxels of distance, the limb radius is the voxel size.
 _MIN_RADIUS_VOXELS = 1.0
 
@@ -133,10 +137,15 @@ def compute_weights(mesh: CharacterMesh, bones: BoneSet) -> SkinWeights:
     labels, own_dist = _label(graph, seeds, depth, solid.n_nodes)
     timer.lap("labels")
 
-    weights = _blend(solid, graph, labels, own_dist, mesh.vertices, extent, bones.parents)
+    vertex_labels = labels[solid.node(mesh.vertices)]
+    weights = _blend(solid, graph, labels, own_dist, mesh.vertices, extent, bones.parents, vertex_labels, segments)
     timer.lap("blend")
-    if RIGID_PART_SHARE < 1.0:
-        weights = _rigid_parts(mesh, labels[solid.node(mesh.vertices)], weights, extent)
+
+    parts = loose_parts(mesh, WELD_TOLERANCE * extent)
+    weights = _rigid_parts(parts, vertex_labels, weights)
+    if PART_LABELS:
+        own_labels, _ = _part_labels(mesh, parts, segments, leaf, list(seeds), solid.size, depth, vertex_labels)
+        weights = _rigid_parts(parts, own_labels, weights)
     timer.lap("parts")
     indices, values = _top_influences(weights, MAX_INFLUENCES)
     timer.lap("prune")
@@ -282,7 +291,7 @@ def _label(graph, seeds: dict[int, np.ndarray], depth: np.ndarray, n: int) -> tu
     return labels, dist
 
 
-def _blend(solid, graph, labels, own_dist, vertices, extent, parents) -> sparse.csr_matrix:
+def _blend(solid, graph, labels, own_dist, vertices, extent, parents, vlabel, segments) -> sparse.csr_matrix:
     """(n_vertices, n_bones) sparse raw weights: own bone 1, others by region distance.
 
     Only bones of one chain blend (a bone with its ancestors and descendants up to
@@ -290,8 +299,8 @@ def _blend(solid, graph, labels, own_dist, vertices, extent, parents) -> sparse.
     at the crotch, nor a chibi head its upper arms', nor a finger its neighbour's."""
     n_bones = len(parents)
     related = _chain_relation(parents, BLEND_GENERATIONS)
+    gaps = segment_gaps(segments)
     vnode = solid.node(vertices)
-    vlabel = labels[vnode]
     if (vnode < 0).any():  # cannot happen: every vertex marks its own voxel
         raise RigError("internal", "a vertex fell outside the voxel proxy")
     radius = np.maximum(own_dist[vnode], _MIN_RADIUS_VOXELS * solid.size) * BLEND_WIDTH
@@ -310,19 +319,88 @@ def _blend(solid, graph, labels, own_dist, vertices, extent, parents) -> sparse.
         d = csgraph.dijkstra(graph, directed=False, indices=region, min_only=True, limit=limit)[vnode]
         u = d / radius
         hit = np.flatnonzero(u < 1.0)
-        hit = hit[related[vlabel[hit], b]]
+        hit = hit[related[vlabel[hit], b] & (vlabel[hit] != b)]
+        if JOINED_ONLY:
+            hit = hit[gaps[vlabel[hit], b] <= radius[hit]]
         rows.append(hit)
         cols.append(np.full(len(hit), b))
         vals.append((1.0 - u[hit]) ** 2)
+    # Each vertex's own bone at full weight.
+    rows.append(np.arange(len(vertices)))
+    cols.append(vlabel)
+    vals.append(np.ones(len(vertices)))
     return sparse.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(vertices), n_bones)
     )
+
+
+def _part_labels(mesh, part, segments, leaf, active, size, depth, vertex_labels):
+    """Labels of the vertices of each closed loose part that holds some bones but not
+    all (a head shell, a helmet, a sleeve, an eyeball): the nearest of the bones inside
+    it, through its own solid. A helmet's rim near the shoulders then follows the head,
+    not the shoulders the body's solid would lead to.
+
+    Returns (n,) labels and (n, b) bool: the bones each vertex may blend with (all
+    for vertices of other parts)."""
+    n, b = mesh.n_vertices, len(segments)
+    labels = vertex_labels.copy()
+    allowed = np.ones((n, b), dtype=bool)
+    active_set = set(active)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(part.max() + 2))
+    tri_part = part[mesh.triangles[:, 0]]
+    points = {k: voxel_bind.segment_points(*segments[k], size) if not leaf[k] or np.any(segments[k, 1] != segments[k, 0])
+              else segments[k, :1] for k in active}
+    for p in range(part.max() + 1):
+        rows = order[bounds[p]:bounds[p + 1]]
+        if len(rows) < 4:
+            continue
+        v = mesh.vertices[rows]
+        lo, hi = v.min(axis=0) - size, v.max(axis=0) + size
+        inside_box = [k for k in active if ((points[k] >= lo) & (points[k] <= hi)).all(axis=1).any()]
+        if not inside_box:
+            continue
+        remap = np.full(n, -1, dtype=np.int64)
+        remap[rows] = np.arange(len(rows))
+        sub = voxel_bind.voxelize(v, remap[mesh.triangles[tri_part == p]], size)
+        if sub.on_surface.all():
+            continue  # an open part (a cape, hair cards) encloses no bone
+        seeds = {}
+        for k in inside_box:
+            nodes = sub.node(points[k])
+            nodes = nodes[nodes >= 0]
+            if len(nodes):
+                seeds[k] = np.unique(nodes)
+        if not seeds or set(seeds) == active_set:
+            continue
+        sub_labels, _ = _label(sub.graph, seeds, depth, sub.n_nodes)
+        vl = sub_labels[sub.node(v)]
+        ok = vl >= 0
+        labels[rows[ok]] = vl[ok]
+        mask = np.zeros(b, dtype=bool)
+        mask[list(seeds)] = True
+        allowed[rows[ok]] = mask
+    return labels, allowed
+
+
+def segment_gaps(segments: np.ndarray, samples: int = 16) -> np.ndarray:
+    """(b, b) float64 shortest distance between the segments (b, 2, 3)."""
+    t = np.linspace(0.0, 1.0, samples)
+    pts = segments[:, None, 0] + t[None, :, None] * (segments[:, None, 1] - segments[:, None, 0])  # (b, s, 3)
+    head, d = segments[:, 0], segments[:, 1] - segments[:, 0]  # (b, 3)
+    rel = pts[:, :, None, :] - head[None, None]  # (b, s, b, 3)
+    length2 = np.maximum((d * d).sum(axis=1), 1e-300)
+    u = np.clip((rel * d[None, None]).sum(axis=-1) / length2, 0.0, 1.0)  # (b, s, b)
+    dist = np.linalg.norm(rel - u[..., None] * d[None, None], axis=-1).min(axis=1)  # (b, b)
+    return np.minimum(dist, dist.T)
 
 
 def _chain_relation(parents: np.ndarray, generations: int) -> np.ndarray:
     """(b, b) bool: a and b are the same bone, or one descends from the other within
     ``generations`` generations."""
     b = len(parents)
+    if generations is None:
+        return np.ones((b, b), dtype=bool)
     related = np.eye(b, dtype=bool)
     for child in range(b):
         j, gen = parents[child], 1
@@ -350,9 +428,8 @@ def loose_parts(mesh: CharacterMesh, tolerance: float) -> np.ndarray:
     return comp[ids]
 
 
-def _rigid_parts(mesh, vertex_labels, weights, extent) -> sparse.csr_matrix:
+def _rigid_parts(part, vertex_labels, weights) -> sparse.csr_matrix:
     """Weights where each loose part dominated by one bone follows that bone alone."""
-    part = loose_parts(mesh, WELD_TOLERANCE * extent)
     n_parts = int(part.max()) + 1
     n_bones = weights.shape[1]
     counts = sparse.coo_matrix((np.ones(len(part)), (part, vertex_labels)), shape=(n_parts, n_bones)).tocsr()
@@ -386,6 +463,9 @@ def _top_influences(weights: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.
     if (total <= 0).any():
         raise RigError("internal", "a vertex got no bone")
     vals = vals / total
+    # Drop slivers (they only add influences a reader of the weights cannot see).
+    vals[vals < MIN_WEIGHT] = 0.0
+    vals = vals / vals.sum(axis=1, keepdims=True)
     idx[vals == 0] = 0
     return idx, vals
 

@@ -322,6 +322,10 @@ class JobManager:
             except WorkerError as exc:
                 self._finish(job.id, JobState.failed, error=exc.detail)
                 raise
+            except Exception as exc:  # a bug here must fail the record, not leave it running
+                log.exception("conversion %s", job.id)
+                self._finish(job.id, JobState.failed, error=f"internal error in the worker: {exc}")
+                raise WorkerError(f"internal error in the worker: {exc}") from exc
             finally:
                 shutil.rmtree(self.store.input_dir(job.id), ignore_errors=True)
         finally:

@@ -44,10 +44,13 @@ def s3_server():
 
     s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
     s3.create_bucket(Bucket="rigs")
-    # As the README asks of a real bucket: objects are publicly readable (workers fetch uploads).
+    # As the README asks of a real bucket: uploads are publicly readable (workers fetch them),
+    # results are not (the backend hands them out, and charges for them).
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::rigs/*"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::rigs/autorig/tasks/*/input/*"}
+        ],
     }
     s3.put_bucket_policy(Bucket="rigs", Policy=json.dumps(policy))
     yield url
@@ -71,9 +74,13 @@ async def test_s3_storage_end_to_end(tmp_path: Path, sqlite_url: str, s3_server:
         assert httpx.get(t["input_url"]).content == TINY_GLB
         t = await b.until(tid, {"done", "error"})
         assert t["status"] == "done" and w.stats()["inputs"] == [t["input_url"]]
-        r = await b.http.get(f"/api/task/{tid}/files/hero.glb")
-        print(r.status_code, r.headers, r.text[:500])
-        assert r.status_code == 307 and r.headers["location"].startswith(f"{s3_server}/rigs/autorig/tasks/{tid}/out/hero.glb?")
+        # viewer.glb: a free preview, so no account is needed to fetch it.
+        r = await b.http.get(f"/api/task/{tid}/files/viewer.glb")
+        assert r.status_code == 307 and r.headers["location"].startswith(f"{s3_server}/rigs/autorig/tasks/{tid}/out/viewer.glb?")
         got = httpx.get(r.headers["location"])
         assert got.status_code == 200 and got.content.startswith(b"glTF")
-        assert 'filename="hero.glb"' in got.headers.get("content-disposition", "")
+        assert 'filename="viewer.glb"' in got.headers.get("content-disposition", "")
+        # The paid file is in the bucket but not public.
+        assert httpx.get(f"{s3_server}/rigs/autorig/tasks/{tid}/out/hero.glb").status_code == 403
+        body = b.ctx.storage.client.get_object(Bucket="rigs", Key=f"autorig/tasks/{tid}/out/hero.glb")["Body"].read()
+        assert body == httpx.get(f"{w.url}/files/{t['guid']}/hero.glb").content

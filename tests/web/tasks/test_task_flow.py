@@ -42,12 +42,14 @@ async def test_upload_to_done_files_downloadable_email_sent(tmp_path: Path, db_u
         assert t["ready_count"] == len(names) == t["total_count"] and t["progress"] == 1.0
         assert t["missing_files"] == [] and t["attempts"] == 1
         assert t["preview_video_url"] == f"{b.url}/api/task/{tid}/files/preview.mp4"
-        # Downloads come from the backend's storage, byte for byte what the worker made.
+        # Results live in the backend's storage, byte for byte what the worker made; the free
+        # previews download by anyone with the link, the paid files need an account (issue 6).
         for f in t["files"]:
-            got = await b.http.get(f["url"])
-            assert got.status_code == 200
             direct = httpx.get(f"{w.url}/files/{t['guid']}/{f['name']}")
-            assert got.content == direct.content
+            assert b.stored(tid, f["name"]) == direct.content
+            if f["kind"] == "preview":
+                got = await b.http.get(f["url"])
+                assert got.status_code == 200 and got.content == direct.content
         assert (await b.http.get(f"/api/task/{tid}/files/nope.glb")).status_code == 404
 
         for _ in range(50):
@@ -154,3 +156,24 @@ async def test_input_url_task_is_an_ordinary_task(tmp_path: Path, db_url: str, f
         tid = r.json()["task_id"]
         t = await b.until(tid, {"done", "error"})
         assert t["status"] == "done" and t["input_url"] == url and t["source_name"].endswith(".glb")
+
+
+async def test_restart_offered_when_processing_stalls(tmp_path: Path, db_url: str, fake_workers) -> None:
+    w = FakeWorker(job_seconds=60.0, capacity=2).start()
+    fake_workers.append(w)
+    async with running_backend(web_settings(tmp_path, db_url, [w.url], free_port(), stall_restart_s=0.5)) as b:
+        tid = (await b.create()).json()["task_id"]
+        await b.ctx.dispatch.run_once()
+        t = await b.task(tid)
+        assert t["status"] == "processing" and t["restart"]["allowed"] is False
+        first_job = t["worker_task_id"]
+        await asyncio.sleep(0.7)  # no progress recorded since the job started
+        t = await b.task(tid)
+        assert t["restart"]["allowed"] is True
+        r = await b.http.post(f"/api/task/{tid}/restart")
+        assert r.status_code == 200
+        t = r.json()
+        assert t["task_id"] == tid and t["status"] == "created" and t["restarts"] == 1 and t["worker_task_id"] is None
+        await b.ctx.dispatch.run_once()
+        t = await b.task(tid)
+        assert t["status"] == "processing" and t["worker_task_id"] != first_job and t["attempts"] == 1

@@ -251,9 +251,19 @@ def rig_file(
     outdir.mkdir(parents=True, exist_ok=True)
     report = _new_report(input_path, name, skeleton, mixamo_prefix, only)
     run = _Run(report, PROGRESS_ALL if only == "all" else PROGRESS_RIG, on_progress)
+    files = protocol.output_files(name)
+    extras = files[2:-1]  # what blender.outputs writes, in order
+
+    def announce(filename: str) -> None:
+        if on_file:
+            on_file(filename)
+        if on_progress and filename in extras:  # progress moves through the long outputs stage
+            a, b = run.starts["outputs"], run.starts["report"]
+            on_progress("outputs", a + (b - a) * (extras.index(filename) + 1) / len(extras))
+
     t0 = time.perf_counter()
     try:
-        _rig(input_path, outdir, name, skeleton, mixamo_prefix, only, run, on_file)
+        _rig(input_path, outdir, name, skeleton, mixamo_prefix, only, run, announce)
     except RigError as exc:
         report["error"] = {"code": exc.code, "reason": exc.reason}
         raise

@@ -108,3 +108,29 @@ def test_rig_file_calls_back_in_order(eval_data, tmp_path):
     assert report["input"]["format"] == "obj"
     assert report["bone_names"]["LeftHand"] == "mixamorig:LeftHand"
     assert json.loads((tmp_path / "rig.json").read_text())["bone_names"] == report["bone_names"]
+
+
+@pytest.mark.slow
+def test_rig_keeps_a_lying_scaled_model_in_place(eval_data, tmp_path):
+    """A character lying on its back, in centimetre-like units, off the origin: the rig follows
+    the character's own axes and the files keep its place, size and orientation."""
+    bpy = pytest.importorskip("bpy")
+    from mathutils import Matrix
+
+    from autorig.blender import scene
+
+    scene.import_file(eval_data / "unrigged" / f"{CHARACTER}.glb")
+    ob = scene.mesh_objects()[0]
+    ob.matrix_world = Matrix.Translation((1.0, 2.0, 0.3)) @ Matrix.Rotation(-np.pi / 2, 4, "X") @ Matrix.Diagonal((0.01, 0.01, 0.01, 1.0))
+    src = tmp_path / "lying.glb"
+    bpy.ops.export_scene.gltf(filepath=str(src), export_format="GLB")
+
+    out = tmp_path / "out"
+    proc = autorig("rig", src, "-o", out, "--only", "rig")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "rig.json").read_text())
+    o = report["orientation"]
+    assert (o["up_axis"], o["front_axis"]) == ("+Y", "+Z")  # Blender world: head towards +Y, face up
+    expected = input_bbox(src)
+    for f in ("lying.glb", "lying.fbx"):
+        check_rigged_file(inspect(out / f), presets.get("mixamo"), expected, o["height"])

@@ -258,7 +258,7 @@ def test_eval_command_on_one_character(eval_data, tmp_path):
     if _has("autorig.rigging.skeleton"):
         j = row["joints"]
         assert set(j["errors"]) >= {"LeftArm", "RightUpLeg", "Head"}
-        assert 0 <= j["mean"] < 50 and j["worst"] == max(j["errors"].values())
+        assert 0 <= j["mean"] < 50 and j["worst"] == pytest.approx(max(j["errors"].values()), abs=1e-3)
     else:
         assert "joints" in row["errors"]
     if _has("autorig.rigging.skinning"):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -134,6 +135,9 @@ def summarize(rows: list[dict], targets: Targets = TARGETS) -> dict:
         "target_triangles": targets.seconds_triangles,
         "pass": ok,
     }
+    slow, slow_name = _argmax(timed, lambda r: r["speed"]["skeleton"] + r["speed"]["skinning"])
+    s["speed_slowest"] = {"name": slow_name, "seconds": slow,
+                          "triangles": next((r.get("triangles") for r in timed if r["name"] == slow_name), None)}
     s["errors"] = {r["name"]: r["errors"] for r in rows if r.get("errors")}
     checks = [s[k]["pass"] for k in ("joint_mean", "joint_worst_character", "deformation_mean",
                                      "deformation_worst_mean", "deformation_worst_p99", "unweighted", "speed_largest")]
@@ -173,7 +177,7 @@ def format_character(row: dict) -> str:
     j = row.get("joints")
     if j:
         per = "  ".join(f"{k} {v:.1f}" for k, v in j["errors"].items())
-        lines.append(f"  joints (% of height): {per}")
+        lines += textwrap.wrap(per, width=100, initial_indent="  joints (% of height): ", subsequent_indent=" " * 4)
         lines.append(f"  joint error: mean {_f(j['mean'])} %, worst {j['worst_joint']} {_f(j['worst'])} %")
     if "joints" in errors:
         lines.append(f"  joints: ERROR {_short(errors['joints'])}")
@@ -251,11 +255,12 @@ def format_summary(s: dict) -> str:
     L.append(_line("joint error, worst character", _f(jw["value"]) + " %", f"<= {jw['target']:g} %", jw["pass"], jw["name"] or ""))
     dm, dw, dp = s["deformation_mean"], s["deformation_worst_mean"], s["deformation_worst_p99"]
     dscored = f"{dm['scored']}/{n} scored" + (f", {len(dm['failed'])} failed{_names(dm['failed'])}" if dm["failed"] else "")
+    heat_ran = s["bone_heat_failures"] is not None
     L.append(_line("deformation, set mean", _f(dm["ours"], 3) + " %", f"<= {dm['target']:g} %", dm["pass"],
-                   f"bone heat {_f(dm['bone_heat'], 3)} %; {dscored}"))
+                   (f"bone heat {_f(dm['bone_heat'], 3)} %; " if heat_ran else "") + dscored))
     for label, b in (("deformation, worst char. mean", dw), ("deformation, worst char. p99", dp)):
-        L.append(_line(label, _f(b["ours"]) + " %", f"<= {b['target']:g} %", b["pass"],
-                       f"{b['name'] or '-'}; bone heat {_f(b['bone_heat'])} % {b['bone_heat_name'] or ''}"))
+        heat = f"; bone heat {_f(b['bone_heat'])} % {b['bone_heat_name'] or ''}" if heat_ran else ""
+        L.append(_line(label, _f(b["ours"]) + " %", f"<= {b['target']:g} %", b["pass"], f"{b['name'] or '-'}{heat}"))
     u = s["unweighted"]
     heat = ("not run" if u["bone_heat"] is None
             else f"{len(u['bone_heat'])} characters, {u['bone_heat_vertices']:,} vertices{_names(u['bone_heat'])}")
@@ -271,6 +276,10 @@ def format_summary(s: dict) -> str:
     sp = s["speed_largest"]
     L.append(_line("skeleton+skinning, largest", _f(sp["seconds"]) + " s", f"<= {sp['target']:g} s", sp["pass"],
                    f"{sp['name'] or '-'}, {_f(sp['triangles'])} triangles (target at <= {sp['target_triangles']:,})"))
+    sl = s.get("speed_slowest") or {}
+    if sl.get("name"):
+        L.append(_line("skeleton+skinning, slowest", _f(sl["seconds"]) + " s", "", None,
+                       f"{sl['name']}, {_f(sl['triangles'])} triangles"))
     if s["errors"]:
         L.append(_line("characters with errors", str(len(s["errors"])), "", None, _names(list(s["errors"]), 8).strip(" ()")))
     L.append(f"targets met: {s['passed']}/{s['checks']}" + ("" if s["all_pass"] else "  (FAIL)"))
@@ -283,6 +292,9 @@ def format_result(result: dict) -> str:
     head = (f"autorig eval  version {meta.get('version', '?')}  commit {(meta.get('git_commit') or '?')[:10]}"
             f"{'+dirty' if meta.get('git_dirty') else ''}  {meta.get('date', '')}  poses {meta.get('poses', '?')}"
             f"  baseline {'on' if meta.get('baseline') else 'off'}  {_f(meta.get('seconds'), 0)} s")
+    if meta.get("load_average"):
+        head += f"\nmachine {meta.get('machine', '?')}, load average {meta['load_average']} at start"
+        head += " (timings are inflated when it exceeds the cores)"
     return "\n\n".join([head, format_table(result["characters"]), format_summary(result["summary"])])
 
 

@@ -6,7 +6,8 @@ For each character, in named passes:
 1. **ours** (a child process per character, like a worker's one job per Blender process):
    rig ``unrigged/<name>.glb`` exactly as a user's upload (`engine.rig_file(...,
    only="rig")` into a temporary folder), keep its per-stage seconds and score the joints
-   of its skeleton against the artist's (`metrics.joint_errors`); skin the artist's mesh
+   of its skeleton (``rig.json``'s ``joints``, Blender world frame like the ground truth)
+   against the artist's (`metrics.joint_errors`); skin the artist's mesh
    to the artist's skeleton with our `compute_weights` and score the deformation against
    the artist's weights (`metrics.deformation_error`, seeded poses).
 2. **bone heat** (`blender.boneheat.run_isolated`, its own child process): Blender's
@@ -47,7 +48,8 @@ BONE_HEAT_TIMEOUT_S = 600.0
 # How much of a failed child's output goes into the error message.
 ERROR_TAIL_LINES = 3
 
-REPO = Path(__file__).resolve().parents[3]
+PACKAGE = Path(autorig.__file__).resolve().parent
+REPO = PACKAGE.parents[1]
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -61,7 +63,11 @@ def artist_bones(c) -> BoneSet:
 def _error(exc: BaseException) -> str:
     """One readable line for a failed stage: the exception and where it was raised."""
     tb = traceback.extract_tb(exc.__traceback__)
-    where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+    ours = [f for f in tb if Path(f.filename).resolve().is_relative_to(PACKAGE)]
+    frames = [f for f in (ours[-1:] + tb[-1:]) if f]
+    if len(frames) == 2 and frames[0] is frames[1]:
+        frames = frames[:1]
+    where = " (" + " > ".join(f"{Path(f.filename).name}:{f.lineno}" for f in frames) + ")" if frames else ""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}{where}"
 
@@ -214,6 +220,13 @@ def _git() -> tuple[str | None, bool | None]:
         return None, None
 
 
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def run_eval(data: Path, names: list[str], poses: int = 20, baseline: bool = True, echo=None) -> dict:
     """Evaluate ``names`` and return the whole result (meta, targets, characters, summary).
     ``echo(text)`` is called with each character's block as soon as it is done."""
@@ -230,6 +243,8 @@ def run_eval(data: Path, names: list[str], poses: int = 20, baseline: bool = Tru
         "baseline": baseline,
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        # Other work on the machine slows every stage: keep the load next to the timings.
+        "load_average": _load_average(),
     }
     rows = []
     for i, name in enumerate(names, 1):
@@ -240,13 +255,14 @@ def run_eval(data: Path, names: list[str], poses: int = 20, baseline: bool = Tru
         if echo:
             echo(f"[{i}/{len(names)}] {report.format_character(row)}\n   ({row['wall_seconds']:.1f} s)")
     meta["seconds"] = time.perf_counter() - started
+    meta["load_average_end"] = _load_average()
     return {"meta": meta, "targets": report.targets_dict(), "characters": rows, "summary": report.summarize(rows)}
 
 
 def cli_eval(args: argparse.Namespace) -> int:
     from autorig.config import core_settings
 
-    data = Path(args.data or os.environ.get("AUTORIG_EVAL_DATA") or core_settings().eval_data)
+    data = Path(args.data or core_settings().eval_data)  # AUTORIG_EVAL_DATA, else ../shared/eval
     if not (data / "characters.txt").is_file():
         print(f"autorig eval: no evaluation set at {data} (characters.txt missing); use --data or AUTORIG_EVAL_DATA",
               file=sys.stderr)

@@ -42,10 +42,11 @@ FPS = 30
 # its arms are moved out; small enough to read as "touching", not "inside".
 PENETRATION_TOLERANCE_HEIGHT = 0.005
 # Neutral arm abduction is searched in this range (degrees from hanging straight down);
-# the minimum keeps a gap even on thin characters, the maximum stops absurd spreads when a
-# character's hull is odd (a cape, a skirt wider than the arms are long).
+# the minimum keeps a gap even on thin characters; the maximum is for toy-like characters
+# whose arms are longer than their legs (hanging straight, the hands would go through the
+# floor) and stops absurd spreads when a character's shape is odd.
 NEUTRAL_ARM_MIN_DEG = 6.0
-NEUTRAL_ARM_MAX_DEG = 40.0
+NEUTRAL_ARM_MAX_DEG = 75.0
 # A clip whose hand goes into the body has that whole arm turned about the shoulder, in
 # world axes, after the clip's own rotations: out to the side, in towards the midline (moves
 # a raised hand away from the head), or forward. The smallest turn that clears wins; tried
@@ -232,10 +233,13 @@ class BodyShape:
         skin that bone dominates (``n . x + d <= 0`` inside, ``n`` unit): BODY_DIRECTIONS
         support planes, a close outer bound of the convex hull.
     hands: "Left"/"Right" -> (m, 3) float64 points of the hand's skin.
+    spheres: part or hand -> (centre (3,), radius): bounds that let a frame where the hand is
+        nowhere near a part skip that part.
     """
 
     hulls: dict[str, np.ndarray] = field(default_factory=dict)
     hands: dict[str, np.ndarray] = field(default_factory=dict)
+    spheres: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
 
     @classmethod
     def from_skin(cls, skel: ClipSkeleton, vertices: np.ndarray, dominant: list[str | None], seed: int = 0) -> "BodyShape":
@@ -250,6 +254,7 @@ class BodyShape:
                 continue
             support = (pts @ _DIRECTIONS.T).max(axis=0)
             out.hulls[part] = np.column_stack([_DIRECTIONS, -support])
+            out.spheres[part] = _bounding_sphere(pts)
         rng = np.random.default_rng(seed)
         for side in SIDES:
             wrist = skel.joints.get(f"{side}Hand")
@@ -262,37 +267,57 @@ class BodyShape:
             if len(pts) > HAND_POINTS:
                 pts = pts[rng.choice(len(pts), HAND_POINTS, replace=False)]
             out.hands[side] = pts
+            out.spheres[side] = _bounding_sphere(pts)
         return out
 
-    def penetration(self, skel: ClipSkeleton, deltas: np.ndarray, offset: np.ndarray) -> dict[str, np.ndarray]:
-        """Depth (world units) of each hand into the body on every frame: side -> (f,).
+    def penetration(self, skel: ClipSkeleton, deltas: np.ndarray, offset: np.ndarray, sides=SIDES) -> dict[str, np.ndarray]:
+        """Depth (world units) of each hand into the body or below the floor on every frame:
+        side -> (f,).
 
         deltas: (f, b, 3, 3) global rotations (``skel.bones`` order); offset: (f, 3) hips translation.
         Hands and body parts move rigidly with their bones; depth is how far the deepest hand
-        point is inside any part's hull."""
+        point is inside any part's polytope, or under the floor."""
         bones = skel.bones
         idx = {b: i for i, b in enumerate(bones)}
         pos = forward_kinematics(skel, deltas, offset)
         out = {}
-        for side, pts in self.hands.items():
+        for side in sides:
+            pts = self.hands.get(side)
             hb = f"{side}Hand"
-            if hb not in idx:
+            if pts is None or hb not in idx:
                 continue
             j = idx[hb]
-            # (f, m, 3) posed hand points.
-            x = np.einsum("fij,mj->fmi", deltas[:, j], pts - skel.joints[hb]) + pos[:, j, None, :]
+            # Bounding sphere of the posed hand, then the hand's points on the frames that need them.
+            h_centre, h_radius = self.spheres[side]
+            hc = np.einsum("fij,j->fi", deltas[:, j], h_centre - skel.joints[hb]) + pos[:, j]
             depth = np.zeros(len(deltas))
+            low = np.flatnonzero(skel.h(hc) < h_radius)
+            if len(low):
+                x = np.einsum("fij,mj->fmi", deltas[low, j], pts - skel.joints[hb]) + pos[low, j, None, :]
+                depth[low] = np.clip(-skel.h(x), 0.0, None).max(axis=1)
             for part, eq in self.hulls.items():
                 if part not in idx:
                     continue
                 k = idx[part]
+                p_centre, p_radius = self.spheres[part]
+                pc = np.einsum("fij,j->fi", deltas[:, k], p_centre - skel.joints[part]) + pos[:, k]
+                near = np.flatnonzero(np.linalg.norm(hc - pc, axis=1) < h_radius + p_radius)
+                if len(near) == 0:
+                    continue
+                x = np.einsum("fij,mj->fmi", deltas[near, j], pts - skel.joints[hb]) + pos[near, j, None, :]
                 # Back into the part's rest frame: y = R^T (x - P) + h.
-                y = np.einsum("fji,fmj->fmi", deltas[:, k], x - pos[:, k, None, :]) + skel.joints[part]
-                signed = y @ eq[:, :3].T + eq[:, 3]  # (f, m, facets)
-                inside = -signed.max(axis=2)  # > 0 inside, the distance to the nearest facet
-                depth = np.maximum(depth, np.clip(inside, 0.0, None).max(axis=1))
+                y = np.einsum("fji,fmj->fmi", deltas[near, k], x - pos[near, k, None, :]) + skel.joints[part]
+                signed = y @ eq[:, :3].T + eq[:, 3]  # (f, m, planes)
+                inside = -signed.max(axis=2)  # > 0 inside: the distance to the nearest plane
+                depth[near] = np.maximum(depth[near], np.clip(inside, 0.0, None).max(axis=1))
             out[side] = depth
         return out
+
+
+def _bounding_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """A sphere (centre (3,), radius) holding ``points`` (m, 3): centred on their box."""
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2.0
+    return centre, float(np.linalg.norm(points - centre, axis=1).max())
 
 
 def _sphere_directions(n: int) -> np.ndarray:
@@ -701,8 +726,10 @@ def _reference(c: _Context, t: np.ndarray, arm_deg_below_horizontal: float) -> P
     p = Pose(c, t)
     p.use_arm_fix = False
     for side in SIDES:
-        # From the neutral hang (abduct[side] from vertical) out to the reference angle.
-        c.abduct(p, side, f"{side}Arm", 90.0 - arm_deg_below_horizontal - c.neutral_abduct[side])
+        # From the neutral hang (abduct[side] from vertical) out to the reference angle, but
+        # never lower than the neutral pose (long arms would go into the legs or the floor).
+        below = min(arm_deg_below_horizontal, 90.0 - c.neutral_abduct[side])
+        c.abduct(p, side, f"{side}Arm", 90.0 - below - c.neutral_abduct[side])
     return p
 
 
@@ -712,7 +739,7 @@ def clip_t_pose(c: _Context, t: np.ndarray) -> Pose:
 
 
 def clip_a_pose(c: _Context, t: np.ndarray) -> Pose:
-    """Reference: arms straight, 45 degrees below level."""
+    """Reference: arms straight, 45 degrees below level (less for arms too long for that)."""
     return _reference(c, t, 45.0)
 
 
@@ -950,10 +977,10 @@ def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> C
     tol = PENETRATION_TOLERANCE_HEIGHT * ctx.skel.height
     ctx.arm_fix = {}
 
-    def run() -> tuple[Pose, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def run(sides=SIDES) -> tuple[Pose, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         pose = spec.make(ctx, t)
         g, offset = _solve(ctx, pose)
-        depth = body.penetration(ctx.skel, g, offset) if body is not None else {}
+        depth = body.penetration(ctx.skel, g, offset, sides) if body is not None else {}
         return pose, g, offset, depth
 
     pose, g, offset, depth = run()
@@ -965,7 +992,7 @@ def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> C
             for deg in steps:
                 for kind in ARM_FIX_KINDS:
                     ctx.arm_fix = {**fixes, side: (kind, float(deg))}
-                    d = run()[3][side].max()
+                    d = run((side,))[3][side].max()
                     if d < best[0]:
                         best = (float(d), (kind, float(deg)))
                 if best[0] <= tol:

@@ -245,17 +245,19 @@ def _mirror_plane(sample: np.ndarray, tree: _DistanceField, depth: np.ndarray, v
     def normal(theta: float) -> np.ndarray:
         return np.cos(theta) * e1 + np.sin(theta) * e2
 
-    def err(n: np.ndarray) -> tuple[float, float]:
-        return _mirror_error(sample, tree, n, float(np.mean(sample @ n)), voxel)
+    coarse = _subsample(sample, tol.SYMMETRY_SAMPLES_COARSE)
+
+    def err(n: np.ndarray, pts: np.ndarray = sample) -> tuple[float, float]:
+        return _mirror_error(pts, tree, n, float(np.mean(pts @ n)), voxel)
 
     thetas = np.radians(np.arange(0.0, 180.0, tol.MIRROR_SEARCH_STEP_DEG))
-    errors = [err(normal(t))[0] for t in thetas]
+    errors = [err(normal(t), coarse)[0] for t in thetas]
     best = float(thetas[int(np.argmin(errors))])
     step = np.radians(tol.MIRROR_SEARCH_STEP_DEG)
     while step > np.radians(tol.MIRROR_SEARCH_FINE_DEG):
         step /= 2.0
         cands = [best - step, best, best + step]
-        best = cands[int(np.argmin([err(normal(t))[0] for t in cands]))]
+        best = cands[int(np.argmin([err(normal(t), coarse)[0] for t in cands]))]
     n = normal(best)
     e, offset = err(n)
     world = _nearest_world_axis(n)

@@ -71,6 +71,8 @@ BLEND_GENERATIONS = None
 # Influences below this weight are dropped before the final normalisation.
 MIN_WEIGHT = 0.02
 PART_LABELS = True
+SMOOTH_VOXELS = 1.0
+SMOOTH_MAX_STEPS = 24
 JOINED_ONLY = True
 # Below this many voxels of distance, the limb radius is the voxel size.
 _MIN_RADIUS_VOXELS = 1.0
@@ -126,14 +128,15 @@ def compute_weights(mesh: CharacterMesh, bones: BoneSet) -> SkinWeights:
     labels, own_dist = _label(graph, seeds, depth, solid.n_nodes)
     # Leaves (a chibi head, a hand without fingers) point into the region they own;
     # a leaf that is only a marker inside a part (an "_end" bone) drives nothing.
-    thickness = ndimage.distance_transform_edt(solid.solid) * solid.size
+    inside = ndimage.distance_transform_edt(solid.solid) * solid.size  # depth below the air
     for b in [b for b in seeds if leaf[b]]:
-        tail = _leaf_tail(solid, bones.heads[b], solid.centers[labels == b], thickness)
-        if tail is None:
+        tail = _leaf_tail(solid, bones.heads[b], solid.centers[labels == b], inside)
+        if tail is None and len(seeds) > 1:
             del seeds[b]
-        else:
+        elif tail is not None:
             segments[b, 1] = tail
             seeds[b] = _segment_seeds(solid, segments[b, 0], tail, stop_at_exit=True)
+    graph = _bridge_loose_parts(solid, np.concatenate(list(seeds.values())))
     labels, own_dist = _label(graph, seeds, depth, solid.n_nodes)
     timer.lap("labels")
 
@@ -141,7 +144,11 @@ def compute_weights(mesh: CharacterMesh, bones: BoneSet) -> SkinWeights:
     weights = _blend(solid, graph, labels, own_dist, mesh.vertices, extent, bones.parents, vertex_labels, segments)
     timer.lap("blend")
 
-    parts = loose_parts(mesh, WELD_TOLERANCE * extent)
+    welded = weld(mesh.vertices, WELD_TOLERANCE * extent)
+    if SMOOTH_VOXELS > 0:
+        weights = _smooth(mesh.vertices, welded, mesh.triangles, weights, SMOOTH_VOXELS * solid.size)
+    timer.lap("smooth")
+    parts = loose_parts(mesh, WELD_TOLERANCE * extent, welded)
     weights = _rigid_parts(parts, vertex_labels, weights)
     if PART_LABELS:
         own_labels, _ = _part_labels(mesh, parts, segments, leaf, list(seeds), solid.size, depth, vertex_labels)
@@ -196,7 +203,7 @@ def _depths(parents: np.ndarray) -> np.ndarray:
 def _seeds(solid, bones, segments, leaf, deform, extent) -> dict[int, np.ndarray]:
     """Bone index -> (k,) solid nodes its segment binds from; bones absent bind nothing."""
     near = NEAR_BODY * extent / solid.size  # in voxels
-    outside_dist, nearest = ndimage.distance_transform_edt(~solid.solid, return_indices=True)
+    outside_dist = nearest = None
     seeds: dict[int, np.ndarray] = {}
     for b in deform:
         head, end = segments[b]
@@ -210,6 +217,8 @@ def _seeds(solid, bones, segments, leaf, deform, extent) -> dict[int, np.ndarray
             continue
         if bones.parents[b] < 0:
             continue  # a root outside the body: a ground / root-motion bone
+        if outside_dist is None:
+            outside_dist, nearest = ndimage.distance_transform_edt(~solid.solid, return_indices=True)
         cells = np.clip(cells, 0, np.array(solid.solid.shape) - 1)
         close = outside_dist[tuple(cells.T)] <= near
         if not close.any():
@@ -227,7 +236,7 @@ def _segment_seeds(solid, head, end, stop_at_exit: bool) -> np.ndarray:
     return np.unique(nodes[nodes >= 0])
 
 
-def _leaf_tail(solid, head: np.ndarray, region: np.ndarray, thickness: np.ndarray) -> np.ndarray | None:
+def _leaf_tail(solid, head: np.ndarray, region: np.ndarray, depth: np.ndarray) -> np.ndarray | None:
     """Where a leaf bone ends: from its head toward the middle of the region it owns,
     as far as that region reaches, stopping where the segment leaves the body.
 
@@ -242,7 +251,7 @@ def _leaf_tail(solid, head: np.ndarray, region: np.ndarray, thickness: np.ndarra
     direction = mean / np.linalg.norm(mean)
     reach = float(np.max((region - head) @ direction))
     cell = np.clip(solid.cell(head[None])[0], 0, np.array(solid.solid.shape) - 1)
-    if reach < max(LEAF_MIN_REACH * thickness[tuple(cell)], solid.size):
+    if reach < max(LEAF_MIN_REACH * depth[tuple(cell)], solid.size):
         return None
     pts = voxel_bind.segment_points(head, head + direction * reach, solid.size)
     nodes = solid.node(pts)
@@ -358,8 +367,8 @@ def _part_labels(mesh, part, segments, leaf, active, size, depth, vertex_labels)
         v = mesh.vertices[rows]
         lo, hi = v.min(axis=0) - size, v.max(axis=0) + size
         inside_box = [k for k in active if ((points[k] >= lo) & (points[k] <= hi)).all(axis=1).any()]
-        if not inside_box:
-            continue
+        if len(inside_box) in (0, len(active)):
+            continue  # holds no bone, or is the whole body
         remap = np.full(n, -1, dtype=np.int64)
         remap[rows] = np.arange(len(rows))
         sub = voxel_bind.voxelize(v, remap[mesh.triangles[tri_part == p]], size)
@@ -417,15 +426,47 @@ def weld(vertices: np.ndarray, tolerance: float) -> np.ndarray:
     return ids.ravel()
 
 
-def loose_parts(mesh: CharacterMesh, tolerance: float) -> np.ndarray:
+def loose_parts(mesh: CharacterMesh, tolerance: float, welded: np.ndarray | None = None) -> np.ndarray:
     """(n,) int64 connected component of each vertex, after welding by position."""
-    ids = weld(mesh.vertices, tolerance)
+    ids = weld(mesh.vertices, tolerance) if welded is None else welded
     m = int(ids.max()) + 1
     t = ids[mesh.triangles]
     edges = np.concatenate([t[:, [0, 1]], t[:, [1, 2]], t[:, [2, 0]]])
     adj = sparse.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m))
     _, comp = csgraph.connected_components(adj, directed=False)
     return comp[ids]
+
+
+def _smooth(vertices, welded, triangles, weights, radius: float) -> sparse.csr_matrix:
+    """Raw weights diffused over the welded mesh by about ``radius`` (a voxel), so the
+    voxel steps of a blend become a smooth ramp on a dense mesh. Edges longer than
+    twice the radius do not take part (a low-poly mesh is already coarser than the
+    voxels). Rows of split vertices stay equal."""
+    m = int(welded.max()) + 1
+    e = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
+    length = np.linalg.norm(vertices[e[:, 0]] - vertices[e[:, 1]], axis=1)
+    keep = (length <= 2.0 * radius) & (length > 0)
+    if not keep.any():
+        return weights
+    # A lazy random walk spreads sqrt(k / 2) edges in k steps.
+    steps = int(np.clip(round(2.0 * (radius / np.median(length[keep])) ** 2), 1, SMOOTH_MAX_STEPS))
+    edges = welded[e[keep]]
+    adj = sparse.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m)).tocsr()
+    adj = ((adj + adj.T) > 0).astype(np.float64)
+    degree = np.asarray(adj.sum(axis=1)).ravel()
+    step = sparse.diags(0.5 / np.maximum(degree, 1)) @ adj + sparse.diags(np.where(degree > 0, 0.5, 1.0))
+    # one row per welded vertex (split copies share a row), normalised first
+    pick = sparse.csr_matrix((np.ones(len(welded)), (welded, np.arange(len(welded)))), shape=(m, len(welded)))
+    count = np.asarray(pick.sum(axis=1)).ravel()
+    w = sparse.diags(1.0 / np.maximum(count, 1)) @ (pick @ _normalise_rows(weights))
+    for _ in range(steps):
+        w = step @ w
+    return w.tocsr()[welded]
+
+
+def _normalise_rows(w: sparse.csr_matrix) -> sparse.csr_matrix:
+    total = np.asarray(w.sum(axis=1)).ravel()
+    return sparse.diags(1.0 / np.where(total > 0, total, 1.0)) @ w
 
 
 def _rigid_parts(part, vertex_labels, weights) -> sparse.csr_matrix:

@@ -30,6 +30,7 @@ SNAP_DEG = 12.0
 SNAP_SLACK = 0.15
 # Points used for the mirror-symmetry test, and its search over mirror directions.
 SYMMETRY_SAMPLES = 20000
+SYMMETRY_SAMPLES_COARSE = 3000
 MIRROR_SEARCH_STEP_DEG = 6.0
 MIRROR_SEARCH_FINE_DEG = 0.5
 # The mirror plane's offset is searched from this many voxels either side of the mean

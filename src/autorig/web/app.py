@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, Response
 
 from autorig.config import WebSettings
 from autorig.web.context import AppContext
@@ -26,23 +25,13 @@ from autorig.web.domains.tasks.endpoints import router as tasks_router
 from autorig.web.domains.users.endpoints import api as users_api
 from autorig.web.domains.users.endpoints import browser as users_browser
 from autorig.web.errors import NotFound, install_error_handler
+from autorig.web.pages import install_pages
 from autorig.web.storage import LocalStorage
 from autorig.web.storage.base import check_key
 
-STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger(__name__)
 
 pages = APIRouter(include_in_schema=False)
-
-
-@pages.get("/")
-async def index() -> HTMLResponse:
-    return HTMLResponse((STATIC / "index.html").read_text())
-
-
-@pages.get("/task/{task_id}")
-async def task_page(task_id: str) -> HTMLResponse:
-    return HTMLResponse((STATIC / "task.html").read_text())
 
 
 @pages.get("/api/health")
@@ -105,4 +94,5 @@ def create_app(
     app.include_router(payments_router)
     app.include_router(admin_router)
     app.include_router(pages)
+    install_pages(app)  # the web pages and /static (issue 7)
     return app

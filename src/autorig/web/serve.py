@@ -2,8 +2,9 @@
 
 The backend (this process: API, dispatch, progress, mailer) with SQLite and local storage by
 default, plus one local worker as a child process (``python -m autorig worker``) with a
-generated shared token and the backend's own address in its ``allowed_hosts`` (the worker
-fetches uploads from the backend's storage URL). With ``WORKERS`` set, no local worker is
+generated shared token and, in its ``allowed_hosts``, the backend's own address (the worker
+fetches uploads from the backend's storage URL) and its own (an FBX task's rig job reads the
+converted .glb from the worker's URL). With ``WORKERS`` set, no local worker is
 started. Stopping the backend stops the worker.
 """
 
@@ -51,7 +52,9 @@ def start_local_worker(settings: WebSettings, token: str) -> tuple[subprocess.Po
         "AUTORIG_WORKER_HOST": "127.0.0.1",
         "AUTORIG_WORKER_PORT": str(port),
         "AUTORIG_WORKER_TOKEN": token,
-        "AUTORIG_WORKER_ALLOWED_HOSTS": json.dumps(_netlocs(settings)),
+        # The backend's storage (uploads), and the worker itself: an FBX task's rig job reads
+        # the .glb that the worker's conversion step left at its own URL.
+        "AUTORIG_WORKER_ALLOWED_HOSTS": json.dumps(_netlocs(settings) + [f"127.0.0.1:{port}", f"localhost:{port}"]),
         "AUTORIG_WORKER_DATA_DIR": os.environ.get("AUTORIG_WORKER_DATA_DIR", str((settings.data_dir / "worker").resolve())),
     }
     cmd = [sys.executable, "-m", "autorig", "worker", "--host", "127.0.0.1", "--port", str(port)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from accountkit import account_settings, balance, client, done_task, sign_in
+from accountkit import account_settings, balance, done_task, sign_in
 from autorig import protocol
 from autorig.web.domains.credits import repository as credits_repo
 from webkit import FakeWorker, free_port, running_backend

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from accountkit import account_settings, balance, client, done_task, sign_in
+from accountkit import account_settings, balance, done_task, sign_in
 from autorig.web.models import CreditEntry, GumroadEvent, User
 from fakes.gumroad import PERMALINK, FakeGumroadApi, sale_ping
 from webkit import FakeWorker, free_port, running_backend

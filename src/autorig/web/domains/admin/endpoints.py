@@ -20,7 +20,7 @@ import os
 from fastapi import APIRouter, BackgroundTasks, Depends
 
 from autorig.web.db import utcnow
-from autorig.web.deps import ContextDep, QueueServiceDep, ReadSessionDep, SessionDep, SettingsDep, TaskServiceDep
+from autorig.web.deps import QueueServiceDep, ReadSessionDep, SessionDep, SettingsDep, TaskServiceDep
 from autorig.web.domains.admin import repository
 from autorig.web.domains.admin.schemas import (
     AdminUser,

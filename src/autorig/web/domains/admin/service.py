@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autorig.config import WebSettings
 from autorig.web.db import on_commit, utcnow
-from autorig.web.domains.admin import repository
 from autorig.web.domains.credits.service import CreditService, Reason
 from autorig.web.errors import BadRequest, NotFound
 from autorig.web.models import CreditEntry, Task, User

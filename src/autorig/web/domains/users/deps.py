@@ -7,17 +7,31 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from autorig.web.deps import ContextDep
 from autorig.web.domains.admin.service import AdminService
 from autorig.web.domains.apikeys.service import ApiKeyService
 from autorig.web.domains.credits.service import CreditService
 from autorig.web.domains.payments.service import PaymentService
+from autorig.web.domains.users.security import SESSION_COOKIE
 from autorig.web.domains.users.service import UserService, Viewer
 from autorig.web.errors import Forbidden, SignInRequired
 
 
-async def get_viewer(request: Request, ctx: ContextDep) -> Viewer:
+# Declared so OpenAPI (/docs) shows both ways in; ``identify`` reads the request itself.
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="apiKey", description="`Authorization: Bearer <API key>`; create keys with POST /api/keys"
+)
+_session = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="session", description="set by signing in")
+
+
+async def get_viewer(
+    request: Request,
+    ctx: ContextDep,
+    _key: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _cookie: Annotated[str | None, Depends(_session)],
+) -> Viewer:
     return await ctx.users.identify(ctx.db, request)
 
 

@@ -78,7 +78,7 @@ def load(path: Path) -> None:
     scene.reset()
     ext = path.suffix.lower()
     if ext == ".glb":
-        bpy.ops.import_scene.gltf(filepath=str(path))
+        bpy.ops.import_scene.gltf(filepath=str(path), disable_bone_shape=True)  # no display shape objects
     elif ext == ".fbx":
         bpy.ops.import_scene.fbx(filepath=str(path))
     elif ext == ".usdz":
@@ -372,7 +372,7 @@ def artist_rig(path: Path):
     if path.suffix == ".fbx":
         bpy.ops.import_scene.fbx(filepath=str(path))
     else:
-        bpy.ops.import_scene.gltf(filepath=str(path))
+        bpy.ops.import_scene.gltf(filepath=str(path), disable_bone_shape=True)
     arm = next(ob for ob in bpy.context.scene.objects if ob.type == "ARMATURE")
     arm.animation_data_clear()
     for pb in arm.pose.bones:

@@ -19,6 +19,7 @@ import numpy as np
 
 from autorig.evaluation.dataset import character_names, load_cached
 from autorig.rigging.errors import RigError
+from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.metrics import joint_errors
 from autorig.rigging.skeleton import fit
 
@@ -29,22 +30,34 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "eval")
     ap.add_argument("--joints", action="store_true", help="also print every joint's error")
+    ap.add_argument(
+        "--rotate",
+        metavar="X,Y,Z",
+        help="turn every character by these Euler angles (degrees, xyz) first: the score should not change",
+    )
     ap.add_argument("names", nargs="*")
     args = ap.parse_args(argv)
     names = args.names or character_names(args.data)
+    turn = np.eye(3)
+    if args.rotate:
+        from scipy.spatial.transform import Rotation
+
+        turn = Rotation.from_euler("xyz", [float(a) for a in args.rotate.split(",")], degrees=True).as_matrix()
     means: dict[str, float] = {}
     print(f"{'character':32s} {'mean%':>6s} {'worst joint':>22s} {'conf':>5s} {'pose':>5s} {'sec':>5s}")
     for name in names:
         c = load_cached(args.data, name)
+        mesh = CharacterMesh(c.unrigged.vertices @ turn.T, c.unrigged.triangles, c.unrigged.parts)
+        gt = {k: v @ turn.T for k, v in c.joints.items()}
         t = time.perf_counter()
         try:
-            sk = fit(c.unrigged)
+            sk = fit(mesh)
         except RigError as e:
             print(f"{name:32s} FAILED {e.code}: {e.reason}")
             means[name] = float("nan")
             continue
         dt = time.perf_counter() - t
-        err = joint_errors(sk.joints, c.joints, c.height)
+        err = joint_errors(sk.joints, gt, c.height)
         worst = max(err, key=err.get)
         means[name] = float(np.mean(list(err.values())))
         print(f"{name:32s} {means[name]:6.2f} {worst:>15s} {err[worst]:6.2f} {sk.confidence:5.2f} {sk.orientation.pose:>5s} {dt:5.2f}")

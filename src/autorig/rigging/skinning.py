@@ -66,8 +66,6 @@ LEAF_MIN_REACH = 1.5
 # Vertices closer than this (fraction of the largest extent) are one vertex.
 WELD_TOLERANCE = 1e-6
 BLEND_ON_SURFACE = True
-# Bones blend only with ancestors and descendants this many generations away.
-BLEND_GENERATIONS = None
 # Influences below this weight are dropped before the final normalisation.
 MIN_WEIGHT = 0.02
 PART_LABELS = True
@@ -140,20 +138,18 @@ def compute_weights(mesh: CharacterMesh, bones: BoneSet) -> SkinWeights:
     labels, own_dist = _label(graph, seeds, depth, solid.n_nodes)
     timer.lap("labels")
 
-    vertex_labels = labels[solid.node(mesh.vertices)]
-    weights = _blend(solid, graph, labels, own_dist, mesh.vertices, extent, bones.parents, vertex_labels, segments)
-    timer.lap("blend")
-
     welded = weld(mesh.vertices, WELD_TOLERANCE * extent)
+    parts = loose_parts(mesh, WELD_TOLERANCE * extent, welded)
+    vertex_labels = labels[solid.node(mesh.vertices)]
+    vertex_labels, allowed = _part_labels(mesh, parts, segments, leaf, list(seeds), solid.size, depth, vertex_labels)
+    timer.lap("parts")
+
+    weights = _blend(solid, graph, labels, own_dist, mesh.vertices, extent, vertex_labels, allowed, segments)
+    timer.lap("blend")
     if SMOOTH_VOXELS > 0:
         weights = _smooth(mesh.vertices, welded, mesh.triangles, weights, SMOOTH_VOXELS * solid.size)
-    timer.lap("smooth")
-    parts = loose_parts(mesh, WELD_TOLERANCE * extent, welded)
     weights = _rigid_parts(parts, vertex_labels, weights)
-    if PART_LABELS:
-        own_labels, _ = _part_labels(mesh, parts, segments, leaf, list(seeds), solid.size, depth, vertex_labels)
-        weights = _rigid_parts(parts, own_labels, weights)
-    timer.lap("parts")
+    timer.lap("smooth")
     indices, values = _top_influences(weights, MAX_INFLUENCES)
     timer.lap("prune")
     return SkinWeights(indices, values, timer.laps)
@@ -300,14 +296,13 @@ def _label(graph, seeds: dict[int, np.ndarray], depth: np.ndarray, n: int) -> tu
     return labels, dist
 
 
-def _blend(solid, graph, labels, own_dist, vertices, extent, parents, vlabel, segments) -> sparse.csr_matrix:
+def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, segments) -> sparse.csr_matrix:
     """(n_vertices, n_bones) sparse raw weights: own bone 1, others by region distance.
 
     Only bones of one chain blend (a bone with its ancestors and descendants up to
     ``BLEND_GENERATIONS`` away): the left thigh never takes the right thigh's weight
     at the crotch, nor a chibi head its upper arms', nor a finger its neighbour's."""
-    n_bones = len(parents)
-    related = _chain_relation(parents, BLEND_GENERATIONS)
+    n_bones = len(segments)
     gaps = segment_gaps(segments)
     vnode = solid.node(vertices)
     if (vnode < 0).any():  # cannot happen: every vertex marks its own voxel
@@ -328,9 +323,7 @@ def _blend(solid, graph, labels, own_dist, vertices, extent, parents, vlabel, se
         d = csgraph.dijkstra(graph, directed=False, indices=region, min_only=True, limit=limit)[vnode]
         u = d / radius
         hit = np.flatnonzero(u < 1.0)
-        hit = hit[related[vlabel[hit], b] & (vlabel[hit] != b)]
-        if JOINED_ONLY:
-            hit = hit[gaps[vlabel[hit], b] <= radius[hit]]
+        hit = hit[(vlabel[hit] != b) & (gaps[vlabel[hit], b] <= radius[hit]) & allowed[hit, b]]
         rows.append(hit)
         cols.append(np.full(len(hit), b))
         vals.append((1.0 - u[hit]) ** 2)
@@ -385,6 +378,8 @@ def _part_labels(mesh, part, segments, leaf, active, size, depth, vertex_labels)
         sub_labels, _ = _label(sub.graph, seeds, depth, sub.n_nodes)
         vl = sub_labels[sub.node(v)]
         ok = vl >= 0
+        if not ok.any() or np.bincount(vl[ok]).max() < PART_OWN_SHARE * len(rows):
+            continue  # the part is not mostly one bone's: the body's labels stand
         labels[rows[ok]] = vl[ok]
         mask = np.zeros(b, dtype=bool)
         mask[list(seeds)] = True
@@ -402,21 +397,6 @@ def segment_gaps(segments: np.ndarray, samples: int = 16) -> np.ndarray:
     u = np.clip((rel * d[None, None]).sum(axis=-1) / length2, 0.0, 1.0)  # (b, s, b)
     dist = np.linalg.norm(rel - u[..., None] * d[None, None], axis=-1).min(axis=1)  # (b, b)
     return np.minimum(dist, dist.T)
-
-
-def _chain_relation(parents: np.ndarray, generations: int) -> np.ndarray:
-    """(b, b) bool: a and b are the same bone, or one descends from the other within
-    ``generations`` generations."""
-    b = len(parents)
-    if generations is None:
-        return np.ones((b, b), dtype=bool)
-    related = np.eye(b, dtype=bool)
-    for child in range(b):
-        j, gen = parents[child], 1
-        while j >= 0 and gen <= generations:
-            related[child, j] = related[j, child] = True
-            j, gen = parents[j], gen + 1
-    return related
 
 
 def weld(vertices: np.ndarray, tolerance: float) -> np.ndarray:

@@ -81,3 +81,12 @@ def test_eval_characters_mean_error_under_8_percent(eval_data, name):
     sk = fit(c.unrigged)
     err = joint_errors(sk.joints, c.joints, c.height)
     assert np.mean(list(err.values())) < 8.0, err
+
+
+def test_legs_hidden_by_a_long_dress_are_placed_by_proportion():
+    fig = synthetic.humanoid_figure("A", dress=True, shells=True)
+    sk = fit(fig.mesh)
+    err = _errors(sk, fig)
+    assert max(err.values()) < JOINT_TOLERANCE, err
+    assert any("legs are hidden" in w for w in sk.warnings)
+    assert sk.confidence < 0.5  # a guess, and it says so

@@ -2,8 +2,8 @@
 
 The synthetic character is what breaks bone heat: every box face is its own grid
 (vertices duplicated along every edge, as glTF splits meshes at UV seams), legs,
-arms, torso and head are separate shells that only overlap, and a pompom floats
-above the head, touching nothing.
+arms, torso and head are separate shells that only overlap, a pompom floats above
+the head touching nothing, an eye sits inside the head and a helmet over it.
 """
 
 import numpy as np
@@ -13,7 +13,7 @@ from autorig.rigging import humanoid
 from autorig.rigging.bones import BoneSet, from_joints
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh, MeshPart
-from autorig.rigging.skinning import MAX_INFLUENCES, SkinWeights, compute_weights, loose_parts
+from autorig.rigging.skinning import MAX_INFLUENCES, SkinWeights, compute_weights, loose_parts, weld
 
 # A 2-unit T-pose figure, +Z up, facing -Y, so its left is +X.
 JOINTS = {
@@ -33,9 +33,11 @@ BOXES = {  # part name: (low corner, high corner)
     "right_arm": ((-0.95, -0.05, 1.43), (-0.16, 0.05, 1.53)),
     "left_leg": ((0.05, -0.07, 0.0), (0.19, 0.07, 0.94)),
     "right_leg": ((-0.19, -0.07, 0.0), (-0.05, 0.07, 0.94)),
-    "left_foot": ((0.05, -0.22, 0.0), (0.19, 0.07, 0.08)),
-    "right_foot": ((-0.19, -0.22, 0.0), (-0.05, 0.07, 0.08)),
+    "left_foot": ((0.06, -0.22, 0.0), (0.18, 0.06, 0.08)),
+    "right_foot": ((-0.18, -0.22, 0.0), (-0.06, 0.06, 0.08)),
     "pompom": ((-0.04, -0.04, 2.0), (0.04, 0.04, 2.06)),  # floats 8 cm above the head
+    "eye": ((0.03, -0.11, 1.76), (0.06, -0.08, 1.79)),  # a closed shell inside the head
+    "helmet": ((-0.15, -0.15, 1.8), (0.15, 0.15, 1.97)),  # a closed box over the head top
 }
 
 
@@ -90,7 +92,7 @@ def weight_on(skin: SkinWeights, rows: np.ndarray, bone: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def bound():
-    mesh, bones = character(), skeleton()
+    mesh, bones = character(16), skeleton()
     return mesh, bones, compute_weights(mesh, bones)
 
 
@@ -126,6 +128,11 @@ def test_arms_do_not_bleed_into_legs_or_the_other_arm(bound):
     rows = rows_of(mesh, "left_arm")
     used = {bones.names[i] for i in np.unique(skin.indices[rows][skin.weights[rows] > 0])}
     assert not any(n.startswith("Right") or "Leg" in n or "Foot" in n for n in used), used
+    # the side of the torso below the arm does not follow the arm
+    torso = rows_of(mesh, "torso")
+    side = torso[(mesh.vertices[torso, 0] > 0.19) & (mesh.vertices[torso, 2] < 1.3)]
+    arm = [bones.index(n) for n in ("LeftArm", "LeftForeArm", "LeftHand")]
+    assert len(side) and not np.isin(skin.indices[side][skin.weights[side] > 0], arm).any()
 
 
 def test_limb_middles_are_rigid_and_joints_blend(bound):
@@ -138,7 +145,7 @@ def test_limb_middles_are_rigid_and_joints_blend(bound):
     shin = leg[np.abs(v[leg, 2] - 0.3) < 0.03]
     assert (weight_on(skin, shin, low) > 0.99).all()
     # Across the knee the lower leg's weight rises smoothly from 0 to 1.
-    column = leg[(np.abs(v[leg, 0] - 0.19) < 1e-9) & (np.abs(v[leg, 1]) < 1e-9)]
+    column = leg[(np.abs(v[leg, 0] - 0.19) < 1e-9) & (np.abs(v[leg, 1]) < 1e-9) & (np.abs(v[leg, 2] - 0.5) < 0.3)]
     column = column[np.argsort(-v[column, 2])]
     w_low = weight_on(skin, column, low)
     z = v[column, 2]
@@ -147,11 +154,17 @@ def test_limb_middles_are_rigid_and_joints_blend(bound):
     assert ((w_low[knee] > 0.05) & (w_low[knee] < 0.95)).any()
 
 
-def test_loose_shell_above_the_head_follows_the_head(bound):
+@pytest.mark.parametrize("part", ["pompom", "eye", "helmet"])
+def test_loose_shells_on_and_in_the_head_follow_the_head(bound, part):
     mesh, bones, skin = bound
-    rows = rows_of(mesh, "pompom")
+    rows = rows_of(mesh, part)
     assert (weight_on(skin, rows, bones.index("Head")) > 0.99).all()
-    assert (weight_on(skin, rows_of(mesh, "head"), bones.index("Head"))[mesh.vertices[rows_of(mesh, "head"), 2] > 1.7] > 0.99).all()
+
+
+def test_head_top_follows_the_head(bound):
+    mesh, bones, skin = bound
+    head = rows_of(mesh, "head")
+    assert (weight_on(skin, head[mesh.vertices[head, 2] > 1.8], bones.index("Head")) > 0.99).all()
 
 
 def test_split_vertices_get_identical_weights(bound):
@@ -193,8 +206,12 @@ def test_works_for_an_artist_like_skeleton_with_helpers():
 
 def test_loose_parts_welds_split_faces():
     mesh = character(3)
-    parts = loose_parts(mesh, 1e-9)
+    welded = weld(mesh.vertices, 1e-9)
+    assert len(np.unique(welded)) < mesh.n_vertices
+    parts = loose_parts(mesh.triangles, welded)
     assert len(np.unique(parts)) == len(BOXES)
+    for p in mesh.parts:
+        assert len(np.unique(parts[p.start:p.start + p.count])) == 1
 
 
 def test_bad_input_is_a_clear_error():

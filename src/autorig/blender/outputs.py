@@ -94,9 +94,9 @@ class _Outputs:
 
 
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    text = f"{type(exc).__name__}: {text}" if not isinstance(exc, RuntimeError) or not str(exc) else text
-    return text[:MAX_ERROR_CHARS]
+    """One line for the report: 'OSError: [Errno 21] Is a directory: ...'."""
+    text = " ".join(str(exc).split())
+    return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:MAX_ERROR_CHARS]
 
 
 class _Once:
@@ -183,14 +183,27 @@ def write_all(rig: Any, outdir: Path, name: str, report: dict, on_file: Callable
 
         out.write("preview.mp4", lambda: lod0, video)
 
-        def viewer(p: Path) -> None:
-            level = levels["lod2"].get()
-            acts = _actions_or_none(clips)
-            with _small_textures(level.objects, VIEWER_TEXTURE_SIZE) as swapped:
-                export_glb(p, [rig.armature, *level.objects], animations=bool(acts), **GLTF_CLIPS, **VIEWER_DRACO)
-            report["viewer"] = {"draco": True, "texture_size": VIEWER_TEXTURE_SIZE, "textures_resized": swapped, "clips": sorted(acts or {})}
+        viewer_meshes: list[Any] = []
 
-        out.write("viewer.glb", lambda: levels["lod2"].get().triangles, viewer)
+        def viewer(p: Path) -> None:
+            # LOD2, or the full meshes if LOD2 could not be made (that failure is reported).
+            try:
+                meshes, source = levels["lod2"].get().objects, "lod2"
+            except Exception:
+                meshes, source = list(rig.meshes), "lod0"
+            viewer_meshes[:] = meshes
+            acts = _actions_or_none(clips)
+            with _small_textures(meshes, VIEWER_TEXTURE_SIZE) as swapped:
+                export_glb(p, [rig.armature, *meshes], animations=bool(acts), **GLTF_CLIPS, **VIEWER_DRACO)
+            report["viewer"] = {
+                "meshes": source,
+                "draco": True,
+                "texture_size": VIEWER_TEXTURE_SIZE,
+                "textures_resized": swapped,
+                "clips": sorted(acts or {}),
+            }
+
+        out.write("viewer.glb", lambda: lod.triangle_count(viewer_meshes), viewer)
     finally:
         for once in levels.values():
             _drop(once)

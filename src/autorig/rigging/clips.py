@@ -15,9 +15,11 @@ Every clip is computed on plain arrays, in world space, in named passes:
    rotation from its rest orientation, ``deltas[f, b]`` (world axes), and the hips'
    translation. Bone rolls never enter: the Blender side turns a global delta into each
    bone's local pose rotation with the bone's own rest matrix, whatever its roll.
-5. **contact** (`BodyShape`): the hands' penetration into the body, measured on every
-   frame against convex hulls of the body parts; a clip whose hands go in gets its arms
-   moved out, and the measured depth goes into the report.
+5. **contact** (`BodyShape`): the hands' penetration into the body (or below the floor),
+   measured on every frame against convex polytopes around the body parts, each moving with
+   its bone. The neutral arm angle is the smallest that clears the body; a clip whose hands
+   still go in gets the smallest arm turn (out, in or forward) that clears them, and the
+   measured depth goes into the report.
 
 Conventions: rotations are (3, 3) float64 matrices acting on world column vectors; angles
 in the clip tables are degrees; lengths are world units unless a name ends in ``_LEG``

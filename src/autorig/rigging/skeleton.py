@@ -6,6 +6,8 @@
 1. legs (``skeleton_legs``): the crotch is where horizontal slices stop being two
    legs; each leg's centre line; the ankle where the foot's forward reach ends;
    the knee between hip and ankle; the hip joint inside the top of the thigh.
+   Legs hidden under a long dress are placed by proportion (with a warning and a low
+   confidence) when arms and a head are clear.
 2. arms (``skeleton_arms``): each arm followed from the fingertips inward through
    the front view until it merges with the torso (the armpit); the wrist where the
    arm is thinnest before the hand; the shoulder where the arm's centre line meets
@@ -32,7 +34,7 @@ from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.prepare import Orientation, analyze, classify_pose
 from autorig.rigging.skeleton_arms import Arm, find_arms
 from autorig.rigging.skeleton_body import build
-from autorig.rigging.skeleton_legs import Legs, find_legs
+from autorig.rigging.skeleton_legs import Legs, find_legs, hidden_legs
 from autorig.rigging.skeleton_trunk import Trunk, find_trunk
 
 
@@ -70,12 +72,28 @@ def fit(mesh: CharacterMesh) -> SkeletonFit:
     lap("orientation")
     body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height)
     lap("voxels")
-    legs = find_legs(body)
+    no_legs: RigError | None = None
+    try:
+        legs: Legs | None = find_legs(body)
+    except RigError as e:
+        if e.code != "not_a_biped":
+            raise
+        legs, no_legs = None, e
     lap("legs")
-    arms = find_arms(body, legs)
+    try:
+        arms = find_arms(body, legs)
+    except RigError as e:
+        # Neither legs nor arms: not a humanoid, and the missing legs say it first.
+        raise (no_legs or e) from None
+    if legs is None:
+        # Arms with armpits but no legs to see: a long dress or robe. Legs by proportion.
+        legs = hidden_legs(body, arms["Left"].shoulder)
     lap("arms")
     trunk = find_trunk(body, legs, arms)
     lap("trunk")
+    if no_legs is not None and trunk.neck_quality < tol.HIDDEN_LEGS_MIN_NECK:
+        # Legs placed by proportion are only believable under a clear head and neck.
+        raise no_legs
     _check_biped(body.height, legs, arms, trunk)
     joints_c = _assemble(legs, arms, trunk)
     confidence, reasons = _confidence(orientation, legs, arms, trunk)

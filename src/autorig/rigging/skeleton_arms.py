@@ -24,11 +24,13 @@ from autorig.rigging.skeleton_legs import Legs
 class Arm:
     """Canonical-frame joints of one arm plus what was measured on the way.
 
+    pit: the centre of the last arm column before the torso (the armpit's column);
     track: (c, 3) centres from the fingertip inward; area: (c,) cross-section per column
     (world units squared); angle_deg: the arm's angle below the horizontal;
     quality: 0..1, how much the two arms agree in mirror image."""
 
     tip: np.ndarray
+    pit: np.ndarray
     wrist: np.ndarray
     elbow: np.ndarray
     shoulder: np.ndarray
@@ -40,8 +42,10 @@ class Arm:
     warnings: list[str] = field(default_factory=list)
 
 
-def _track(body: Body, side: int, floor_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Follow one arm inward: (c, 3) centres, (c,) areas, (c, 2) run bounds (rows)."""
+def _track(body: Body, side: int, floor_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Follow one arm inward: (c, 3) centres, (c,) areas, (c,) widths (the larger of the
+    section's extents along y and z, world units), (c, 2) run bounds (rows), and whether
+    it ended at a torso (the run lengthened) rather than running out."""
     front = body.front
     core = body.core
     if side > 0:
@@ -50,7 +54,8 @@ def _track(body: Body, side: int, floor_k: int) -> tuple[np.ndarray, np.ndarray,
         columns = range(0, body.i0)
     prev: tuple[int, int] | None = None
     lengths: list[int] = []
-    centres, areas, bounds = [], [], []
+    centres, areas, widths, bounds = [], [], [], []
+    at_torso = False
     for c in columns:
         col = front[c].copy()
         col[:floor_k] = False
@@ -71,15 +76,18 @@ def _track(body: Body, side: int, floor_k: int) -> tuple[np.ndarray, np.ndarray,
             and len(run) > tol.ARM_TRACK_GROWTH * float(np.median(lengths[-tol.ARM_TRACK_MEMORY :]))
             and len(run) * body.h >= tol.TORSO_MIN_RUN * body.height
         ):
+            at_torso = True
             break
         lengths.append(len(run))
         block = core[c, :, run[0] : run[-1] + 1]  # (ny, run)
         jj, kk = np.nonzero(block)
         centres.append((float(body.x(c)), float(body.y(jj).mean()), float(body.z(run[0] + kk).mean())))
         areas.append(float(jj.size) * body.h**2)
+        widths.append(float(max(np.ptp(jj), np.ptp(kk)) + 1) * body.h)
         bounds.append((int(run[0]), int(run[-1])))
         prev = (int(run[0]), int(run[-1]))
-    return np.array(centres).reshape(-1, 3), np.array(areas), np.array(bounds).reshape(-1, 2)
+    track = np.array(centres).reshape(-1, 3)
+    return track, np.array(areas), np.array(widths), np.array(bounds).reshape(-1, 2), at_torso
 
 
 def _arc(track: np.ndarray) -> np.ndarray:
@@ -97,28 +105,40 @@ def _smooth(a: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(np.pad(a, pad, mode="edge"), k, mode="valid")[: len(a)]
 
 
-def _one_arm(body: Body, side: int, legs: Legs) -> Arm:
-    h = body.h
-    floor_k = body.k_of(legs.pelvis_z - tol.ARM_BELOW_PELVIS * body.height)
-    track, area, bounds = _track(body, side, floor_k)
-    if len(track) < tol.ARM_TRACK_MIN_COLUMNS:
+def _one_arm(body: Body, side: int, legs: Legs | None) -> Arm:
+    if legs is not None:
+        floor_k = body.k_of(legs.pelvis_z - tol.ARM_BELOW_PELVIS * body.height)
+    else:
+        floor_k = 0
+    track, area, width, bounds, at_torso = _track(body, side, floor_k)
+    if len(track) < tol.ARM_TRACK_MIN_COLUMNS or not at_torso:
         raise RigError("not_a_biped", "no arm stands out from the side of the body")
     s = _arc(track)
     length = float(s[-1])
     tip = track[0]
 
-    # Wrist: the thinnest cross-section between the hand and the elbow.
-    a = _smooth(area, max(1, body.voxels(tol.ARM_AREA_SMOOTH)))
-    window = (s >= tol.WRIST_WINDOW[0] * length) & (s <= tol.WRIST_WINDOW[1] * length)
-    if not window.any():
-        window = np.ones(len(s), dtype=bool)
-    iw = int(np.flatnonzero(window)[np.argmin(a[window])])
+    # Wrist: where the arm is narrowest, a hand's length from the fingertips give or take
+    # (the hand is wider, the forearm widens toward the elbow); among equally narrow
+    # columns, the one nearest a hand's length.
+    w = _smooth(width, max(1, body.voxels(tol.ARM_AREA_SMOOTH)))
+    prior = tol.HAND_LENGTH * body.height
+    window = np.flatnonzero((s >= tol.WRIST_WINDOW[0] * prior) & (s <= min(tol.WRIST_WINDOW[1] * prior, tol.WRIST_MAX_SHARE * length)))
+    if window.size == 0:
+        window = np.arange(len(s))
+    narrow = window[w[window] <= w[window].min() + tol.WRIST_WIDTH_SLACK * body.h]
+    iw = int(narrow[np.argmin(np.abs(s[narrow] - prior))])
     wrist = track[iw]
 
     # Shoulder: the arm's centre line (a straight fit between wrist and armpit) where it
     # reaches the armpit column.
-    pit = track[-1]
-    upper = track[iw:]
+    # The armpit: walking back out from where the torso was met, the last column whose
+    # run is still about as thick as the arm between wrist and there.
+    runs_len = (bounds[:, 1] - bounds[:, 0] + 1).astype(np.float64)
+    ip = len(track) - 1
+    while ip > iw + 1 and runs_len[ip] > tol.ARMPIT_GROWTH * float(np.median(runs_len[iw : ip + 1])):
+        ip -= 1
+    pit = track[ip]
+    upper = track[iw : ip + 1]
     if len(upper) >= 2:
         cut = max(2, len(upper) - body.voxels(tol.ARMPIT_SKIP))
         line = upper[:cut]
@@ -128,12 +148,14 @@ def _one_arm(body: Body, side: int, legs: Legs) -> Arm:
         # Shoulders sit over the hips: a shoulder joint is no further out than the outer
         # side of the thigh below it (a chibi's or a toy's upper arm starts inside its
         # wide torso, not where the arm comes out of it).
-        hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
-        sx = side * min(side * pit[0] + tol.SHOULDER_PAST_PIT * body.height, tol.SHOULDER_OVER_HIP * abs(hip_side))
+        sx = side * (side * pit[0] + tol.SHOULDER_PAST_PIT * body.height)
+        if legs is not None:
+            hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
+            sx = side * min(side * sx, tol.SHOULDER_OVER_HIP * abs(hip_side))
         # Height from the arm's line (an A-pose arm is straight from shoulder to wrist);
         # depth from the arm's centres next to the armpit (a line through hand and
         # sleeve can tilt front-to-back).
-        near = track[max(iw, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :]
+        near = track[max(iw, ip + 1 - body.voxels(tol.SHOULDER_DEPTH_PROBE)) : ip + 1]
         shoulder = np.array([sx, float(np.median(near[:, 1])), zy_icpt[1] + zy_slope[1] * sx])
         angle = float(np.degrees(np.arctan(-zy_slope[1] * side)))
     else:
@@ -149,11 +171,12 @@ def _one_arm(body: Body, side: int, legs: Legs) -> Arm:
 
     clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * body.height])
     return Arm(
-        tip=tip, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle, track=track, area=area, angle_deg=angle
+        tip=tip, pit=pit, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle, track=track, area=area, angle_deg=angle
     )
 
 
-def find_arms(body: Body, legs: Legs) -> dict[str, Arm]:
+def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
+    """Both arms; ``legs`` None when the legs could not be seen (a long dress)."""
     arms = {"Left": _one_arm(body, 1, legs), "Right": _one_arm(body, -1, legs)}
     left, right = arms["Left"], arms["Right"]
     # Agreement of the two arms in mirror image, relative to the height.

@@ -209,3 +209,39 @@ def find_legs(body: Body) -> Legs:
             getattr(sides[s], part)[2] = float(np.mean(zs))
     quality = float(min(1.0, separation / tol.LEG_SPLIT_FULL))
     return Legs(pelvis_z=float(body.z(pelvis)), separation=quality, sides=sides, warnings=warnings)
+
+
+def hidden_legs(body: Body, shoulder: np.ndarray) -> Legs:
+    """Legs placed by human proportions under a body whose legs cannot be seen (a long
+    dress or robe hides them): the crotch at PELVIS_OF_SHOULDER of the shoulder height,
+    the legs straight down under the hips, knees halfway, feet on the floor.
+    shoulder: (3,) the left shoulder joint (canonical frame)."""
+    sz = float(shoulder[2])
+    pelvis = tol.HIDDEN_PELVIS_OF_SHOULDER * sz
+    hip_x = tol.HIDDEN_HIP_OF_SHOULDER * abs(float(shoulder[0]))
+    rows = np.flatnonzero(body.core.any(axis=(0, 1)))
+    floor = float(body.z(rows[0]))
+
+    def depth_centre(z: float) -> float:
+        sl = body.core[:, :, body.k_of(z)]
+        jj = np.nonzero(sl)[1]
+        return float(body.y(jj).mean()) if jj.size else 0.0
+
+    sides = {}
+    for name, side in (("Left", 1.0), ("Right", -1.0)):
+        hip = np.array([side * hip_x, depth_centre(pelvis), pelvis + tol.HIDDEN_HIP_ABOVE_PELVIS * sz])
+        ankle = np.array([side * hip_x, depth_centre(floor + tol.HIDDEN_ANKLE_OF_SHOULDER * sz), floor + tol.HIDDEN_ANKLE_OF_SHOULDER * sz])
+        knee = 0.5 * (hip + ankle)
+        toe_end = np.array([side * hip_x, ankle[1] - tol.HIDDEN_FOOT_OF_SHOULDER * sz, floor])
+        toe_base = ankle + tol.TOE_BASE_FRACTION * (toe_end - ankle)
+        toe_base[2] = floor
+        sides[name] = Leg(
+            hip=hip, knee=knee, ankle=ankle, toe_base=toe_base, toe_end=toe_end, slices=[],
+            thigh_width=2 * hip_x, outer_x=side * 2 * hip_x,
+        )
+    return Legs(
+        pelvis_z=pelvis,
+        separation=0.0,
+        sides=sides,
+        warnings=["the legs are hidden (a long dress or robe?): hips, knees and feet were placed by proportion"],
+    )

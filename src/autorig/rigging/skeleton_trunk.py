@@ -24,10 +24,13 @@ class Trunk:
     warnings: list[str] = field(default_factory=list)
 
 
-def _central(body: Body, k: int) -> tuple[int, float, float]:
-    """The piece of slice k on the mirror plane: (voxel count, centroid y, centroid x).
-    Count 0 when the plane misses the slice."""
+def _central(body: Body, k: int, x_limit: float | None = None) -> tuple[int, float, float]:
+    """The piece of slice k on the mirror plane, within |x| <= x_limit if given:
+    (voxel count, centroid y, centroid x). Count 0 when the plane misses the slice."""
     sl = body.core[:, :, k]
+    if x_limit is not None:
+        keep = np.abs(body.x(np.arange(sl.shape[0]))) <= x_limit
+        sl = sl & keep[:, None]
     lab, n = ndimage.label(sl, structure=EIGHT)
     if n == 0:
         return 0, np.nan, np.nan
@@ -55,9 +58,11 @@ def find_trunk(body: Body, legs: Legs, arms: dict[str, Arm]) -> Trunk:
     cut = np.flatnonzero(area > 0)
     k_head_top = int(ks[cut[-1]]) if cut.size else k_top
 
-    # Neck: the narrowest cross-section in the lower part of what lies above the shoulders.
+    # Neck: the narrowest cross-section between the shoulders and the head's widest
+    # slice (found in the upper part of what lies above the shoulders).
     span = k_head_top - k_sh
-    hi = k_sh + max(2, int(tol.NECK_SEARCH * span))
+    upper = (ks >= k_sh + int(tol.HEAD_WIDEST_FROM * span)) & (area > 0)
+    hi = int(ks[upper][np.argmax(area[upper])]) if upper.any() else k_sh + max(2, span // 2)
     sel = (ks >= k_sh) & (ks <= hi) & (area > 0)
     if sel.any():
         sm = area.copy()

@@ -64,6 +64,20 @@ def ellipsoid(centre, axes: np.ndarray, radii, rings: int = 10, segments: int = 
     return v, np.array(tris, dtype=np.int64)
 
 
+def frustum(bottom_centre, r_bottom: float, r_top: float, height: float, segments: int = 24):
+    """A closed upright truncated cone (a long skirt): vertices (n, 3), triangles (m, 3)."""
+    c = np.asarray(bottom_centre, dtype=np.float64)
+    a = np.linspace(0.0, 2 * np.pi, segments, endpoint=False)
+    ring = np.stack([np.cos(a), np.sin(a), np.zeros_like(a)], axis=1)
+    v = np.vstack([c + ring * r_bottom, c + ring * r_top + [0, 0, height], [c], [c + [0, 0, height]]])
+    tris = []
+    for i in range(segments):
+        j = (i + 1) % segments
+        tris += [(i, j, segments + j), (i, segments + j, segments + i)]
+        tris += [(2 * segments, j, i), (2 * segments + 1, segments + i, segments + j)]
+    return v, np.array(tris, dtype=np.int64)
+
+
 def _frame(direction: np.ndarray, side_hint: np.ndarray) -> np.ndarray:
     """(3, 3) rows: two axes across ``direction`` (the first near ``side_hint``), then it."""
     d = direction / np.linalg.norm(direction)
@@ -117,8 +131,9 @@ def humanoid_joints(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool
     return j
 
 
-def humanoid_pieces(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False):
-    """The figure's ellipsoids (list of (vertices, triangles)) and its joints, canonical frame."""
+def humanoid_pieces(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False, dress: bool = False):
+    """The figure's ellipsoids (list of (vertices, triangles)) and its joints, canonical
+    frame; ``dress``: a closed floor-length skirt from the waist down hides the legs."""
     j = humanoid_joints(height, arm_angle_deg, chibi)
     H = height
     hand_len = float(j.pop("_hand_length")[0])
@@ -147,6 +162,9 @@ def humanoid_pieces(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool
         d /= np.linalg.norm(d)
         tip = j[f"{side}Hand"] + d * hand_len
         pieces.append(limb(j[f"{side}Hand"] + d * 0.02 * H, tip, 0.02 * H * s, 0.038 * H * s, overshoot=0.2, side_hint=(0, 1, 0)))
+    if dress:
+        waist = hip_mid[2] + 0.12 * H
+        pieces.append(frustum((0.0, 0.0, 0.0), 0.2 * H, 0.1 * H, waist))
     return pieces, j
 
 
@@ -189,10 +207,11 @@ def orient(pieces, joints: dict[str, np.ndarray], up: str = "+Z", front: str = "
 
 
 def humanoid_figure(pose: str = "T", up: str = "+Z", front: str = "-Y", height: float = 1.8, chibi: bool = False,
-                    shells: bool = False, extra: np.ndarray | None = None, offset=(0.0, 0.0, 0.0)) -> Figure:
+                    shells: bool = False, extra: np.ndarray | None = None, offset=(0.0, 0.0, 0.0),
+                    dress: bool = False) -> Figure:
     """A humanoid in "T" (arms level) or "A" (arms 45 degrees down) pose, any orientation."""
     angle = {"T": 0.0, "A": 45.0}[pose]
-    pieces, joints = humanoid_pieces(1.0, angle, chibi)
+    pieces, joints = humanoid_pieces(1.0, angle, chibi, dress)
     fig = orient(pieces, joints, up, front, scale=height, shells=shells, extra=extra, offset=offset)
     assert set(humanoid.JOINT_NAMES) <= set(fig.joints)
     return fig

@@ -112,6 +112,17 @@ KNEE_FRACTION = 0.5
 # The ball of the foot, as a share of the way from the ankle to the toe tip.
 TOE_BASE_FRACTION = 0.6
 
+# Legs hidden under a long dress: placed by adult proportions relative to the shoulder
+# joint (crotch at 0.6 of the shoulder height, hip joints a little above it and about
+# half the shoulder's distance from the mirror plane, ankles 6% up, feet 12% long).
+HIDDEN_PELVIS_OF_SHOULDER = 0.6
+HIDDEN_HIP_ABOVE_PELVIS = 0.06
+HIDDEN_HIP_OF_SHOULDER = 0.55
+HIDDEN_ANKLE_OF_SHOULDER = 0.06
+HIDDEN_FOOT_OF_SHOULDER = 0.12
+# ... and only when the neck is at least this clear (a car's cabin is no head).
+HIDDEN_LEGS_MIN_NECK = 0.5
+
 # Arms. The run of a column more than ARM_TRACK_GROWTH times the median of the last
 # ARM_TRACK_MEMORY runs is the torso. ARM_BELOW_PELVIS: how far below the pelvis a hand
 # may hang (A-pose) and still be followed.
@@ -121,9 +132,19 @@ ARM_TRACK_MEMORY = 12
 TORSO_MIN_RUN = 0.12
 ARM_BELOW_PELVIS = 0.1
 ARM_AREA_SMOOTH = 0.015
-# The wrist is searched over this share of the tip-to-armpit length (a hand is 20-50%
-# of the visible arm: more for chibi characters whose upper arm is in the torso).
-WRIST_WINDOW = (0.12, 0.6)
+# The wrist is searched between these multiples of a hand's length from the outermost
+# point (a hand is about a tenth of a person's height; less from the side of a hand
+# held down in A-pose, more for big mitten hands), and within WRIST_MAX_SHARE of the
+# arm's visible length; columns within WRIST_WIDTH_SLACK voxels of the narrowest count
+# as equally narrow.
+HAND_LENGTH = 0.10
+WRIST_WINDOW = (0.5, 1.5)
+WRIST_MAX_SHARE = 0.7
+WRIST_WIDTH_SLACK = 0.5
+# The armpit is the last column whose run is at most ARMPIT_GROWTH times the arm's
+# median run (columns further in are the torso's side rising into the shoulder).
+import os as _os
+ARMPIT_GROWTH = float(_os.environ.get("AG", "1e9"))
 # Columns next to the armpit bend into the torso and are left out of the arm's line.
 ARMPIT_SKIP = 0.02
 # The shoulder joint this far outward of the armpit column (negative: inward), but no
@@ -143,11 +164,13 @@ ARM_MIRROR_TOLERANCE = 0.12
 MIN_ARM_REACH = 0.12
 MIN_HEAD_ABOVE_SHOULDERS = 0.06
 
-# Trunk. The neck is the narrowest slice in the lower NECK_SEARCH of the span from the
-# shoulders to the head top (smoothed over NECK_SMOOTH); the Neck joint sits
+# Trunk. The neck is the narrowest slice (smoothed over NECK_SMOOTH) between the
+# shoulders and the head's widest slice, which is looked for above HEAD_WIDEST_FROM of
+# the span from the shoulders to the head top (a head is widest around its middle,
+# whether it is an eighth of the height or half of it); the Neck joint sits
 # NECK_BELOW_NARROWEST below it (the base of the neck), the Head joint
 # HEAD_ABOVE_NARROWEST above it (the base of the skull).
-NECK_SEARCH = 0.6
+HEAD_WIDEST_FROM = 0.5
 NECK_SMOOTH = 0.015
 NECK_BELOW_NARROWEST = 0.025
 HEAD_ABOVE_NARROWEST = 0.015
@@ -159,3 +182,44 @@ HIPS_ABOVE_HIP_JOINTS = 0.02
 CUE_CLEAR = 0.6
 CUE_WEAK = 0.3
 CONFIDENCE_WEAKEST_WEIGHT = 0.5
+
+# --- skin weights (skinning.py, voxel_bind.py) -------------------------------------------
+# Lengths here are fractions of the character's largest extent, or voxels (*_VOXELS).
+# Voxels along the largest extent: ~0.8% of a T-pose's height, so a finger is one or two
+# voxels thick and a 50k-triangle character binds in about a second (96 to 160 score the
+# same on the evaluation set).
+SKIN_VOXELS = 128
+# Bone segments are sampled this finely (voxels), so no voxel a bone passes is skipped.
+SKIN_SEGMENT_STEP = 0.25
+# A bone with less of its segment than this inside the solid lies outside the body.
+SKIN_MIN_INSIDE = 0.5
+# An outside bone still binds (to the nearest solid voxels) if it comes this close to
+# the body: a misaligned artist bone, not an IK pole target floating in front of a knee.
+SKIN_NEAR_BODY = 0.05
+# A leaf bone roots a body part (a head, a hand, a toe) only if the part reaches beyond
+# its head this many times as far as the head lies below the skin; otherwise it marks a
+# point inside a part (a head-top or "_end" bone) and drives nothing.
+SKIN_LEAF_MIN_REACH = 1.5
+# Blends reach as far as the vertex's distance to its own bone (the limb's radius) times
+# this, through the skin; no blend is searched further than SKIN_BLEND_SEARCH.
+SKIN_BLEND_WIDTH = 1.0
+SKIN_BLEND_SEARCH = 0.15
+# The radius is at least this many voxels (a vertex right on its bone).
+SKIN_MIN_RADIUS_VOXELS = 1.0
+# Weights are diffused over the welded mesh by about this many voxels, so a blend's
+# voxel steps become a ramp.
+SKIN_SMOOTH_VOXELS = 1.0
+SKIN_SMOOTH_MAX_STEPS = 24
+# A closed loose part holding some bones (a helmet, a head shell, an eyeball) takes its
+# labels from the bones inside it when one of them owns this share of it.
+SKIN_PART_OWN_SHARE = 0.6
+# A loose part's own solid takes voxels from which 5 of the 6 axis rays hit it: a head
+# or a hood open at the neck still holds the head bone.
+SKIN_PART_RAY_HITS = 5
+# A loose part this much in one bone's region moves rigidly with it (armour plates,
+# helmets, hair, eyes: what artists bind to one bone).
+SKIN_RIGID_PART_SHARE = 0.8
+# Vertices this close are one vertex (welding across UV seams).
+SKIN_WELD = 1e-6
+# Influences below this weight are dropped before the final normalisation.
+SKIN_MIN_WEIGHT = 0.02

@@ -85,7 +85,8 @@ async def test_admin_people_balances_tasks_workers(tmp_path: Path, db_url: str, 
     async with running_backend(settings) as b:
         admin = await sign_in(b, smtp_server, ADMIN)
         alice = await sign_in(b, smtp_server, "alice@example.com")
-        await sign_in(b, smtp_server, "bob@example.com")
+        bob = await sign_in(b, smtp_server, "bob@example.com")
+        await bob.aclose()
         t = await done_task(b, alice)
         tid = t["task_id"]
 

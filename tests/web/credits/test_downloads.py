@@ -51,6 +51,9 @@ async def test_pay_per_file_and_for_the_set_free_again_402_at_zero(tmp_path: Pat
             assert (await b.http.get(f"/api/task/{tid}/files/{name}")).status_code == 200
         r = await b.http.get(f"/api/task/{tid}/files/{downloads[0]}")
         assert r.status_code == 401 and r.json()["sign_in_url"].endswith("/login")
+        # Paid files never leak through the public storage route (only uploads are served there).
+        assert (await b.http.get(t["input_url"])).status_code == 200
+        assert (await b.http.get(f"/storage/tasks/{tid}/out/{downloads[0]}")).status_code == 404
 
         # The owner pays like anyone else: 1 credit a file, once.
         r = await owner.get(f"/api/task/{tid}/files/{downloads[0]}")

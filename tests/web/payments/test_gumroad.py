@@ -140,6 +140,10 @@ async def test_ping_for_unknown_email_waits_for_sign_up(tmp_path: Path, db_url: 
         await newcomer.post("/api/auth/logout")
         await sign_in(b, smtp_server, "newcomer@example.com", newcomer, nth=2)
         assert await balance(newcomer) == 130
+        # Other resource pings about the same sale (e.g. a cancellation) move nothing.
+        other = sale_ping(userid="newcomer@example.com", sale_id=ping["sale_id"], resource_name="cancellation")
+        assert (await _ping(b, other)).json() == {"recorded": False, "status": "ignored"}
+        assert await balance(newcomer) == 130
         await newcomer.aclose()
 
 

@@ -47,6 +47,11 @@ class Storage(ABC):
     async def download_response(self, key: str, filename: str) -> Response:
         """The HTTP response that hands the object to a browser as an attachment."""
 
+    def known_size(self, key: str) -> int | None:
+        """The object's size in bytes when it can be told without a request (local files); None
+        otherwise. The task page shows it next to each file (issue 7)."""
+        return None
+
     @abstractmethod
     def scratch_dir(self) -> Path:
         """A local directory for files being received, on the same disk as local storage."""

@@ -45,6 +45,12 @@ class LocalStorage(Storage):
     async def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    def known_size(self, key: str) -> int | None:
+        try:
+            return self.path(key).stat().st_size
+        except (OSError, ValueError):
+            return None
+
     def public_url(self, key: str) -> str:
         return f"{self.base_url}/{check_key(key)}"
 

@@ -38,3 +38,21 @@ class TaskPurchases(BaseModel):
     all_paid: bool = Field(description="the whole set is paid for")
     prices: Prices
     buy_url: str
+
+
+class PaymentProblem(BaseModel):
+    """The body of a 401 or 402 from a paid download."""
+
+    error: str = Field(description="SignInRequired or PaymentRequired")
+    detail: str
+    sign_in_url: str | None = Field(None, description="401: where to sign in")
+    buy_url: str | None = Field(None, description="402: where to buy credits")
+    balance: int | None = Field(None, description="402: the balance now")
+    price: int | None = Field(None, description="402: what the item costs")
+
+
+PAID_DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "the file"},
+    401: {"model": PaymentProblem, "description": "not signed in (anonymous visitors cannot download)"},
+    402: {"model": PaymentProblem, "description": "too few credits; buy_url links to /buy-credits"},
+}

@@ -47,6 +47,8 @@ VerifiedPing = Annotated[GumroadPing, Depends(verified_ping)]
 @router.post("/api-gumroad", response_model=PingResult)
 async def gumroad_ping(ping: VerifiedPing, session: SessionDep, payments: PaymentServiceDep) -> PingResult:
     """Gumroad's sale ping (form-urlencoded). Idempotent by sale: a repeated ping adds nothing."""
+    if ping.kind == "other":
+        return PingResult(recorded=False, status="ignored")  # e.g. a subscription cancellation
     event = await payments.record(session, ping)
     if event is None:
         return PingResult(recorded=False, status="duplicate")

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 USERID_FIELD = "url_params[userid]"
 REFUND_RESOURCES = frozenset({"refund", "sale_refunded", "dispute"})
+SALE_RESOURCES = frozenset({"", "sale"})  # others (cancellation, subscription_*, dispute_won) move no credits
 MAX_QUANTITY = 1000  # more in one ping is a mistake, not a purchase
 DEFAULT_BUY_BASE = "https://gumroad.com/l/"
 
@@ -37,7 +38,7 @@ def _true(value: str | None) -> bool:
 @dataclass(frozen=True)
 class GumroadPing:
     sale_id: str
-    kind: str  # "sale" or "refund" (refunds and disputes take the credits back)
+    kind: str  # "sale", "refund" (refunds and disputes take the credits back), or "other" (nothing to do)
     userid: str | None  # url_params[userid]: the email of the person in our service
     buyer_email: str | None  # Gumroad's buyer email: stored, never used to find the person
     seller_id: str | None
@@ -63,9 +64,10 @@ def parse_ping(form: Mapping[str, str]) -> GumroadPing:
     sale_id = data.get("sale_id", "").strip()
     if not sale_id or len(sale_id) > 128:
         raise BadRequest("not a Gumroad sale ping: no sale_id")
+    resource = data.get("resource_name", "").strip().lower()
     refund = (
         _true(data.get("refunded"))
-        or data.get("resource_name", "").strip().lower() in REFUND_RESOURCES
+        or resource in REFUND_RESOURCES
         or (_true(data.get("disputed")) and not _true(data.get("dispute_won")))
     )
     try:
@@ -83,7 +85,7 @@ def parse_ping(form: Mapping[str, str]) -> GumroadPing:
     userid = data.get(USERID_FIELD, "").strip().lower() or None
     return GumroadPing(
         sale_id=sale_id,
-        kind="refund" if refund else "sale",
+        kind="refund" if refund else "sale" if resource in SALE_RESOURCES else "other",
         userid=userid,
         buyer_email=(data.get("email") or "").strip().lower() or None,
         seller_id=data.get("seller_id") or None,

@@ -7,10 +7,11 @@ from starlette.responses import Response
 
 from autorig import protocol
 from autorig.web.deps import ContextDep, QueueServiceDep, ReadSessionDep, SessionDep, SettingsDep, TaskServiceDep
+from autorig.web.domains.credits.schemas import PAID_DOWNLOAD_RESPONSES
 from autorig.web.domains.notifications.service import task_page_url
 from autorig.web.domains.tasks import files
 from autorig.web.domains.tasks.schemas import CreateFromUrl, FbxStep, QueueInfo, RestartOffer, TaskCreated, TaskFile, TaskView
-from autorig.web.domains.tasks.service import TaskService
+from autorig.web.domains.tasks.service import TaskService, output_key
 from autorig.web.domains.tasks.upload import receive_multipart
 from autorig.web.domains.users.deps import CreditServiceDep, UserServiceDep, ViewerDep
 from autorig.web.errors import BadRequest
@@ -102,7 +103,7 @@ async def restart_task(
     return view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()))
 
 
-@router.get("/{task_id}/files/{name}")
+@router.get("/{task_id}/files/{name}", responses=PAID_DOWNLOAD_RESPONSES)
 async def get_file(
     task_id: str, name: str, session: SessionDep, tasks: TaskServiceDep, viewer: ViewerDep, credits: CreditServiceDep
 ) -> Response:
@@ -112,7 +113,7 @@ async def get_file(
     return await files.serve_file(session, tasks, task, name, credits=credits, user_id=viewer.user_id, is_admin=viewer.is_admin)
 
 
-@router.get("/{task_id}/download-all")
+@router.get("/{task_id}/download-all", responses=PAID_DOWNLOAD_RESPONSES)
 async def download_all(
     task_id: str, read: ReadSessionDep, tasks: TaskServiceDep, viewer: ViewerDep, credits: CreditServiceDep, ctx: ContextDep
 ) -> Response:
@@ -163,6 +164,7 @@ def view(task: Task, tasks: TaskService, base_url: str, queue_info: QueueInfo | 
                 name=n,
                 url=files.file_url(base_url, task.id, n),
                 kind="download" if protocol.is_download(n) else "preview",
+                size=tasks.storage.known_size(output_key(task.id, n)),
             )
             for n in ready
         ],

@@ -32,6 +32,7 @@ class TaskFile(BaseModel):
     name: str
     url: str
     kind: str = Field(description="download (paid later) or preview (free)")
+    size: int | None = Field(None, description="bytes, when storage can tell at once (local storage)")
 
 
 class RestartOffer(BaseModel):

@@ -72,7 +72,7 @@ function drawUser() {
       el("div", {}, el("h3", {}, t("admin.ledger_h")),
         el("table", { class: "table small" }, el("tbody", {}, ...state.user.ledger.slice(0, 8).map((e) => el("tr", {},
           el("td", { class: "muted nowrap" }, fmtDate(e.created_at)),
-          el("td", {}, t(`reason.${e.reason}`) === `reason.${e.reason}` ? e.reason : t(`reason.${e.reason}`), e.actor ? el("span", { class: "faint" }, ` · ${e.actor}`) : null),
+          el("td", {}, t(`reason.${e.reason}`) === `reason.${e.reason}` ? e.reason : t(`reason.${e.reason}`), e.actor ? el("span", { class: "faint" }, ` · ${e.actor}`) : null, e.note && e.reason === "admin" ? el("div", { class: "small faint" }, e.note) : null),
           el("td", { class: `num amount ${e.amount >= 0 ? "plus" : "minus"}` }, `${e.amount >= 0 ? "+" : "−"}${fmtNumber(Math.abs(e.amount))}`))))))),
     el("h3", { style: "margin-top:18px" }, t("admin.user_tasks_h", { n: state.userTasks.length })),
     taskTable(state.userTasks),

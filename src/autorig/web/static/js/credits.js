@@ -23,7 +23,7 @@ function draw() {
   const anon = $("#anon");
   anon.hidden = signedIn;
   if (!signedIn) {
-    anon.replaceChildren(t("credits.anon", { credits: info.user_free_limit }), " ",
+    anon.replaceChildren(t("credits.anon", { n: info.user_free_limit }), " ",
       el("a", { href: "/login?next=%2Fbuy-credits" }, t("nav.sign_in")));
   }
   drawPacks();
@@ -49,13 +49,19 @@ function drawPacks() {
   }
   box.replaceChildren(...offers.offers.map((o) => el("div", { class: "pack" },
     el("div", { class: "credits" }, fmtNumber(o.credits)),
-    el("div", { class: "muted small" }, o.label || fmtCredits(o.credits)),
+    el("div", { class: "muted small" }, packLabel(o)),
     el("div", { class: "small faint" }, t("credits.pack_models", { n: Math.floor(o.credits / Math.max(1, info.price_all_credits)) })),
     info.viewer.signed_in
       ? el("a", { class: "btn", href: o.url, rel: "noopener", dataset: { credits: o.credits } }, t("credits.buy"))
       : el("a", { class: "btn secondary", href: "/login?next=%2Fbuy-credits" }, t("credits.sign_in_to_buy")),
   )));
   $("#packs-note").textContent = signedNote();
+}
+
+/** The pack's own label when it says more than "N credits", else "credits" in the page's language. */
+function packLabel(o) {
+  const plain = !o.label || o.label.trim().toLowerCase() === `${o.credits} credits`;
+  return plain ? fmtCredits(o.credits).replace(fmtNumber(o.credits), "").trim() : o.label;
 }
 
 function signedNote() {
@@ -78,7 +84,8 @@ function drawLedger() {
 function reasonText(e) {
   const key = `reason.${e.reason}`;
   const text = t(key);
-  return (text === key ? e.reason : text) + (e.note ? ` — ${e.note}` : "");
+  // An admin's note says why; the other reasons explain themselves (their notes are the server's English).
+  return (text === key ? e.reason : text) + (e.note && e.reason === "admin" ? ` — ${e.note}` : "");
 }
 
 function drawKeys() {

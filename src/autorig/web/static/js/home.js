@@ -7,8 +7,10 @@ let lastStatus = null;
 let uploading = false;
 
 $("#drop-icon").innerHTML = ICONS.upload;
+const touch = matchMedia("(pointer: coarse)").matches; // phones: nothing to drop, a file to pick
 
 function drawStatic() {
+  $("#drop .title").textContent = t(touch ? "home.drop_touch" : "home.drop");
   const formats = info.formats.map((f) => (f === "gltf" ? "glTF" : f.toUpperCase())).join(", ");
   $("#limits").textContent = t("home.limits", { formats, size: fmtNumber(info.max_upload_mb) });
   $("#free-text").textContent = t("home.free_text", {
@@ -31,7 +33,7 @@ function drawAnonNote() {
   note.replaceChildren(
     left > 0 ? t("home.anon_left", { n: left, limit: info.anon_free_limit }) : t("home.anon_none", { limit: info.anon_free_limit }),
     " ",
-    el("a", { href: `/login?next=${next}` }, t("home.anon_sign_in", { credits: info.user_free_limit })),
+    el("a", { href: `/login?next=${next}` }, t("home.anon_sign_in", { n: info.user_free_limit })),
   );
 }
 

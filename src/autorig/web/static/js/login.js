@@ -9,7 +9,7 @@ const next = rawNext.startsWith("/") && !rawNext.startsWith("//") ? rawNext : "/
 let sentTo = null;
 
 function draw() {
-  $("#login-sub").textContent = t("login.sub", { credits: info.user_free_limit });
+  $("#login-sub").textContent = t("login.sub", { n: info.user_free_limit });
   $("#sign-in").hidden = info.viewer.signed_in;
   $("#signed-in").hidden = !info.viewer.signed_in;
   if (info.viewer.signed_in) $("#already-text").textContent = t("login.already", { email: info.viewer.email });

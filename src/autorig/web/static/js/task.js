@@ -120,6 +120,7 @@ function stageText() {
   }
   if (task.status === "done") return t("stage.done");
   if (task.status === "error") return t("stage.error");
+  if (!task.stage || task.stage === "queued") return t("stage.starting"); // the worker is fetching the model
   const key = `stage.${task.stage}`;
   const text = t(key);
   return text === key ? (task.stage || t("stage.running")) : text;
@@ -138,7 +139,7 @@ function drawProgress() {
   $("#stage-line").textContent = stageText();
 
   const total = task.total_count || 0;
-  $("#files-line").textContent = total ? t("task.files_ready", { n: task.ready_count, total }) : t("task.files_later");
+  $("#files-line").textContent = total ? t("task.files_ready", { n: task.ready_count, total }) : task.status === "error" ? "" : t("task.files_later");
   const started = task.started_at && new Date(task.started_at);
   const finished = task.finished_at && new Date(task.finished_at);
   let time = "";
@@ -263,12 +264,14 @@ function drawFiles() {
   const downloads = expected.filter((n) => !PREVIEWS.includes(n));
   const previews = expected.filter((n) => PREVIEWS.includes(n));
   const list = $("#files");
+  const failedEmpty = task.status === "error" && !ready.size;
   if (!expected.length) {
-    list.replaceChildren(el("p", { class: "muted", style: "margin:6px 0" }, t("task.files_later_long")));
+    list.replaceChildren(el("p", { class: "muted", style: "margin:6px 0" }, failedEmpty ? t("task.files_none") : t("task.files_later_long")));
   } else {
     list.replaceChildren(...downloads.map((n) => fileRow(n, ready.get(n), true)));
   }
   $("#previews").replaceChildren(...(previews.length ? previews : PREVIEWS).map((n) => fileRow(n, ready.get(n), false)));
+  $("#previews").hidden = $("#previews-h").hidden = failedEmpty;
   drawAllBox(downloads.filter((n) => ready.has(n)));
   drawBalance();
 }
@@ -277,7 +280,7 @@ function drawBalance() {
   const line = $("#balance-line");
   const v = info.viewer;
   if (!v.signed_in) {
-    line.replaceChildren(t("task.sign_in_note", { credits: info.user_free_limit }), " ", el("a", { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, t("nav.sign_in")));
+    line.replaceChildren(t("task.sign_in_note", { n: info.user_free_limit }), " ", el("a", { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, t("nav.sign_in")));
   } else if (purchases?.is_admin) {
     line.textContent = t("task.admin_free");
   } else {

@@ -24,6 +24,10 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.compare:
+        from autorig.evaluation.report import main as report_main
+
+        return report_main([str(p) for p in args.compare])
     from autorig.evaluation.run import cli_eval
 
     return cli_eval(args)
@@ -65,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", type=Path, default=None, help="write the results here")
     e.add_argument("--no-baseline", action="store_true", help="skip Blender's bone heat baseline")
     e.add_argument("--poses", type=int, default=20, help="random poses per character for the skinning score")
+    e.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"), help="compare two --json results and exit")
     e.set_defaults(func=_eval)
 
     w = sub.add_parser("worker", help="run a rigging worker (HTTP)")

@@ -366,7 +366,7 @@ def compare(old: dict, new: dict) -> str:
     return "\n".join(lines)
 
 
-def _main(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:
     if len(argv) not in (1, 2):
         print("usage: python -m autorig.evaluation.report RUN.json | OLD.json NEW.json", file=sys.stderr)
         return 2
@@ -376,4 +376,4 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

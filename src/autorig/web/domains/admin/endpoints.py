@@ -44,6 +44,7 @@ from autorig.web.domains.tasks.endpoints import view as task_view
 from autorig.web.domains.tasks.schemas import QueueInfo, TaskView
 from autorig.web.domains.users.deps import AdminDep, AdminServiceDep, ApiKeyServiceDep, UserServiceDep, require_admin
 from autorig.web.domains.users.endpoints import summary
+from autorig.web.domains.users.service import UserService
 from autorig.web.domains.workers import repository as workers_repo
 from autorig.web.models import User
 
@@ -52,7 +53,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(re
 MAX_PAGE = 500
 
 
-def admin_user(user: User, tasks: int, users: UserServiceDep) -> AdminUser:
+def admin_user(user: User, tasks: int, users: UserService) -> AdminUser:
     return AdminUser(
         id=user.id,
         email=user.email,

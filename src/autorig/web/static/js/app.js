@@ -212,7 +212,10 @@ let activeNav = "";
 
 function renderChrome() {
   const header = $("#site-header");
-  if (header) header.replaceChildren(headerContent());
+  if (header) {
+    header.replaceChildren(headerContent());
+    header.classList.toggle("signed-in", Boolean(siteCache?.viewer?.signed_in));
+  }
   const footer = $("#site-footer");
   if (footer) footer.replaceChildren(footerContent());
 }

@@ -251,6 +251,17 @@ def test_usdz_is_a_quick_look_package(full_set):
         assert names[0].endswith((".usdc", ".usda"))
         assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
         assert any(n.lower().endswith((".png", ".jpg", ".jpeg")) for n in names), names
+    # Pixar's own checks (what usdchecker runs: package layout, skinning bindings, materials).
+    from pxr import Usd, UsdGeom, UsdValidation
+
+    stage = Usd.Stage.Open(str(path))
+    assert UsdGeom.GetStageUpAxis(stage) == UsdGeom.Tokens.y and UsdGeom.GetStageMetersPerUnit(stage) == 1.0
+    assert stage.GetDefaultPrim().IsValid()
+    validators = UsdValidation.ValidationRegistry().GetOrLoadAllValidators()
+    problems = [e for e in UsdValidation.ValidationContext(validators).Validate(stage) if e.GetType() == UsdValidation.ValidationErrorType.Error]
+    assert not problems, [(e.GetName(), e.GetMessage()) for e in problems]
+    assert any(p.GetTypeName() == "SkelAnimation" for p in stage.Traverse())  # the idle clip
+
     load(path)
     arm, meshes = loaded_rig()
     assert meshes and len(arm.data.bones) >= len(report["bone_names"]) - 1

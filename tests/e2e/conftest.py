@@ -97,7 +97,7 @@ def fake_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         site.put_output(site.tasks["done"], "viewer.glb", stick_figure_glb())
         yield site
     finally:
-        site.http.close()
+        site.close()
         backend.stop()
         worker.kill()
         smtp.stop()
@@ -141,7 +141,7 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         site = Site(url, tmp / "var", None)
         site.log_path = tmp / "serve.log"  # type: ignore[attr-defined]
         yield site
-        site.http.close()
+        site.close()
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

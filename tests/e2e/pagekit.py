@@ -141,6 +141,17 @@ class Site:
         self.inbox = inbox
         self.http = httpx.Client(base_url=url, timeout=30)
         self.tasks: dict[str, str] = {}  # role -> task id, prepared by the fixture
+        self.clients: list[httpx.Client] = [self.http]
+
+    def client(self, **kw: Any) -> httpx.Client:
+        """An HTTP client of its own (its own cookies), closed with the site."""
+        c = httpx.Client(base_url=self.url, timeout=30, **kw)
+        self.clients.append(c)
+        return c
+
+    def close(self) -> None:
+        for c in self.clients:
+            c.close()
 
     def task(self, task_id: str) -> dict[str, Any]:
         r = self.http.get(f"/api/task/{task_id}")
@@ -184,7 +195,7 @@ class Site:
 
     def sign_in_client(self, address: str) -> httpx.Client:
         """An HTTP client signed in as ``address`` through the emailed link (for preparing data)."""
-        client = httpx.Client(base_url=self.url, timeout=30)
+        client = self.client()
         n = self.mails_to(address) + 1
         r = client.post("/api/auth/email", json={"email": address, "next": "/"})
         assert r.status_code == 202, r.text
@@ -205,9 +216,10 @@ def sign_in_page(site: Site, page: Any, address: str, next_path: str = "/tasks")
 
 
 def copy_shot(name: str, dest: Path) -> None:
-    """Keep a screenshot (e.g. for docs/screenshots) when it was taken in this run."""
+    """With ``AUTORIG_UPDATE_DOCS_SHOTS=1``, copy a screenshot of this run to ``dest`` (the ones
+    the README shows, under docs/screenshots); otherwise tests never write into the checkout."""
     src = SHOTS / name
-    if src.exists():
+    if os.environ.get("AUTORIG_UPDATE_DOCS_SHOTS") == "1" and src.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
 

@@ -7,6 +7,7 @@ from scipy.spatial.transform import Rotation
 
 from autorig.rigging import humanoid, synthetic
 from autorig.rigging.errors import RigError
+from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.metrics import joint_errors
 from autorig.rigging.skeleton import fit
 
@@ -65,11 +66,24 @@ def test_lying_down_off_axis():
 
 
 @pytest.mark.parametrize("make", [synthetic.cube, synthetic.sphere, synthetic.quadruped, synthetic.car])
-def test_non_bipeds_are_refused(make):
+@pytest.mark.parametrize("angles", [(0, 0, 0), (90, 0, 0), (30, 40, 50)])
+def test_non_bipeds_are_refused(make, angles):
+    mesh = make()
+    turn = Rotation.from_euler("xyz", angles, degrees=True).as_matrix()
     with pytest.raises(RigError) as e:
-        fit(make())
+        fit(CharacterMesh(mesh.vertices @ turn.T, mesh.triangles))
     assert e.value.code == "not_a_biped"
     assert e.value.reason and "\n" not in e.value.reason
+
+
+def test_things_held_in_the_hands_do_not_move_the_arms():
+    pieces, joints = synthetic.humanoid_pieces(1.0, 0.0)
+    hand = joints["RightHand"]
+    pieces.append(synthetic.limb(hand + [-0.05, -0.03, 0.0], hand + [-0.05, -0.03, -0.35], 0.01, 0.01))  # a sword
+    pieces.append(synthetic.ellipsoid(joints["LeftForeArm"] + [0.05, -0.06, 0], np.eye(3), (0.08, 0.015, 0.1)))  # a shield
+    fig = synthetic.orient(pieces, joints, scale=1.8)
+    err = _errors(fit(fig.mesh), fig)
+    assert max(err.values()) < JOINT_TOLERANCE, err
 
 
 @pytest.mark.slow

@@ -51,11 +51,15 @@ NEUTRAL_ARM_MIN_DEG = 6.0
 NEUTRAL_ARM_MAX_DEG = 75.0
 # A clip whose hand goes into the body has that whole arm turned about the shoulder, in
 # world axes, after the clip's own rotations: out to the side, in towards the midline (moves
-# a raised hand away from the head), or forward. The smallest turn that clears wins; tried
-# in these steps up to this limit.
-ARM_FIX_KINDS = ("out", "in", "forward")
-ARM_FIX_STEP_DEG = 3.0
-ARM_FIX_MAX_DEG = 30.0
+# a raised hand away from the head), forward or back. The smallest turn that clears wins;
+# tried in these steps up to this limit (big heads of toy-like characters need large turns
+# for raised arms).
+ARM_FIX_KINDS = ("out", "in", "forward", "back")
+ARM_FIX_STEP_DEG = 4.0
+ARM_FIX_MAX_DEG = 60.0
+# A fix eases in and out over up to this long around the frames that need it, so the arm
+# does not jump.
+ARM_FIX_EASE_S = 0.2
 # The ankle target stays within this fraction of the leg's full length, so the knee never
 # snaps straight (a straight knee flips its bend direction under noise).
 LEG_REACH = 0.985
@@ -443,8 +447,8 @@ class _Context:
         self.skel = skel
         self.neutral = neutral
         self.neutral_abduct = abduct
-        # side -> (kind, degrees) of the contact fix being tried (see ARM_FIX_KINDS).
-        self.arm_fix: dict[str, tuple[str, float]] = {}
+        # side -> contact fixes [(kind, degrees, weight per frame (f,))], applied in order.
+        self.arm_fix: dict[str, list[tuple[str, float, np.ndarray]]] = {}
         self.U, self.F, self.L = skel.up, skel.front, skel.left
         self.leg = skel.leg
 
@@ -457,6 +461,8 @@ class _Context:
             return self.side_sign(side) * self.F
         if kind == "in":
             return -self.side_sign(side) * self.F
+        if kind == "back":
+            return self.L
         return -self.L  # forward
 
     # Named rotations of the neutral pose, so clip tables read as anatomy.
@@ -782,7 +788,8 @@ class Clip:
         ``bones`` order.
     offset: (f, 3) float64, the hips' world translation from rest.
     penetration: side -> (f,) float64, depth of the hand into the body, world units.
-    arm_fix: side -> (kind, degrees) of the turn the contact pass gave that arm, if any.
+    arm_fix: side -> the turns the contact pass gave that arm, if any: [(kind, degrees, share
+        of the frames it acts on)], one per stretch of frames where the hand went in.
     """
 
     name: str
@@ -792,7 +799,7 @@ class Clip:
     deltas: np.ndarray
     offset: np.ndarray
     penetration: dict[str, np.ndarray] = field(default_factory=dict)
-    arm_fix: dict[str, tuple[str, float]] = field(default_factory=dict)
+    arm_fix: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
 
     @property
     def frames(self) -> int:
@@ -829,11 +836,12 @@ def _solve(ctx: _Context, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
     n = ctx.neutral
     w = dict(pose.w)
     if pose.use_arm_fix:
-        for side, (kind, deg) in ctx.arm_fix.items():
+        for side, turns in ctx.arm_fix.items():
             arm = f"{side}Arm"
-            if deg and arm in skel.joints:
-                r = rot(ctx.fix_axis(side, kind), deg)
-                w[arm] = (r @ w[arm]) if arm in w else np.broadcast_to(r, (f, 3, 3))
+            for kind, deg, weight in turns:
+                if deg and arm in skel.joints:
+                    r = rot(ctx.fix_axis(side, kind), deg * weight)
+                    w[arm] = (r @ w[arm]) if arm in w else r
     offset = pose.offset.copy()
     g = np.zeros((f, len(bones), 3, 3))
     # Hips first: its rotation is needed for the hips' joints before the legs are solved.
@@ -946,7 +954,10 @@ class Library:
                 "loop": c.loop,
                 "hand_penetration_max_pct": round(float(depth.max() / h * 100.0), 3),
                 "hand_penetration_mean_pct": round(float(depth.mean() / h * 100.0), 4),
-                "arm_fix": {k: f"{kind} {deg:g} deg" for k, (kind, deg) in c.arm_fix.items()},
+                "arm_fix": {
+                    k: "; ".join(f"{kind} {deg:g} deg on {share * 100:.0f} % of frames" for kind, deg, share in turns)
+                    for k, turns in c.arm_fix.items()
+                },
             }
         return out
 
@@ -970,41 +981,110 @@ def _neutral_abduction(skel: ClipSkeleton, body: BodyShape | None) -> dict[str, 
     return out
 
 
+def _stretches(need: np.ndarray, loop: bool) -> list[np.ndarray]:
+    """The runs of consecutive True frames of ``need`` (f,), each as an (f,) bool mask; for a
+    loop, a run through the last frame continues from the first."""
+    f = len(need)
+    edges = np.flatnonzero(np.diff(np.r_[0, need.astype(np.int8), 0]))
+    runs = [np.arange(a, b) for a, b in zip(edges[::2], edges[1::2])]
+    if loop and len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == f - 1:
+        runs = [np.r_[runs[-1], runs[0]]] + runs[1:-1]
+    out = []
+    for r in runs:
+        m = np.zeros(f, dtype=bool)
+        m[r] = True
+        out.append(m)
+    return out
+
+
+def _ease(angles: np.ndarray, loop: bool, radius: int) -> np.ndarray:
+    """A smooth angle curve never below ``angles`` (f,): the largest value within ``radius``
+    frames, then averaged over the same span (wrapping around for loops)."""
+    f = len(angles)
+    if radius < 1:
+        return angles.copy()
+    k = np.arange(-radius, radius + 1)
+    idx = np.arange(f)[:, None] + k[None, :]
+    idx = np.mod(idx, f - 1) if loop else np.clip(idx, 0, f - 1)  # a loop's last frame is its first
+    peak = angles[idx].max(axis=1)
+    return peak[idx].mean(axis=1)
+
+
+def _frame_distance(f: int, loop: bool) -> np.ndarray:
+    """(f, f) distance in frames (around the loop for loops)."""
+    d = np.abs(np.arange(f)[:, None] - np.arange(f)[None, :])
+    return np.minimum(d, (f - 1) - d) if loop else d
+
+
+def _contact_fixes(ctx: _Context, run, depth: np.ndarray, side: str, loop: bool) -> list[tuple[str, float, np.ndarray]]:
+    """Turns of one arm that keep its hand out of the body: [(kind, 1.0, degrees per frame)].
+
+    Each stretch of frames where the hand goes in gets its own turn, acting only on the frames
+    nearer to it than to any other stretch, so turns never pile up. A frame's pose depends on
+    that frame's rotations only, so the smallest clearing angle is found for all frames at
+    once, for each kind of turn on a grid of angles; the kind that clears the stretch with the
+    least turning wins, and its angles are eased in and out (never below what a frame needs)."""
+    tol = PENETRATION_TOLERANCE_HEIGHT * ctx.skel.height
+    f = len(depth)
+    angles = np.arange(ARM_FIX_STEP_DEG, ARM_FIX_MAX_DEG + 1e-9, ARM_FIX_STEP_DEG)
+    ease = max(1, int(round(ARM_FIX_EASE_S * FPS)))
+    stretches = _stretches(depth > tol, loop)
+    dist = _frame_distance(f, loop)
+    to = np.stack([dist[:, m].min(axis=1) for m in stretches])  # (k, f) frames to each stretch
+    fixes = []
+    for s, stretch in enumerate(stretches):
+        region = to[s] <= to.min(axis=0)  # frames nearer to this stretch than to any other
+        others = np.delete(to, s, axis=0)
+        gap = int(others[:, stretch].min()) if len(others) else f
+        radius = min(ease, max(0, gap // 2 - 1))
+        frames = np.flatnonzero(region & (to[s] <= 2 * radius))
+        best: tuple[tuple[float, float], str, np.ndarray] | None = None
+        for kind in ARM_FIX_KINDS:
+            clear = np.full(f, np.inf)  # smallest clearing angle per frame
+            least = depth.copy()  # least depth reached per frame
+            for a in angles:
+                ctx.arm_fix = {side: [(kind, float(a), np.ones(f))]}
+                d = np.full(f, np.inf)
+                d[frames] = run((side,), frames)[side]
+                clear[(d <= tol) & ~np.isfinite(clear)] = a
+                least = np.minimum(least, d)
+            cleared = np.isfinite(clear[stretch]).all()
+            cost = (0.0, float(clear[stretch].max())) if cleared else (float(least[stretch].max()), 0.0)
+            if best is None or cost < best[0]:
+                best = (cost, kind, np.where(stretch, np.where(np.isfinite(clear), clear, angles[-1]), 0.0))
+        fixes.append((best[1], 1.0, np.where(region, _ease(best[2], loop, radius), 0.0)))
+    ctx.arm_fix = {}
+    return fixes
+
+
 def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> Clip:
-    """Author, solve and contact-check one clip. A side whose hand goes into the body gets
-    the smallest arm turn (ARM_FIX_KINDS, in ARM_FIX_STEP_DEG steps) that clears it, or the
-    one that leaves it shallowest."""
+    """Author, solve and contact-check one clip; where a hand goes into the body, the arm
+    turns (`_contact_fixes`) just enough, just then."""
     n = int(round(spec.seconds * FPS)) + 1
     t = np.arange(n) / FPS
     tol = PENETRATION_TOLERANCE_HEIGHT * ctx.skel.height
     ctx.arm_fix = {}
 
-    def run(sides=SIDES) -> tuple[Pose, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        pose = spec.make(ctx, t)
-        g, offset = _solve(ctx, pose)
-        depth = body.penetration(ctx.skel, g, offset, sides) if body is not None else {}
-        return pose, g, offset, depth
+    def run(sides=SIDES, frames=None) -> dict[str, np.ndarray]:
+        g, offset = _solve(ctx, spec.make(ctx, t))
+        if frames is not None:
+            g, offset = g[frames], offset[frames]
+        return body.penetration(ctx.skel, g, offset, sides)
 
-    pose, g, offset, depth = run()
-    fixes: dict[str, tuple[str, float]] = {}
+    pose = spec.make(ctx, t)
+    g, offset = _solve(ctx, pose)
+    depth = body.penetration(ctx.skel, g, offset) if body is not None else {}
+    fixes: dict[str, list[tuple[str, float, np.ndarray]]] = {}
     if pose.use_arm_fix:
         for side in [s for s, d in depth.items() if d.max() > tol]:
-            best = (float(depth[side].max()), ("", 0.0))
-            steps = np.arange(ARM_FIX_STEP_DEG, ARM_FIX_MAX_DEG + 1e-9, ARM_FIX_STEP_DEG)
-            for deg in steps:
-                for kind in ARM_FIX_KINDS:
-                    ctx.arm_fix = {**fixes, side: (kind, float(deg))}
-                    d = run((side,))[3][side].max()
-                    if d < best[0]:
-                        best = (float(d), (kind, float(deg)))
-                if best[0] <= tol:
-                    break
-            if best[1][1]:
-                fixes[side] = best[1]
-        ctx.arm_fix = fixes
-        pose, g, offset, depth = run()
+            fixes[side] = _contact_fixes(ctx, run, depth[side], side, spec.loop)
+        if fixes:
+            ctx.arm_fix = fixes
+            g, offset = _solve(ctx, spec.make(ctx, t))
+            depth = body.penetration(ctx.skel, g, offset)
     ctx.arm_fix = {}
-    return Clip(spec.name, FPS, spec.loop, ctx.skel.bones, g, offset, depth, fixes)
+    report = {side: [(kind, float(w.max()), float((w > 0).mean())) for kind, _, w in turns] for side, turns in fixes.items() if turns}
+    return Clip(spec.name, FPS, spec.loop, ctx.skel.bones, g, offset, depth, report)
 
 
 def make_library(skel: ClipSkeleton, body: BodyShape | None = None, names: list[str] | None = None) -> Library:

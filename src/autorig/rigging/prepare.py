@@ -101,17 +101,17 @@ def analyze(mesh: CharacterMesh) -> Orientation:
         raise RigError("not_a_biped", "the model is a thin stick or a line, not a character")
 
     sample = _subsample(points, tol.SYMMETRY_SAMPLES)
-    tree = _DistanceField(grid)
+    field_ = _DistanceField(grid)
     depth = evecs[:, 0]
-    lateral, offset, sym_err = _mirror_plane(sample, tree, depth, grid.size)
+    lateral, offset, sym_err = _mirror_plane(sample, field_, depth, grid.size)
     world = _nearest_world_axis(depth)
     if not np.allclose(world, depth) and abs(float(depth @ world)) >= np.cos(np.radians(tol.SNAP_DEG)):
-        snapped = _mirror_plane(sample, tree, world, grid.size)
+        snapped = _mirror_plane(sample, field_, world, grid.size)
         if snapped[2] <= sym_err * (1.0 + tol.SNAP_SLACK):
             depth, (lateral, offset, sym_err) = world, snapped
     up_axis = np.cross(depth, lateral)
     up_axis /= np.linalg.norm(up_axis)
-    across_err = _mirror_error(sample, tree, up_axis, float(np.mean(sample @ up_axis)), grid.size)[0]
+    across_err = _mirror_error(sample, field_, up_axis, float(np.mean(sample @ up_axis)), grid.size)[0]
     symmetry = float(np.clip(1.0 - sym_err / max(across_err, 1e-9), 0.0, 1.0))
 
     surface = _subsample(sample_surface(v, mesh.triangles, extent / tol.ORIENT_SURFACE_RES), tol.ORIENT_SURFACE_SAMPLES)
@@ -237,7 +237,7 @@ def _mirror_error(sample: np.ndarray, field: _DistanceField, normal: np.ndarray,
     return best_e, best_o
 
 
-def _mirror_plane(sample: np.ndarray, tree: _DistanceField, depth: np.ndarray, voxel: float) -> tuple[np.ndarray, float, float]:
+def _mirror_plane(sample: np.ndarray, field: _DistanceField, depth: np.ndarray, voxel: float) -> tuple[np.ndarray, float, float]:
     """The best mirror plane containing ``depth``: (normal (3,), offset, error)."""
     e1 = np.cross(depth, _nearest_world_axis(np.roll(depth, 1)))
     if np.linalg.norm(e1) < 1e-6:
@@ -251,7 +251,7 @@ def _mirror_plane(sample: np.ndarray, tree: _DistanceField, depth: np.ndarray, v
     coarse = _subsample(sample, tol.SYMMETRY_SAMPLES_COARSE)
 
     def err(n: np.ndarray, pts: np.ndarray = sample) -> tuple[float, float]:
-        return _mirror_error(pts, tree, n, float(np.mean(pts @ n)), voxel)
+        return _mirror_error(pts, field, n, float(np.mean(pts @ n)), voxel)
 
     thetas = np.radians(np.arange(0.0, 180.0, tol.MIRROR_SEARCH_STEP_DEG))
     errors = [err(normal(t), coarse)[0] for t in thetas]

@@ -129,11 +129,17 @@ def _assemble(legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> dict[str, np.nd
 
 
 def _check_biped(height: float, legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> None:
-    """Two arms that mirror each other, both above the legs, and a head above them."""
+    """Two arms whose roots mirror each other, above the legs, and a head above them.
+
+    The roots, not the tips: a sword or a spear in one hand must not make a humanoid
+    a non-biped (the arms' agreement still lowers the confidence)."""
     left, right = arms["Left"], arms["Right"]
-    reach = (left.tip[0] - right.tip[0]) / 2.0
-    if abs(left.tip[0] + right.tip[0]) > tol.ARM_MIRROR_TOLERANCE * height or abs(left.tip[2] - right.tip[2]) > tol.ARM_MIRROR_TOLERANCE * height:
+    if (
+        abs(left.shoulder[0] + right.shoulder[0]) > tol.ARM_MIRROR_TOLERANCE * height
+        or abs(left.shoulder[2] - right.shoulder[2]) > tol.ARM_MIRROR_TOLERANCE * height
+    ):
         raise RigError("not_a_biped", "nothing on the two sides mirrors the other like a pair of arms")
+    reach = (left.tip[0] - right.tip[0]) / 2.0
     if reach < tol.MIN_ARM_REACH * height:
         raise RigError("not_a_biped", "no arms stand out from the body")
     hip_z = legs.sides["Left"].hip[2]

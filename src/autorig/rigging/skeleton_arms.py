@@ -42,10 +42,16 @@ class Arm:
     warnings: list[str] = field(default_factory=list)
 
 
-def _track(body: Body, side: int, floor_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+def _track(
+    body: Body, side: int, floor_k: int, body_x: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """Follow one arm inward: (c, 3) centres, (c,) areas, (c,) widths (the larger of the
     section's extents along y and z, world units), (c, 2) run bounds (rows), and whether
-    it ended at a torso (the run lengthened) rather than running out."""
+    it ended at a torso (the run lengthened) rather than running out.
+
+    body_x: how far out from the mirror plane the body (hips) reaches, when known. A run
+    that lengthens further out than TORSO_MAX_OF_HIP times that is something held in the
+    hand (a sword hanging down, a shield), not the torso: the column is skipped."""
     front = body.front
     core = body.core
     if side > 0:
@@ -56,28 +62,40 @@ def _track(body: Body, side: int, floor_k: int) -> tuple[np.ndarray, np.ndarray,
     lengths: list[int] = []
     centres, areas, widths, bounds = [], [], [], []
     at_torso = False
+    gap, max_gap = 0, body.voxels(tol.ARM_TRACK_GAP)
     for c in columns:
         col = front[c].copy()
         col[:floor_k] = False
         rs = runs(col)
-        if not rs:
+        touching = rs if prev is None else [r for r in rs if r[0] <= prev[1] + 1 and r[-1] >= prev[0] - 1]
+        if not touching:
             if prev is None:
                 continue
+            gap += 1
+            if gap <= max_gap:
+                continue  # a crack between a glove and a sleeve
+            if len(lengths) < tol.ARM_TRACK_MIN_COLUMNS:
+                # Loose fingertips at the very end: start again from the next piece.
+                prev, gap = None, 0
+                lengths, centres, areas, widths, bounds = [], [], [], [], []
+                continue
             break
-        if prev is None:
-            run = max(rs, key=len)
-        else:
-            touching = [r for r in rs if r[0] <= prev[1] + 1 and r[-1] >= prev[0] - 1]
-            if not touching:
-                break
-            run = max(touching, key=len)
+        gap = 0
+        run = max(touching, key=len)
+        x = abs(float(body.x(c)))
         if (
             len(lengths) >= tol.ARM_TRACK_MIN_COLUMNS
             and len(run) > tol.ARM_TRACK_GROWTH * float(np.median(lengths[-tol.ARM_TRACK_MEMORY :]))
             and len(run) * body.h >= tol.TORSO_MIN_RUN * body.height
         ):
-            at_torso = True
-            break
+            if body_x is None or x <= tol.TORSO_MAX_OF_HIP * body_x:
+                at_torso = True
+                break
+            # Too far out for a torso: keep to the part of the run where the arm was.
+            lo, hi = max(int(run[0]), prev[0]), min(int(run[-1]), prev[1])
+            if lo <= hi:
+                prev = (lo, hi)
+            continue
         lengths.append(len(run))
         block = core[c, :, run[0] : run[-1] + 1]  # (ny, run)
         jj, kk = np.nonzero(block)
@@ -105,73 +123,81 @@ def _smooth(a: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(np.pad(a, pad, mode="edge"), k, mode="valid")[: len(a)]
 
 
-def _one_arm(body: Body, side: int, legs: Legs | None) -> Arm:
-    if legs is not None:
-        floor_k = body.k_of(legs.pelvis_z - tol.ARM_BELOW_PELVIS * body.height)
-    else:
-        floor_k = 0
-    track, area, width, bounds, at_torso = _track(body, side, floor_k)
-    if len(track) < tol.ARM_TRACK_MIN_COLUMNS or not at_torso:
-        raise RigError("not_a_biped", "no arm stands out from the side of the body")
-    s = _arc(track)
-    length = float(s[-1])
-    tip = track[0]
-
-    # Wrist: where the arm is narrowest, a hand's length from the fingertips give or take
-    # (the hand is wider, the forearm widens toward the elbow); among equally narrow
-    # columns, the one nearest a hand's length.
+def _wrist_index(body: Body, s: np.ndarray, width: np.ndarray) -> int:
+    """The wrist: where the arm is narrowest about a hand's length in from the tip (the
+    hand is wider, the forearm widens toward the elbow); of equally narrow columns, the
+    one nearest a hand's length. s: (c,) arc length from the tip; width: (c,)."""
     w = _smooth(width, max(1, body.voxels(tol.ARM_AREA_SMOOTH)))
     prior = tol.HAND_LENGTH * body.height
-    window = np.flatnonzero((s >= tol.WRIST_WINDOW[0] * prior) & (s <= min(tol.WRIST_WINDOW[1] * prior, tol.WRIST_MAX_SHARE * length)))
+    reach = min(tol.WRIST_WINDOW[1] * prior, tol.WRIST_MAX_SHARE * float(s[-1]))
+    window = np.flatnonzero((s >= tol.WRIST_WINDOW[0] * prior) & (s <= reach))
     if window.size == 0:
         window = np.arange(len(s))
     narrow = window[w[window] <= w[window].min() + tol.WRIST_WIDTH_SLACK * body.h]
-    iw = int(narrow[np.argmin(np.abs(s[narrow] - prior))])
-    wrist = track[iw]
+    return int(narrow[np.argmin(np.abs(s[narrow] - prior))])
 
-    # Shoulder: the arm's centre line (a straight fit between wrist and armpit) where it
-    # reaches the armpit column.
-    # The armpit: walking back out from where the torso was met, the last column whose
-    # run is still about as thick as the arm between wrist and there.
-    runs_len = (bounds[:, 1] - bounds[:, 0] + 1).astype(np.float64)
-    ip = len(track) - 1
-    while ip > iw + 1 and runs_len[ip] > tol.ARMPIT_GROWTH * float(np.median(runs_len[iw : ip + 1])):
+
+def _armpit_index(bounds: np.ndarray, iw: int) -> int:
+    """The armpit: walking back out from where the torso was met, the last column whose
+    run is still about as thick as the arm between the wrist and there (further in, the
+    torso's side rises into the shoulder). bounds: (c, 2) run rows."""
+    lengths = (bounds[:, 1] - bounds[:, 0] + 1).astype(np.float64)
+    ip = len(lengths) - 1
+    while ip > iw + 1 and lengths[ip] > tol.ARMPIT_GROWTH * float(np.median(lengths[iw : ip + 1])):
         ip -= 1
+    return ip
+
+
+def _shoulder(body: Body, side: int, track: np.ndarray, iw: int, ip: int, legs: Legs | None) -> tuple[np.ndarray, float]:
+    """The shoulder joint and the arm's angle below the horizontal (degrees).
+
+    x: the armpit's column, but no further out than the outer side of the thigh below
+    (shoulders sit over the hips: a chibi's or a toy's upper arm starts inside its wide
+    torso, not where the arm comes out of it). z: on the arm's straight centre line from
+    the wrist to the armpit (an A-pose arm is straight from shoulder to wrist). y: the
+    arm's centres next to the armpit (a line through hand and sleeve can tilt).
+    """
     pit = track[ip]
+    sx = side * (side * pit[0] + tol.SHOULDER_PAST_PIT * body.height)
+    if legs is not None:
+        hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
+        sx = side * min(side * sx, tol.SHOULDER_OVER_HIP * abs(hip_side))
     upper = track[iw : ip + 1]
-    if len(upper) >= 2:
-        cut = max(2, len(upper) - body.voxels(tol.ARMPIT_SKIP))
-        line = upper[:cut]
-        x = line[:, 0]
-        A = np.stack([x, np.ones_like(x)], axis=1)
-        (zy_slope, zy_icpt) = np.linalg.lstsq(A, line[:, 1:], rcond=None)[0]
-        # Shoulders sit over the hips: a shoulder joint is no further out than the outer
-        # side of the thigh below it (a chibi's or a toy's upper arm starts inside its
-        # wide torso, not where the arm comes out of it).
-        sx = side * (side * pit[0] + tol.SHOULDER_PAST_PIT * body.height)
-        if legs is not None:
-            hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
-            sx = side * min(side * sx, tol.SHOULDER_OVER_HIP * abs(hip_side))
-        # Height from the arm's line (an A-pose arm is straight from shoulder to wrist);
-        # depth from the arm's centres next to the armpit (a line through hand and
-        # sleeve can tilt front-to-back).
-        near = track[max(iw, ip + 1 - body.voxels(tol.SHOULDER_DEPTH_PROBE)) : ip + 1]
-        shoulder = np.array([sx, float(np.median(near[:, 1])), zy_icpt[1] + zy_slope[1] * sx])
-        angle = float(np.degrees(np.arctan(-zy_slope[1] * side)))
+    if len(upper) < 2:
+        return np.array([sx, pit[1], pit[2]]), 0.0
+    line = upper[: max(2, len(upper) - body.voxels(tol.ARMPIT_SKIP))]
+    design = np.stack([line[:, 0], np.ones(len(line))], axis=1)
+    slope, intercept = np.linalg.lstsq(design, line[:, 2], rcond=None)[0]
+    near = track[max(iw, ip + 1 - body.voxels(tol.SHOULDER_DEPTH_PROBE)) : ip + 1]
+    shoulder = np.array([sx, float(np.median(near[:, 1])), intercept + slope * sx])
+    return shoulder, float(np.degrees(np.arctan(-slope * side)))
+
+
+def _one_arm(body: Body, side: int, legs: Legs | None) -> Arm:
+    if legs is not None:
+        floor_k = body.k_of(legs.pelvis_z - tol.ARM_BELOW_PELVIS * body.height)
+        body_x = abs(legs.sides["Left" if side > 0 else "Right"].outer_x)
     else:
-        shoulder = pit.copy()
-        angle = 0.0
+        floor_k, body_x = 0, None
+    track, area, width, bounds, at_torso = _track(body, side, floor_k, body_x)
+    if len(track) < tol.ARM_TRACK_MIN_COLUMNS or not at_torso:
+        raise RigError("not_a_biped", "no arm stands out from the side of the body")
+    s = _arc(track)
+    iw = _wrist_index(body, s, width)
+    ip = _armpit_index(bounds, iw)
+    wrist, pit = track[iw], track[ip]
+    shoulder, angle = _shoulder(body, side, track, iw, ip, legs)
 
     # Elbow: halfway from shoulder to wrist, on the track (so a bent arm keeps its bend).
     mid_x = 0.5 * (shoulder[0] + wrist[0])
-    ie = int(np.argmin(np.abs(track[:, 0] - mid_x)))
-    elbow = track[ie].copy()
+    elbow = track[int(np.argmin(np.abs(track[:, 0] - mid_x)))].copy()
     if side * (elbow[0] - shoulder[0]) <= 0:
         elbow = 0.5 * (shoulder + wrist)
 
     clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * body.height])
     return Arm(
-        tip=tip, pit=pit, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle, track=track, area=area, angle_deg=angle
+        tip=track[0], pit=pit, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle,
+        track=track, area=area, angle_deg=angle,
     )
 
 

@@ -20,8 +20,8 @@ from autorig.rigging.skeleton_body import EIGHT, Body
 
 @dataclass
 class Slice:
-    """One horizontal slice of a leg: k (grid row), centroid cx, cy (world), the leg's
-    extents along x and y (world units) and its voxel count."""
+    """One horizontal slice of a leg: k (grid row), centroid cx, cy (canonical frame), the
+    leg's extents along x and y (world units), its voxel count and its front-most y."""
 
     k: int
     cx: float
@@ -61,7 +61,7 @@ def split_ratio(body: Body) -> np.ndarray:
     the row is empty)."""
     t = body.thickness.astype(np.float64)
     peak = t.max(axis=0)
-    centre = t[max(body.i0 - 0, 0)]
+    centre = t[body.i0]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(peak > 0, centre / np.maximum(peak, 1), np.nan)
 
@@ -113,7 +113,7 @@ def _leg_slices(body: Body, side: float, first: int, pelvis: int) -> list[Slice]
         else:
             over = np.unique(lab[prev & (lab > 0)])
             if over.size == 0:
-                # A gap of a voxel between foot and shin pieces: keep the nearest piece.
+                # A gap between a shoe and the shin above it: take the biggest piece.
                 sizes = np.bincount(lab.ravel())[1:]
                 mask = lab == (int(np.argmax(sizes)) + 1)
             else:

@@ -91,7 +91,8 @@ def find_trunk(body: Body, legs: Legs, arms: dict[str, Arm]) -> Trunk:
     neck = np.array([0.0, 0.0, max(shoulder_z, z_neck_narrow - tol.NECK_BELOW_NARROWEST * body.height)])
     neck[1] = y_at(body.k_of(neck[2]))
     head = np.array([0.0, 0.0, z_neck_narrow + tol.HEAD_ABOVE_NARROWEST * body.height])
-    head[1] = y_at(body.k_of(head[2]))
+    # The skull sits on the neck's column: the chin beside it at that height is no guide.
+    head[1] = y_at(k_neck)
     head_top = np.array([0.0, 0.0, float(body.z(k_head_top))])
     head_top[1] = y_at(body.k_of(0.5 * (head[2] + head_top[2])))
 

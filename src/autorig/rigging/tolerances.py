@@ -21,7 +21,7 @@ FILL_CLOSING_VOXELS = 1
 # --- orientation (prepare.py) -----------------------------------------------------------
 # Voxels along the largest extent for the orientation passes: enough to see legs apart
 # and feet forward, coarse enough to be quick.
-ORIENT_VOXELS = 64
+ORIENT_VOXELS = 48
 # A shape whose second principal spread is below this fraction of the first is a stick.
 MIN_SECOND_SPREAD = 0.08
 # Axes this close to a world axis are snapped to it when symmetry agrees (uploads are
@@ -127,24 +127,29 @@ HIDDEN_LEGS_MIN_NECK = 0.5
 # ARM_TRACK_MEMORY runs is the torso. ARM_BELOW_PELVIS: how far below the pelvis a hand
 # may hang (A-pose) and still be followed.
 ARM_TRACK_MEMORY = 12
+# Columns with nothing touching the arm (a crack between glove and sleeve) are crossed
+# up to this share of the height.
+ARM_TRACK_GAP = 0.012
 # ... and at least this long (share of the height): a hand with its thumb or a sleeve
 # is thicker than the wrist but shorter than a torso side.
 TORSO_MIN_RUN = 0.12
+# A torso is at most this many times as wide as the hips below it (chibi torsos are
+# about 1.6 times): a long run further out is something held in the hand.
+TORSO_MAX_OF_HIP = 2.0
 ARM_BELOW_PELVIS = 0.1
 ARM_AREA_SMOOTH = 0.015
 # The wrist is searched between these multiples of a hand's length from the outermost
-# point (a hand is about a tenth of a person's height; less from the side of a hand
-# held down in A-pose, more for big mitten hands), and within WRIST_MAX_SHARE of the
-# arm's visible length; columns within WRIST_WIDTH_SLACK voxels of the narrowest count
-# as equally narrow.
+# point (a person's hand is about a tenth of the height; less seen from the side of a
+# hand held down in A-pose, up to a quarter for a toy's mitten hands), and within
+# WRIST_MAX_SHARE of the arm's visible length; columns within WRIST_WIDTH_SLACK voxels
+# of the narrowest count as equally narrow, and the one nearest a hand's length wins.
 HAND_LENGTH = 0.10
-WRIST_WINDOW = (0.5, 1.5)
+WRIST_WINDOW = (0.5, 2.5)
 WRIST_MAX_SHARE = 0.7
 WRIST_WIDTH_SLACK = 0.5
 # The armpit is the last column whose run is at most ARMPIT_GROWTH times the arm's
 # median run (columns further in are the torso's side rising into the shoulder).
-import os as _os
-ARMPIT_GROWTH = float(_os.environ.get("AG", "1e9"))
+ARMPIT_GROWTH = 1.6
 # Columns next to the armpit bend into the torso and are left out of the arm's line.
 ARMPIT_SKIP = 0.02
 # The shoulder joint this far outward of the armpit column (negative: inward), but no
@@ -157,7 +162,8 @@ SHOULDER_DEPTH_PROBE = 0.06
 # The clavicle joint: this share of the way out to the shoulder, a little higher.
 CLAVICLE_FRACTION = 0.35
 CLAVICLE_RISE = 0.015
-# The two arms' tips may differ from mirror images by this share of the height.
+# The two shoulders may differ from mirror images by this share of the height (and the
+# arms' agreement falls to zero at it).
 ARM_MIRROR_TOLERANCE = 0.12
 # Arms must reach at least this far from the mirror plane, and the head top this far
 # above the shoulders.

@@ -14,11 +14,12 @@ so an anonymous visitor's page makes no failing request.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response
 
 from autorig.web.deps import ReadSessionDep, SettingsDep
 from autorig.web.domains.tasks.formats import FORMATS
@@ -44,7 +45,8 @@ PAGES: dict[str, str] = {
 # that a 304); the scripts and styles they load are revalidated the same way.
 PAGE_HEADERS = {"Cache-Control": "no-cache"}
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)  # the page files
+api = APIRouter(prefix="/api", tags=["site"])  # what the pages ask first
 
 
 class SiteViewer(BaseModel):
@@ -85,7 +87,7 @@ async def favicon() -> FileResponse:
     return FileResponse(STATIC / "img" / "favicon.svg", media_type="image/svg+xml")
 
 
-@router.get("/api/site", response_model=SiteInfo)
+@api.get("/site", response_model=SiteInfo)
 async def site(
     viewer: ViewerDep, session: ReadSessionDep, settings: SettingsDep, credits: CreditServiceDep, users: UserServiceDep
 ) -> SiteInfo:
@@ -110,8 +112,19 @@ async def site(
     )
 
 
+class _StaticFiles(StaticFiles):
+    """The pages' scripts and styles, revalidated on each load like the pages themselves, so a
+    release never mixes a new page with an old script (a 304 when nothing changed)."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.setdefault("Cache-Control", PAGE_HEADERS["Cache-Control"])
+        return response
+
+
 def install_pages(app: FastAPI) -> None:
     """The page routes and the static folder (``check_dir=False``: the app starts even from a
     checkout where ``scripts/build_static.sh`` has not run yet; the viewer then says so)."""
+    app.include_router(api)
     app.include_router(router)
-    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.mount(STATIC_PREFIX, _StaticFiles(directory=STATIC, check_dir=False), name="static")

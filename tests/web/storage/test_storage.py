@@ -13,9 +13,6 @@ from autorig.web.storage import LocalStorage
 from autorig.web.storage.base import check_key
 from webkit import TINY_GLB, FakeWorker, free_port, running_backend, web_settings
 
-pytestmark = pytest.mark.asyncio
-
-
 @pytest.mark.parametrize("key", ["../x", "/etc/passwd", "a/../../b", ".incoming/upload-1", "a//b", "a b"])
 def test_bad_keys_refused(key: str) -> None:
     with pytest.raises(ValueError):

@@ -130,7 +130,9 @@ export function errorText(res) {
   const head = known[kind] ? t(known[kind]) : t("err.generic", { status: res?.status ?? "?" });
   const detail = res?.data?.detail;
   const text = typeof detail === "string" ? detail : Array.isArray(detail) ? detail.map((d) => d.msg).join("; ") : "";
-  return text && lang === "en" && known[kind] ? text : text ? `${head} (${text})` : head;
+  // In English the server's own sentence says it best; in another language, ours first, then it.
+  if (text && lang === "en" && known[kind]) return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+  return text ? `${head} (${text})` : head;
 }
 
 let siteCache = null;

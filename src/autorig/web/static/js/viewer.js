@@ -9,7 +9,7 @@ import { MeshoptDecoder } from "three/addons/libs/meshopt_decoder.module.js";
 
 const DRACO_PATH = "/static/vendor/three/examples/jsm/libs/draco/gltf/";
 const FOV = 35;
-const FRAME_MARGIN = 1.25; // the model fills 1/1.25 of the view when framed
+const FRAME_MARGIN = 1.12; // the model fills about 1/1.12 of the view (height or width) when framed
 const VIEW_DIR = new THREE.Vector3(0.55, 0.18, 1).normalize(); // three-quarter view from the front (+Z)
 const JOINT_RADIUS = 0.011; // of the model's height
 const BONE_COLOR = 0x00c2a8;
@@ -19,7 +19,7 @@ export class RigViewer {
   /** ``host``: an element with a fixed aspect ratio; the canvas fills it. */
   constructor(host) {
     this.host = host;
-    this.clock = new THREE.Clock();
+    this.timer = new THREE.Timer();
     this.mixer = null;
     this.action = null;
     this.clips = [];
@@ -126,8 +126,11 @@ export class RigViewer {
   resetView() {
     if (!this.frameBox) return;
     const { size, center } = this.frameBox;
-    const radius = 0.5 * Math.max(size.y, Math.hypot(size.x, size.z));
-    const fit = (radius * FRAME_MARGIN) / Math.sin(THREE.MathUtils.degToRad(FOV / 2));
+    // The distance at which the model's height fits the vertical field of view and its width
+    // (seen from any side: the diagonal of its footprint) the horizontal one.
+    const tanHalf = Math.tan(THREE.MathUtils.degToRad(FOV / 2));
+    const across = Math.hypot(size.x, size.z);
+    const fit = Math.max(size.y / 2 / tanHalf, across / 2 / (tanHalf * this.camera.aspect)) * FRAME_MARGIN + across / 2;
     this.camera.near = fit / 100;
     this.camera.far = fit * 100;
     this.camera.position.copy(center).addScaledVector(VIEW_DIR, fit);
@@ -141,7 +144,8 @@ export class RigViewer {
   }
 
   frame() {
-    const dt = this.clock.getDelta();
+    this.timer.update();
+    const dt = Math.min(this.timer.getDelta(), 0.1); // after a pause (tab hidden), no jump
     if (!this.visible) return;
     if (this.mixer && !this.paused) this.mixer.update(dt);
     if (this.joints && this.joints.visible) {

@@ -212,7 +212,7 @@ def test_home_refuses_bad_input_and_uploads_with_progress(fake_site: Site, brows
     expect(page.locator("#files .file:not(.pending)")).to_have_count(9)
     expect(page.locator("#steps .past")).to_have_count(3)
     polls: list[str] = []
-    page.on("request", lambda r: polls.append(r.url) if f"/api/task/{task_id}" in r.url else None)
+    page.on("request", lambda r: polls.append(r.url) if r.url.endswith(f"/api/task/{task_id}") else None)
     page.wait_for_timeout(3 * 2000)  # three polling intervals
     assert polls == [], f"the page still polls a finished task: {polls}"
     # Anonymous: the downloads ask to sign in; the free previews download at once.

@@ -1052,7 +1052,18 @@ def _contact_fixes(ctx: _Context, run, depth: np.ndarray, side: str, loop: bool)
             cost = (0.0, float(clear[stretch].max())) if cleared else (float(least[stretch].max()), 0.0)
             if best is None or cost < best[0]:
                 best = (cost, kind, np.where(stretch, np.where(np.isfinite(clear), clear, angles[-1]), 0.0))
-        fixes.append((best[1], 1.0, np.where(region, _ease(best[2], loop, radius), 0.0)))
+        # Easing raises a frame's angle to its neighbours'; a turn that goes past the clear
+        # zone (into the body on the other side) then fails: ease less, down to none.
+        kind, raw = best[1], best[2]
+        for r in sorted({radius, radius // 2, 0}, reverse=True):
+            profile = np.where(region, _ease(raw, loop, r), 0.0)
+            ctx.arm_fix = {side: fixes + [(kind, 1.0, profile)]}
+            moved = np.flatnonzero(profile > 0)
+            # No frame the turn touches may end deeper than it was, or than the tolerance.
+            allowed = np.maximum(np.where(stretch, best[0][0], depth), tol)[moved]
+            if r == 0 or np.all(run((side,), moved)[side] <= allowed + 1e-12):
+                break
+        fixes.append((kind, 1.0, profile))
     ctx.arm_fix = {}
     return fixes
 

@@ -118,7 +118,7 @@ def analyze(mesh: CharacterMesh) -> Orientation:
     up_sign, up_margin, up_note = _up_sign(surface, points, up_axis, lateral, offset, grid.size)
     up = up_axis * up_sign
     front_sign, front_margin = _front_sign(surface, up, lateral, offset, depth)
-    if front_margin < tol.WEAK_MARGIN and abs(float(depth[1])) >= np.cos(np.radians(tol.SNAP_DEG)):
+    if front_margin < tol.NO_FEET_MARGIN and abs(float(depth[1])) >= np.cos(np.radians(tol.SNAP_DEG)):
         # No feet to read (a long dress): glTF characters face +Z, which is -Y in Blender.
         front_sign = -float(np.sign(depth[1]))
     front = depth * front_sign

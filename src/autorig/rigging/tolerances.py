@@ -21,7 +21,7 @@ FILL_CLOSING_VOXELS = 1
 # --- orientation (prepare.py) -----------------------------------------------------------
 # Voxels along the largest extent for the orientation passes: enough to see legs apart
 # and feet forward, coarse enough to be quick.
-ORIENT_VOXELS = 48
+ORIENT_VOXELS = 64
 # A shape whose second principal spread is below this fraction of the first is a stick.
 MIN_SECOND_SPREAD = 0.08
 # Axes this close to a world axis are snapped to it when symmetry agrees (uploads are
@@ -68,6 +68,9 @@ ARM_TRACK_MIN_COLUMNS = 4
 # Pose classes by arm angle below the horizontal.
 T_POSE_MAX_DEG = 25.0
 A_POSE_MAX_DEG = 70.0
+# Feet that point nowhere (toe-minus-heel reach under this share of FEET_VOTE_FULL):
+# the facing falls back to the glTF convention.
+NO_FEET_MARGIN = 0.05
 # Below these a cue or the symmetry is reported as weak.
 WEAK_MARGIN = 0.2
 WEAK_SYMMETRY = 0.5

@@ -1,11 +1,13 @@
 #!/usr/bin/env python
 """Joint error of the automatic skeleton over the cached evaluation characters.
 
-    .venv/bin/python scripts/joint_error.py [--data ../shared/eval] [names...]
+    .venv/bin/python scripts/joint_error.py [--data ../shared/eval] [--joints] [--rotate X,Y,Z] [names...]
 
 Prints, per character, the mean joint error and the worst joint (% of height), the
 fit's confidence and time, then the mean over the set and the worst character.
 Scores with autorig.rigging.metrics.joint_errors (anatomical joints plus the pelvis).
+``--rotate`` turns every character (and its ground truth) first: the engine assumes no
+orientation, so the numbers should barely move. Exits 1 if any character fails.
 """
 
 from __future__ import annotations

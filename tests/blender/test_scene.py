@@ -92,6 +92,15 @@ def test_convert_mode_keeps_the_rig(eval_data):
 
 
 @pytest.mark.slow
+def test_fully_transparent_materials_are_made_opaque(eval_data):
+    # Quaternius' GLBs say alphaMode MASK with alpha 0 and no texture: invisible in three.js.
+    _, report = scene.load(eval_data / "unrigged" / f"{CHARACTER}.glb")
+    assert any("made opaque" in w for w in report.warnings)
+    for mat in bpy.data.materials:
+        bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
+        assert bsdf.inputs["Alpha"].default_value == 1.0
+
+
 def test_vrm_loads_as_gltf(eval_data):
     mesh, report = scene.load(eval_data / "rigged" / "vrmsamples__cryptovoxels.vrm")
     assert report.source_format == "glb"

@@ -183,6 +183,7 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
             _strip_to_rig(report)
         else:
             _strip_to_meshes(report)
+            _make_invisible_materials_opaque(report)
         return report
     finally:
         if tmp is not None:
@@ -249,6 +250,25 @@ def _strip_to_meshes(report: LoadReport) -> None:
         bpy.data.actions.remove(action)
     _single_user_meshes()
     bpy.context.view_layer.update()
+
+
+def _make_invisible_materials_opaque(report: LoadReport) -> None:
+    """A material whose alpha is 0 everywhere (a constant 0, nothing plugged in) hides its
+    mesh in every viewer; it is an exporter's mistake (seen as glTF ``alphaMode: MASK`` with
+    ``baseColorFactor`` alpha 0), not a wish, so the rigged files show the mesh opaque."""
+    for mat in bpy.data.materials:
+        if not mat.use_nodes or mat.node_tree is None:
+            continue
+        for node in mat.node_tree.nodes:
+            if node.type != "BSDF_PRINCIPLED":
+                continue
+            alpha = node.inputs.get("Alpha")
+            if alpha is not None and not alpha.is_linked and alpha.default_value <= 0.0:
+                alpha.default_value = 1.0
+                mat.blend_method = "OPAQUE"
+                if hasattr(mat, "surface_render_method"):
+                    mat.surface_render_method = "DITHERED"
+                report.warnings.append(f"material {mat.name} was fully transparent (alpha 0, no texture): made opaque")
 
 
 def _strip_to_rig(report: LoadReport) -> None:

@@ -9,9 +9,10 @@
    Legs hidden under a long dress are placed by proportion (with a warning and a low
    confidence) when arms and a head are clear.
 2. arms (``skeleton_arms``): each arm followed from the fingertips inward through
-   the front view until it merges with the torso (the armpit); the wrist where the
-   arm is thinnest before the hand; the shoulder where the arm's centre line meets
-   the torso; the elbow halfway along.
+   the front view until it merges with the torso (the armpit), stepping over things
+   held in the hand; the wrist where the arm is narrowest about a hand's length in;
+   the shoulder on the arm's centre line at the armpit, never further out than the
+   hips (chibi rigs start the upper arm inside the torso); the elbow halfway along.
 3. trunk (``skeleton_trunk``): the neck at the narrowest cross-section between the
    shoulders and the top of the head; the spine between the hips and the neck.
 4. checks: two legs, two mirror-image arms and a head, or ``RigError("not_a_biped")``;

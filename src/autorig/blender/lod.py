@@ -1,15 +1,21 @@
 """Levels of detail: lighter copies of the rigged meshes, skinned to the same armature.
 
-A LOD is made per mesh object by Blender's collapse decimation (edge collapses that keep the
-shape; UVs, vertex colours and vertex groups are interpolated with each collapse, so
-textures stay on and every vertex keeps a proper skin weight), on a copy of the object parented
-to the same armature with its own Armature modifier. Small parts (eyes, teeth, buttons) keep
-all their triangles: they cost little and vanish first; the big parts take the reduction so the
-total still meets the target.
+A LOD is made per mesh object, on a copy parented to the same armature with its own Armature
+modifier, in named passes:
 
-Also here, on plain arrays: the closest-point queries behind the LOD checks (how far a LOD
-surface strays from LOD0 at rest, and whether both deform alike in a pose), used by the tests
-and ``scripts/bench_outputs.py``.
+1. **budget** (`plan_ratios`): small mesh objects (eyes, teeth) keep all their triangles, the
+   big ones share the reduction so the total meets the target.
+2. **weld** (`weld`): glTF splits vertices at UV seams and hard edges; merged again, the
+   surface is closed and a seam is a seam (two UVs on one vertex), not a cut to tear open.
+3. **collapse** (`_decimate`): Blender's collapse decimation (quadric edge collapses; UVs,
+   colours and vertex groups are interpolated with each collapse, so textures stay on and
+   every vertex keeps a proper skin weight), guided per vertex (`collapse_weights`): seam
+   vertices go last, small loose parts (buttons, eyes) never.
+4. **check** (`make_lod`): LOD0's vertices must lie within SILHOUETTE_TOLERANCE of the LOD;
+   a character with no triangles to spare gets its LOD again with more.
+
+Also here, on plain arrays: the closest-point queries behind the checks (how far a LOD surface
+strays from LOD0, and whether both deform alike in a pose), used by the tests.
 """
 
 from __future__ import annotations

@@ -49,6 +49,62 @@ TEXTURE_OFF_SHARE = 0.08
 POSE_DRIFT_MEAN = 0.005
 POSE_DRIFT_P95 = 0.015
 VIEWER_MAX_BYTES = 3 * 1024 * 1024
+# Blender world (+Z up) to glTF (+Y up): glTF (x, y, z) = Blender (x, z, -y).
+TO_GLTF = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+# three.js (Node, no browser): loads a GLB (textures dropped: Node has no image decoder),
+# plays the named clips and prints each bone's world rotation from its rest rotation.
+THREE_PLAYER = """
+import { readFile } from "node:fs/promises";
+import * as THREE from "REPO/node_modules/three/build/three.module.js";
+import { GLTFLoader } from "REPO/node_modules/three/examples/jsm/loaders/GLTFLoader.js";
+
+const [file, wantJson] = process.argv.slice(2);
+const want = JSON.parse(wantJson);  // {clip: [seconds, ...]}
+const bytes = await readFile(file);
+const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const jsonLength = view.getUint32(12, true);
+const doc = JSON.parse(new TextDecoder().decode(bytes.subarray(20, 20 + jsonLength)));
+for (const m of doc.materials || []) {
+  const pbr = m.pbrMetallicRoughness || {};
+  delete pbr.baseColorTexture; delete pbr.metallicRoughnessTexture;
+  delete m.normalTexture; delete m.occlusionTexture; delete m.emissiveTexture;
+}
+delete doc.textures; delete doc.images; delete doc.samplers;
+const json = new TextEncoder().encode(JSON.stringify(doc).padEnd(Math.ceil(JSON.stringify(doc).length / 4) * 4, " "));
+const rest = bytes.subarray(20 + jsonLength);
+const out = new Uint8Array(20 + json.length + rest.length);
+const ov = new DataView(out.buffer);
+ov.setUint32(0, 0x46546c67, true); ov.setUint32(4, 2, true); ov.setUint32(8, out.length, true);
+ov.setUint32(12, json.length, true); ov.setUint32(16, 0x4e4f534a, true);
+out.set(json, 20); out.set(rest, 20 + json.length);
+const gltf = await new Promise((ok, fail) => new GLTFLoader().parse(out.buffer, "", ok, fail));
+const scene = gltf.scene;
+scene.updateMatrixWorld(true);
+const bones = [];
+scene.traverse((o) => { if (o.isBone) bones.push(o); });
+const rest0 = new Map(bones.map((b) => [b.name, b.getWorldQuaternion(new THREE.Quaternion())]));
+const result = {};
+for (const [name, times] of Object.entries(want)) {
+  const clip = gltf.animations.find((a) => a.name === name);
+  if (!clip) { result[name] = null; continue; }
+  result[name] = [];
+  for (const t of times) {
+    const mixer = new THREE.AnimationMixer(scene);
+    mixer.clipAction(clip).play();
+    mixer.setTime(t);
+    scene.updateMatrixWorld(true);
+    const pose = {};
+    for (const b of bones) {
+      const q = b.getWorldQuaternion(new THREE.Quaternion()).multiply(rest0.get(b.name).clone().invert());
+      pose[b.name] = [q.x, q.y, q.z, q.w];
+    }
+    result[name].push(pose);
+    mixer.stopAllAction();
+    mixer.uncacheRoot(scene);
+  }
+}
+process.stdout.write(JSON.stringify({ animations: gltf.animations.map((a) => a.name), poses: result }));
+"""
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -365,6 +421,32 @@ def test_clips_survive_glb_and_fbx(blocked_usdz):
     name = protocol.safe_name(BLOCKED)
     for f in (f"{name}_animated.glb", f"{name}_animated.fbx", "viewer.glb"):
         check_clips_round_trip(out / f, expected, bone_names)
+
+
+@pytest.mark.slow
+def test_clips_play_the_same_in_three_js(blocked_usdz, tmp_path):
+    """three.js (the web viewer's engine) plays the animated GLB's clips, bone for bone, as
+    computed: global rotations within ROUND_TRIP_DEG, in glTF's +Y-up frame."""
+    from scipy.spatial.transform import Rotation
+
+    out, _, _, expected, bone_names = blocked_usdz
+    if shutil.which("node") is None or not (REPO / "node_modules" / "three").is_dir():
+        pytest.fail("three.js is not installed: run ./dev setup (npm ci)")
+    script = tmp_path / "play.mjs"
+    script.write_text(THREE_PLAYER.replace("REPO", REPO.as_posix()))
+    frames = {name: list(range(0, c.frames, max(1, c.frames // 5))) for name, c in expected.items()}
+    want = {name: [f / expected[name].fps for f in fs] for name, fs in frames.items()}
+    path = out / f"{protocol.safe_name(BLOCKED)}_animated.glb"
+    proc = subprocess.run(["node", str(script), str(path), json.dumps(want)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    assert set(expected) <= set(got["animations"])
+    for name, clip in expected.items():
+        for pose, f in zip(got["poses"][name], frames[name]):
+            for i, h in enumerate(clip.bones):
+                q = Rotation.from_quat(pose[bone_names[h]]).as_matrix()
+                err = angle_deg(q, TO_GLTF @ clip.deltas[f, i] @ TO_GLTF.T)
+                assert err < ROUND_TRIP_DEG, (name, f, h, err)
 
 
 @pytest.mark.slow

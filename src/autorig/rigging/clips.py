@@ -56,7 +56,7 @@ NEUTRAL_ARM_MAX_DEG = 75.0
 # for raised arms).
 ARM_FIX_KINDS = ("out", "in", "forward", "back")
 ARM_FIX_STEP_DEG = 4.0
-ARM_FIX_MAX_DEG = 60.0
+ARM_FIX_MAX_DEG = 90.0
 # A fix eases in and out over up to this long around the frames that need it, so the arm
 # does not jump.
 ARM_FIX_EASE_S = 0.2

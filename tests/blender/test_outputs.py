@@ -90,7 +90,10 @@ for (const [name, times] of Object.entries(want)) {
   result[name] = [];
   for (const t of times) {
     const mixer = new THREE.AnimationMixer(scene);
-    mixer.clipAction(clip).play();
+    const action = mixer.clipAction(clip);
+    action.setLoop(THREE.LoopOnce);  // at t = duration show the last frame, not the first again
+    action.clampWhenFinished = true;
+    action.play();
     mixer.setTime(t);
     scene.updateMatrixWorld(true);
     const pose = {};

@@ -8,6 +8,7 @@ Two real runs, each shared by the tests of this module:
   character with morph targets brings) and ``<name>.usdz`` taken by a folder, so that one
   output cannot be written: the failure is reported and every other file still arrives.
 
+The clips are replayed from the files in Blender and, for the animated GLB, in three.js (Node).
 Plus the LOD checks on their own (lod.py) on artist rigs: triangle budgets, silhouette, texture
 colours, skin weights, and LOD0 and LOD2 deforming alike in the same pose.
 """
@@ -406,7 +407,6 @@ def test_a_failing_output_is_reported_and_the_others_written(blocked_usdz):
         assert (out / f).is_file() and "error" not in records[f]
     assert (out / usdz).is_dir()  # left as it was
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
-    assert validate(sorted(out.glob("*.glb")))  # still valid glTF (checked below)
 
 
 @pytest.mark.slow

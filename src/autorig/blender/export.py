@@ -71,7 +71,6 @@ def selected(objects) -> Iterator[None]:
         bpy.context.view_layer.objects.active = active
 
 
-_selected = selected  # the name other modules first imported
 
 
 def _check(result, fmt: str, path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import bpy
 
-from autorig.blender.export import _selected, atomic_output
+from autorig.blender.export import atomic_output, selected
 from autorig.rigging.errors import RigError
 
 # The clip Quick Look plays on open.
@@ -39,7 +39,7 @@ def export_usdz(path: str | os.PathLike, rig: Any, actions: dict[str, Any] | Non
             if ad.action_slot is None and len(action.slots):
                 ad.action_slot = action.slots[0]
             scene.frame_start, scene.frame_end = int(action.frame_range[0]), int(action.frame_range[1])
-        with atomic_output(path) as tmp, _selected(list(rig.objects)):
+        with atomic_output(path) as tmp, selected(list(rig.objects)):
             result = bpy.ops.wm.usd_export(
                 filepath=str(tmp),
                 selected_objects_only=True,

@@ -4,17 +4,13 @@ test on any JavaScript error, and the sites to browse."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from servekit import running_serve
 
 from pagekit import (
     ADMIN_EMAIL, CHROMIUM, CHROMIUM_ARGS, GUMROAD_PRODUCTS, REPO, Browse, Console, Site, Inbox, free_port, stick_figure_glb,
@@ -110,46 +106,11 @@ def fake_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """``autorig serve``: the backend plus its local worker running the real engine."""
     tmp = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    env = {
-        **os.environ,
-        "AUTORIG_DATA_DIR": str(tmp / "var"),
-        "DISPATCH_INTERVAL_S": "1",
-        "PROGRESS_INTERVAL_S": "1",
-        "MAILER_INTERVAL_S": "5",
-        "ANON_FREE_LIMIT": "1000",
-    }
-    for name in ("WORKERS", "DATABASE_URL", "AUTORIG_WORKER_ENGINE_ONLY"):
-        env.pop(name, None)
-    log = open(tmp / "serve.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autorig", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            assert proc.poll() is None, (tmp / "serve.log").read_text()[-3000:]
-            try:
-                if httpx.get(url + "/api/queue/status", timeout=2).json()["workers"] == "1/1":
-                    break
-            except (httpx.HTTPError, KeyError, ValueError):
-                pass
-            assert time.monotonic() < deadline, "autorig serve did not come up with its worker"
-            time.sleep(0.5)
-        site = Site(url, tmp / "var", None)
-        site.log_path = tmp / "serve.log"  # type: ignore[attr-defined]
+    env = {"DISPATCH_INTERVAL_S": "1", "PROGRESS_INTERVAL_S": "1", "MAILER_INTERVAL_S": "5", "ANON_FREE_LIMIT": "1000"}
+    with running_serve(tmp, env) as served:
+        site = Site(served.url, served.data_dir, None)
+        site.log_path = served.log_path  # type: ignore[attr-defined]
         yield site
         site.close()
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
 
 

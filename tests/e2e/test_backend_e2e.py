@@ -6,25 +6,17 @@ stopping ``serve`` stops its worker."""
 from __future__ import annotations
 
 import email
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from servekit import free_port, running_serve
 
 REPO = Path(__file__).resolve().parents[2]
 DONE_TIMEOUT_S = 900.0  # a real rig on a shared 2-core machine
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Inbox:
@@ -41,7 +33,7 @@ def smtp():
     from aiosmtpd.controller import Controller
 
     inbox = _Inbox()
-    c = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    c = Controller(inbox, hostname="127.0.0.1", port=free_port())
     c.start()
     c.inbox = inbox
     yield c
@@ -50,10 +42,7 @@ def smtp():
 
 @pytest.fixture
 def serve(tmp_path: Path, smtp):
-    port = _free_port()
     env = {
-        **os.environ,
-        "AUTORIG_DATA_DIR": str(tmp_path / "var"),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp.port),
         "SMTP_TLS": "none",
@@ -63,38 +52,8 @@ def serve(tmp_path: Path, smtp):
         # Just the rigged GLB/FBX and rig.json: the outputs of issue 3 are tested elsewhere.
         "AUTORIG_WORKER_ENGINE_ONLY": "rig",
     }
-    env.pop("WORKERS", None)
-    env.pop("DATABASE_URL", None)
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autorig", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-        try:
-            if httpx.get(url + "/api/queue/status", timeout=2).json()["workers"] == "1/1":
-                break
-        except (httpx.HTTPError, KeyError, ValueError):
-            pass
-        assert time.monotonic() < deadline, "autorig serve did not come up with its worker"
-        time.sleep(0.5)
-    proc.url = url
-    proc.data_dir = tmp_path / "var"
-    proc.log_path = tmp_path / "serve.log"
-    yield proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    log.close()
+    with running_serve(tmp_path, env, start_timeout_s=90) as served:
+        yield served
 
 
 def _stored(serve, task_id: str, name: str) -> bytes:
@@ -155,10 +114,10 @@ def test_real_worker_fbx_input_through_the_conversion_step(serve, eval_data: Pat
 def test_stopping_serve_stops_its_worker(serve) -> None:
     worker = httpx.get(f"{serve.url}/api/queue/status", timeout=5).json()
     assert worker["workers"] == "1/1"
-    children = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True).stdout.split()
+    children = subprocess.run(["pgrep", "-P", str(serve.proc.pid)], capture_output=True, text=True).stdout.split()
     assert len(children) == 1
-    serve.send_signal(signal.SIGTERM)
-    serve.wait(30)
+    serve.proc.send_signal(signal.SIGTERM)
+    serve.proc.wait(30)
     deadline = time.monotonic() + 20
     while Path(f"/proc/{children[0]}").exists() and time.monotonic() < deadline:
         time.sleep(0.2)

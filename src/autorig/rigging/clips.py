@@ -49,6 +49,9 @@ PENETRATION_TOLERANCE_HEIGHT = 0.005
 # floor) and stops absurd spreads when a character's shape is odd.
 NEUTRAL_ARM_MIN_DEG = 6.0
 NEUTRAL_ARM_MAX_DEG = 75.0
+# The neutral arm's abduction fades out as the arm is raised forward or back from this angle
+# (degrees from hanging down) to this one (see `_solve`).
+HANG_FADE_DEG = (45.0, 135.0)
 # A clip whose hand goes into the body has that whole arm turned about the shoulder, in
 # world axes, after the clip's own rotations: out to the side, in towards the midline (moves
 # a raised hand away from the head), forward or back. The smallest turn that clears wins;
@@ -412,7 +415,10 @@ class Pose:
 
     ``turn(bone, axis, deg)`` adds a rotation of ``bone`` relative to its parent, about a
     world axis of the neutral pose (the character's up / front / left); later turns apply
-    after earlier ones. ``feet[side]`` drives a leg by its ankle; ``offset`` moves the hips."""
+    after earlier ones. Arm bones take their turns as if the arm hung straight down (the
+    neutral abduction comes after them, see `_solve`), so an arm held out to the side
+    still swings and bends instead of rolling about its own length. ``feet[side]`` drives a
+    leg by its ankle; ``offset`` moves the hips."""
 
     def __init__(self, ctx: "_Context", t: np.ndarray):
         self.ctx = ctx
@@ -454,6 +460,10 @@ class _Context:
 
     def side_sign(self, side: str) -> float:
         return 1.0 if side == "Left" else -1.0
+
+    def hang(self, side: str) -> np.ndarray:
+        """(3, 3) the neutral arm's turn out to its side from hanging straight down."""
+        return rot(self.side_sign(side) * self.F, self.neutral_abduct[side])
 
     def fix_axis(self, side: str, kind: str) -> np.ndarray:
         """World axis of a contact fix (ARM_FIX_KINDS) for an arm, positive angles."""
@@ -835,6 +845,29 @@ def _solve(ctx: _Context, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
     eye = np.broadcast_to(np.eye(3), (f, 3, 3))
     n = ctx.neutral
     w = dict(pose.w)
+    # Arm turns are authored for an arm hanging straight down: swing forward about the left
+    # axis, turn out about the vertical (the arm's own length), bend the elbow about the
+    # left axis. The neutral arm hangs out to its side (50 degrees on toy-like characters),
+    # so the turns are made on the straight hang and the hang's abduction comes after them;
+    # about the world axes instead, a swing or an elbow bend of an arm held well out would
+    # mostly roll the arm about its own length (forearms and hands flip instead of bending).
+    # The abduction only keeps hanging hands off the body: it fades out while the arm is
+    # raised forward or back (arms raised overhead stay parallel, not crossed).
+    for side in SIDES:
+        hang = ctx.hang(side)
+        for b in (f"{side}ForeArm", f"{side}Hand"):
+            if b in w:
+                w[b] = hang @ w[b] @ hang.T
+        arm = f"{side}Arm"
+        if arm in w:
+            e = w[arm] @ -ctx.U  # (f, 3) where the straight hang points after the turns
+            down, fwd = -(e @ ctx.U), e @ ctx.F
+            raised = np.degrees(np.abs(np.arctan2(fwd, down)))  # 0 hanging, 90 forward/back, 180 up
+            keep = smooth((HANG_FADE_DEG[1] - raised) / (HANG_FADE_DEG[1] - HANG_FADE_DEG[0]))
+            # Out to the side (little up/forward component), the raise is undefined: keep it.
+            keep = 1.0 - (1.0 - keep) * smooth(np.hypot(down, fwd) / 0.5)
+            lift = rot(ctx.side_sign(side) * ctx.F, ctx.neutral_abduct[side] * keep)
+            w[arm] = lift @ w[arm] @ hang.T
     if pose.use_arm_fix:
         for side, turns in ctx.arm_fix.items():
             arm = f"{side}Arm"

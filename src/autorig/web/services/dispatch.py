@@ -97,6 +97,17 @@ class DispatchService(LoopService):
             return None
         return task
 
+    async def _refused(self, c: _Claimed, worker: str, exc: WorkerError, reason: str) -> None:
+        """A worker turned the task down: busy puts it back in the queue as it was; any other
+        failure counts as an attempt."""
+        async with self.ctx.db.session() as s:
+            if (task := await self._mine(s, c.id)) is None:
+                return
+            if isinstance(exc, WorkerBusy):
+                self.ctx.tasks.release(task)
+            else:
+                self.ctx.tasks.attempt_failed(task, worker, reason)
+
     async def _start(self, c: _Claimed, worker: str) -> None:
         try:
             await self._convert_and_submit(c, worker)
@@ -119,15 +130,8 @@ class DispatchService(LoopService):
                 svc.fbx_started(task, worker, tasks_repo.lease(utcnow(), lease_s))
             try:
                 glb_url = await client.convert(worker, c.input_url, self.settings.convert_timeout_s)
-            except WorkerBusy:
-                async with self.ctx.db.session() as s:
-                    if (task := await self._mine(s, c.id)) is not None:
-                        svc.release(task)
-                return
             except WorkerError as exc:
-                async with self.ctx.db.session() as s:
-                    if (task := await self._mine(s, c.id)) is not None:
-                        svc.attempt_failed(task, worker, f"the FBX to GLB conversion failed on {worker}: {exc}")
+                await self._refused(c, worker, exc, f"the FBX to GLB conversion failed on {worker}: {exc}")
                 return
             async with self.ctx.db.session() as s:
                 task = await self._mine(s, c.id)
@@ -149,15 +153,8 @@ class DispatchService(LoopService):
             )
         try:
             accepted = await client.submit(worker, job)
-        except WorkerBusy:
-            async with self.ctx.db.session() as s:
-                if (task := await self._mine(s, c.id)) is not None:
-                    svc.release(task)
-            return
         except WorkerError as exc:
-            async with self.ctx.db.session() as s:
-                if (task := await self._mine(s, c.id)) is not None:
-                    svc.attempt_failed(task, worker, f"{worker} did not take the job: {exc}")
+            await self._refused(c, worker, exc, f"{worker} did not take the job: {exc}")
             return
         async with self.ctx.db.session() as s:
             task = await self._mine(s, c.id)

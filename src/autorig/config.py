@@ -115,7 +115,7 @@ class WebSettings(BaseSettings):
     mailer_interval_s: float = 30.0
     restart_after_error_s: float = Field(60.0, description="restart is offered this long after an error")
     stall_restart_s: float = Field(900.0, description="restart is offered when processing makes no progress this long")
-    default_job_seconds: float = Field(180.0, description="wait estimate before any job has finished")
+    default_job_seconds: float = Field(60.0, description="wait estimate before any job has finished (a full job on 2 cores: 20-60 s)")
 
     # Accounts, credits, payments, admin (issue 6).
     user_free_limit: int = Field(30, ge=0, description="credits a new account starts with")

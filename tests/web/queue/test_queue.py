@@ -64,7 +64,7 @@ async def test_estimate_uses_recent_job_durations(tmp_path: Path, sqlite_url: st
         await b.until(first, {"done"})
         ids = [(await b.create()).json()["task_id"] for _ in range(3)]
         q = (await b.http.get("/api/queue/status")).json()
-        # Measured from the finished task (about 0.5-1 s), not the 180 s default.
+        # Measured from the finished task (about 0.5-1 s), not the 60 s default.
         assert 0.3 < q["avg_job_seconds"] < 5
         assert q["position"] == 4 and q["tasks_waiting"] == 3
 

@@ -257,7 +257,7 @@ def _make_invisible_materials_opaque(report: LoadReport) -> None:
     mesh in every viewer; it is an exporter's mistake (seen as glTF ``alphaMode: MASK`` with
     ``baseColorFactor`` alpha 0), not a wish, so the rigged files show the mesh opaque."""
     for mat in bpy.data.materials:
-        if not mat.use_nodes or mat.node_tree is None:
+        if mat.node_tree is None:
             continue
         for node in mat.node_tree.nodes:
             if node.type != "BSDF_PRINCIPLED":

@@ -12,7 +12,6 @@ import pytest
 from autorig.web.domains.queue.service import format_wait, wait_seconds
 from webkit import FakeWorker, free_port, running_backend, web_settings
 
-pytestmark = pytest.mark.asyncio
 
 
 def test_wait_estimate_arithmetic() -> None:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from autorig import __version__, protocol
+from autorig import __version__, console as lines, protocol
 from autorig.rigging.errors import RigError
 
 ProgressFn = Callable[[str, float], None]
@@ -321,7 +321,7 @@ def _one_line(text: str) -> str:
 
 def describe(exc: RigError) -> str:
     """'not a biped: <reason>' from a RigError."""
-    return _one_line(f"{exc.code.replace('_', ' ')}: {exc.reason}")
+    return _one_line(lines.error_sentence(exc.code, exc.reason))
 
 
 class Console:
@@ -361,10 +361,10 @@ class Console:
         self.err.flush()
 
     def progress(self, stage: str, fraction: float) -> None:
-        self.say(f"autorig: progress {stage} {fraction:.3f}")
+        self.say(lines.progress_line(stage, fraction))
 
     def wrote(self, filename: str) -> None:
-        self.say(f"autorig: wrote {filename}")
+        self.say(lines.wrote_line(filename))
 
 
 def _run_cli(work: Callable[[Console], str]) -> int:
@@ -375,14 +375,14 @@ def _run_cli(work: Callable[[Console], str]) -> int:
             console.say(work(console))
             return 0
         except RigError as exc:
-            console.fail(f"autorig: error: {describe(exc)}")
+            console.fail(lines.ERROR_PREFIX + describe(exc))
             return 2
         except KeyboardInterrupt:
-            console.fail("autorig: error: interrupted")
+            console.fail(lines.internal_line("interrupted"))
             return 130
         except Exception as exc:
             console.say(traceback.format_exc().rstrip())
-            console.fail(f"autorig: internal error: {type(exc).__name__}: {exc}")
+            console.fail(lines.internal_line(f"{type(exc).__name__}: {exc}"))
             return 1
 
 
@@ -401,7 +401,7 @@ def cli_rig(args) -> int:
             on_file=console.wrote,
         )
         for w in report["warnings"]:
-            console.say(f"autorig: warning: {w}")
+            console.say(lines.warning_line(w))
         t = report["timings"]
         return f"autorig: rigged {args.input} into {args.output}/ in {t.get('total', 0):.1f} s " f"(confidence {report.get('confidence', 0):.2f})"
 

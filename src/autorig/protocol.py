@@ -10,7 +10,11 @@ Both sides import this module; neither imports the other. Routes on a worker:
     GET  /jobs/{worker_task_id}      progress page (HTML)
     GET|HEAD /files/{guid}/{name}    an output: 404 until complete, then 200 (Range, ETag)
 
-Job submission and conversion need the shared secret in the ``TOKEN_HEADER`` header.
+Job submission, conversion and output files need the shared secret in the ``TOKEN_HEADER`` header
+whenever the worker has one (401 without it). A failed job's ``error_code`` says why
+(``INPUT_ERROR_CODES``: final; else ``timeout``, ``crashed``, ``internal``, ``worker_restarted``:
+worth another attempt); a failed conversion answers ``{"error": <code>, "detail": <sentence>}``,
+422 for input errors, 5xx for the others.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class JobStatus(BaseModel):
     stage: str = ""
     progress: float = Field(0.0, ge=0.0, le=1.0)
     error: str | None = None
+    error_code: str | None = Field(None, description="why it failed: an INPUT_ERROR_CODES code (final) or an infrastructure code (retried)")
     outputs_ready: list[str] = Field(default_factory=list)
     created_at: datetime | None = None
     started_at: datetime | None = None
@@ -93,6 +98,21 @@ class ConvertResponse(BaseModel):
     output_url: str
 
 
+# --- error codes ------------------------------------------------------------------------
+
+# A job that failed with one of these failed because of its input: final, never retried. The
+# engine's codes, plus the worker's refusal of an input URL and a failed download of it.
+INPUT_ERROR_CODES: frozenset[str] = frozenset({
+    "unsupported_format", "corrupt_file", "empty_scene", "not_a_mesh", "not_a_biped", "too_large",
+    "refused_url", "download_failed",
+})
+
+
+def is_input_error(code: str | None) -> bool:
+    """True when a failed job's input is at fault, so running it again cannot help."""
+    return code in INPUT_ERROR_CODES
+
+
 # --- the files of a job -----------------------------------------------------------------
 
 # The nine downloadable files, in production order; "{name}" is the output base name.
@@ -111,10 +131,24 @@ DOWNLOADS: tuple[str, ...] = (
 PREVIEWS: tuple[str, ...] = ("preview.mp4", "viewer.glb", "rig.json")
 
 
+# Base names that would make a download collide with a free preview ("viewer" -> viewer.glb,
+# "preview" -> preview.mp4, "rig" -> rig.json): they get this suffix.
+RESERVED_SUFFIX = "_model"
+
+
+def _reserved_stems() -> set[str]:
+    return {p.rsplit(".", 1)[0].lower() for p in PREVIEWS}
+
+
 def safe_name(stem: str) -> str:
-    """A file-system and URL safe base name for outputs."""
+    """A file-system and URL safe base name for outputs, never one whose files could be
+    mistaken for a free preview (``viewer`` -> ``viewer_model``)."""
     s = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._-")
-    return (s or "model")[:80]
+    s = (s or "model")[:80].rstrip("._-") or "model"
+    downloads = {f.format(name=s).lower() for f in DOWNLOADS}
+    if s.lower() in _reserved_stems() or downloads & {p.lower() for p in PREVIEWS}:
+        s += RESERVED_SUFFIX
+    return s
 
 
 def output_files(name: str) -> list[str]:

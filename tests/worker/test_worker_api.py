@@ -61,7 +61,7 @@ def test_private_and_loopback_inputs_are_refused_unless_allowed(worker_factory, 
         allowed = c.post("/api/jobs", json={"input_url": f"{input_server.url}/status/404"}, headers=w.headers)
     assert private.status_code == 400
     assert private.json() == {
-        "error": "input_url refused",
+        "error": "refused_url",
         "detail": "10.0.0.1 is a private address; inputs are fetched only from public hosts",
     }
     assert other_port.status_code == 400 and "loopback" in other_port.json()["detail"]
@@ -73,7 +73,7 @@ def test_private_and_loopback_inputs_are_refused_unless_allowed(worker_factory, 
 
 def test_accepted_job_lists_every_output_and_fails_with_a_reason(worker_factory, input_server):
     w = worker_factory(allowed_hosts=[input_server.host])
-    with w.client() as c:
+    with w.client(token=True) as c:
         r = c.post(
             "/api/jobs",
             json={"input_url": f"{input_server.url}/status/404", "options": {"name": "My Hero!"}},
@@ -90,6 +90,7 @@ def test_accepted_job_lists_every_output_and_fails_with_a_reason(worker_factory,
         status = wait_job(c, accepted["worker_task_id"], 20)
         assert status["state"] == "failed"
         assert status["error"] == "the input URL answered HTTP 404"
+        assert status["error_code"] == "download_failed"
         assert status["outputs_ready"] == [] and status["finished_at"]
         for url in accepted["output_urls"]:
             assert c.head(url).status_code == 404
@@ -198,7 +199,7 @@ def test_outputs_are_served_the_moment_each_is_whole(worker_factory, input_serve
         engine_command=[sys.executable, str(REPO / "tests" / "worker" / "standin_engine.py")],
     )
     names = output_files("hero")
-    with w.client() as c:
+    with w.client(token=True) as c:
         job = c.post("/api/jobs", json={"input_url": url}, headers=w.headers).json()
         urls = job["output_urls"]
         snapshots: list[list[str]] = []
@@ -224,7 +225,7 @@ def test_outputs_are_served_the_moment_each_is_whole(worker_factory, input_serve
     assert [p for _, p in stages] == sorted(p for _, p in stages)
     assert any(stage == "writing" for stage, _ in stages)
     # Range and ETag on a finished output.
-    with w.client() as c:
+    with w.client(token=True) as c:
         first = urls[0]
         full = c.get(first)
         assert full.headers["content-type"] == "model/gltf-binary"
@@ -238,3 +239,42 @@ def test_outputs_are_served_the_moment_each_is_whole(worker_factory, input_serve
         assert c.get(first, headers={"If-None-Match": tag}).status_code == 304
         assert c.head(first, headers={"If-None-Match": tag}).status_code == 304
         assert c.get(first, headers={"If-None-Match": '"something-else"'}).status_code == 200
+
+
+def test_output_files_need_the_token(worker_factory, input_server, monkeypatch):
+    """Outputs include the paid files: without the shared token, 401 (GET and HEAD), whether
+    the file exists or not; the backend reads them with the token."""
+    monkeypatch.setenv("STANDIN_DELAY_S", "0")
+    url = input_server.add_bytes("hero.glb", GLB)
+    w = worker_factory(
+        allowed_hosts=[input_server.host],
+        engine_command=[sys.executable, str(REPO / "tests" / "worker" / "standin_engine.py")],
+    )
+    with w.client(token=True) as c:
+        job = c.post("/api/jobs", json={"input_url": url}, headers=w.headers).json()
+        assert wait_job(c, job["worker_task_id"], 30)["state"] == "done"
+        assert all(c.get(u).status_code == 200 for u in job["output_urls"])
+    with w.client() as anonymous:
+        for u in [*job["output_urls"], job["output_urls"][0].rsplit("/", 1)[0] + "/nothing.glb"]:
+            assert anonymous.get(u).status_code == 401
+            assert anonymous.head(u).status_code == 401
+            assert anonymous.get(u, headers={TOKEN_HEADER: "wrong"}).status_code == 401
+        assert anonymous.get(job["output_urls"][0], headers=w.headers).status_code == 200
+
+
+def test_an_upload_named_like_a_preview_never_becomes_one(worker_factory, input_server, monkeypatch):
+    """A model uploaded as viewer.glb (or preview, rig) must not have its full-resolution
+    download stored under a free preview's name."""
+    monkeypatch.setenv("STANDIN_DELAY_S", "0")
+    w = worker_factory(
+        allowed_hosts=[input_server.host],
+        engine_command=[sys.executable, str(REPO / "tests" / "worker" / "standin_engine.py")],
+    )
+    with w.client(token=True) as c:
+        for upload in ("viewer.glb", "preview.glb", "rig.glb", "VIEWER.glb"):
+            url = input_server.add_bytes(upload, GLB)
+            job = c.post("/api/jobs", json={"input_url": url}, headers=w.headers).json()
+            names = [u.rsplit("/", 1)[1] for u in job["output_urls"]]
+            assert len(set(n.lower() for n in names)) == len(names), names
+            assert names[-3:] == ["preview.mp4", "viewer.glb", "rig.json"]
+            assert wait_job(c, job["worker_task_id"], 30)["state"] == "done"

@@ -38,7 +38,7 @@ def test_a_job_produces_its_outputs_one_by_one(eval_data, worker_factory, input_
     w = worker_factory(allowed_hosts=[input_server.host], engine_only="all")
     name = "Dress"
     names = output_files(name)
-    with w.client() as c:
+    with w.client(token=True) as c:
         job = submit(c, w, url, name=name)
         urls = dict(zip(names, job["output_urls"], strict=True))
         assert [c.head(u).status_code for u in job["output_urls"]] == [404] * len(names)
@@ -104,12 +104,13 @@ def test_a_job_produces_its_outputs_one_by_one(eval_data, worker_factory, input_
 def test_a_killed_engine_fails_the_job_and_the_worker_keeps_serving(eval_data, worker_factory, input_server):
     url = input_server.add(eval_data / "unrigged" / f"{DRESS}.glb")
     w = worker_factory(allowed_hosts=[input_server.host])
-    with w.client() as c:
+    with w.client(token=True) as c:
         job = submit(c, w, url)
         pid = engine_pid(w, job["worker_task_id"])
         os.kill(pid, signal.SIGKILL)
         status = wait_job(c, job["worker_task_id"], 30)
         assert status["error"] == "the rigging process was killed (signal 9, SIGKILL)"
+        assert status["error_code"] == "crashed"
         assert c.get("/api/status").json()["free_slots"] == 1
         again = submit(c, w, url)
         assert again["worker_task_id"] != job["worker_task_id"]
@@ -120,22 +121,23 @@ def test_a_killed_engine_fails_the_job_and_the_worker_keeps_serving(eval_data, w
 def test_time_and_memory_limits_fail_the_job_with_the_reason(eval_data, worker_factory, input_server):
     url = input_server.add(eval_data / "unrigged" / f"{DRESS}.glb")
     # Python plus Blender take longer than 0.3 s to start, and far more than 300 MB of address space.
-    for settings, reason in (
-        ({"job_timeout_s": 0.3}, "time limit of 0.3 s exceeded"),
-        ({"job_memory_mb": 300}, "memory limit of 300 MB exceeded"),
+    for settings, reason, code in (
+        ({"job_timeout_s": 0.3}, "time limit of 0.3 s exceeded", "timeout"),
+        ({"job_memory_mb": 300}, "memory limit of 300 MB exceeded", "crashed"),
     ):
         w = worker_factory(allowed_hosts=[input_server.host], **settings)
-        with w.client() as c:
+        with w.client(token=True) as c:
             job = submit(c, w, url)
             status = wait_job(c, job["worker_task_id"], 60)
         assert status["error"].startswith(reason), status["error"]
+        assert status["error_code"] == code
         w.stop()
 
 
 def test_a_restart_fails_the_running_job_and_ends_its_engine(eval_data, worker_factory, input_server):
     url = input_server.add(eval_data / "unrigged" / f"{DRESS}.glb")
     w = worker_factory(allowed_hosts=[input_server.host])
-    with w.client() as c:
+    with w.client(token=True) as c:
         job = submit(c, w, url)
     pid = engine_pid(w, job["worker_task_id"])
     assert w.job_record(job["worker_task_id"])["state"] == "running"
@@ -143,10 +145,11 @@ def test_a_restart_fails_the_running_job_and_ends_its_engine(eval_data, worker_f
     # were it still alive, the next start would kill it (see test_worker_manager.py).
     w.stop(signal.SIGKILL)
     again = worker_factory(data_dir=w.data_dir, allowed_hosts=[input_server.host])
-    with again.client() as c:
+    with again.client(token=True) as c:
         status = c.get(f"/api/jobs/{job['worker_task_id']}").json()
     assert status["state"] == "failed"
     assert status["error"] == "the worker restarted while the job was running; submit it again"
+    assert status["error_code"] == "worker_restarted"
     wait_for(lambda: not pid_alive(pid), 10, what="the orphaned engine to end")
 
 
@@ -154,7 +157,7 @@ def test_convert_fbx_to_glb(eval_data, worker_factory, input_server):
     url = input_server.add(eval_data / "unrigged" / "runxaway__Xbot.fbx")
     bad = input_server.add_bytes("broken.fbx", b"Kaydara FBX Binary  \x00 but nothing after it")
     w = worker_factory(allowed_hosts=[input_server.host])
-    with w.client(timeout=300) as c:
+    with w.client(timeout=300, token=True) as c:
         r = c.post("/api-converter-glb-to-fbx", json={"input_url": url}, headers=w.headers)
         assert r.status_code == 200, r.text
         out = r.json()["output_url"]
@@ -165,7 +168,8 @@ def test_convert_fbx_to_glb(eval_data, worker_factory, input_server):
 
         failed = c.post("/api-converter-glb-to-fbx", json={"input_url": bad}, headers=w.headers)
         assert failed.status_code == 422, failed.text
-        assert failed.json()["error"] == "conversion failed" and failed.json()["detail"]
+        assert failed.json()["error"] == "corrupt_file" and failed.json()["detail"]
+        assert "127.0.0.1" not in failed.json()["detail"]
         assert "Traceback" not in failed.json()["detail"]
         # Conversions do not count as rig jobs.
         assert c.get("/api/status").json()["free_slots"] == 1

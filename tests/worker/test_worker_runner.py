@@ -41,17 +41,20 @@ def test_the_engine_one_line_reason_is_the_last_line_of_stderr(tmp_path):
     rc, engine = run(tmp_path, code)
     assert rc == 2
     assert engine.failure_reason(rc) == "not a biped: no legs found"
+    assert engine.failure(rc) == ("not_a_biped", "not a biped: no legs found")
 
 
 def test_silent_failure_names_the_exit_code(tmp_path):
     rc, engine = run(tmp_path, "raise SystemExit(3)")
     assert engine.failure_reason(rc) == "the rigging process exited with code 3"
+    assert engine.failure(rc).code == "internal"
 
 
 def test_a_crash_names_the_signal(tmp_path):
     rc, engine = run(tmp_path, "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
     assert rc == -signal.SIGSEGV
     assert engine.failure_reason(rc) == "the rigging process crashed (signal 11, SIGSEGV)"
+    assert engine.failure(rc).code == "crashed"
 
 
 def test_time_limit_kills_the_whole_process_group(tmp_path):
@@ -67,6 +70,7 @@ def test_time_limit_kills_the_whole_process_group(tmp_path):
     assert time.monotonic() - t0 < 5
     assert engine.timed_out and rc == -signal.SIGKILL
     assert engine.failure_reason(rc) == "time limit of 1 s exceeded"
+    assert engine.failure(rc).code == "timeout"
     from workerkit import pid_alive, wait_for
 
     grandchild = int((tmp_path / "grandchild.pid").read_text())
@@ -78,6 +82,7 @@ def test_memory_limit_turns_into_a_readable_reason(tmp_path):
     rc, engine = run(tmp_path, code, memory_mb=400)
     assert rc == 1
     assert engine.failure_reason(rc).startswith("memory limit of 400 MB exceeded (MemoryError")
+    assert engine.failure(rc).code == "crashed"
 
 
 def test_progress_lines_become_stage_and_fraction(tmp_path):
@@ -123,3 +128,17 @@ def test_the_engine_dies_with_the_worker(tmp_path):
     proc.kill()
     proc.wait()
     wait_for(lambda: not pid_alive(engine_pid), 10, what="the engine to die with its worker")
+
+
+def test_every_engine_code_and_an_internal_error_are_read_back(tmp_path):
+    from autorig import console
+
+    for code in console.ENGINE_CODES:
+        line = console.error_line(code, "because: reasons")
+        (tmp_path / code).mkdir()
+        rc, engine = run(tmp_path / code, f"import sys; print({line!r}, file=sys.stderr); sys.exit(2)")
+        assert engine.failure(rc) == (code, console.error_sentence(code, "because: reasons"))
+    line = console.internal_line("KeyError: 'x'")
+    (tmp_path / "internal").mkdir()
+    rc, engine = run(tmp_path / "internal", f"import sys; print({line!r}, file=sys.stderr); sys.exit(1)")
+    assert engine.failure(rc) == ("internal", "internal error: KeyError: 'x'")

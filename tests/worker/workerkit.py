@@ -136,8 +136,11 @@ class WorkerProc:
     def headers(self) -> dict[str, str]:
         return {TOKEN_HEADER: TOKEN}
 
-    def client(self, timeout: float = 30.0) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=timeout, trust_env=False)
+    def client(self, timeout: float = 30.0, *, token: bool = False) -> httpx.Client:
+        """An HTTP client for the worker; ``token=True`` sends the shared token on every
+        request (as the backend does), else only where a test adds ``headers``."""
+        headers = self.headers if token else None
+        return httpx.Client(base_url=self.url, timeout=timeout, trust_env=False, headers=headers)
 
     def job_record(self, job_id: str) -> dict:
         import json

@@ -187,7 +187,8 @@ def _with_extension(name: str, head: bytes) -> str:
         ext = next((e for magic, e in MAGIC if head.startswith(magic)), "")
         if not ext:
             raise InputUnavailable(
-                "cannot tell the input's file type: name it .glb, .gltf, .fbx, .obj, .zip or .vrm"
+                "cannot tell the input's file type: name it .glb, .gltf, .fbx, .obj, .zip or .vrm",
+                code="unsupported_format",
             )
     return safe_name(stem) + ext
 
@@ -240,7 +241,7 @@ def _stream_to_disk(
     too_big = f"the input is larger than the limit of {limits.max_bytes / 1e6:g} MB"
     announced = response.headers.get("content-length")
     if announced and announced.isdigit() and int(announced) > limits.max_bytes:
-        raise InputUnavailable(too_big)
+        raise InputUnavailable(too_big, code="too_large")
     part = dest_dir / ".download.part"
     size = 0
     head = b""
@@ -249,14 +250,14 @@ def _stream_to_disk(
             for chunk in response.iter_bytes():  # as it arrives, so the deadline is checked often
                 size += len(chunk)
                 if size > limits.max_bytes:
-                    raise InputUnavailable(too_big)
+                    raise InputUnavailable(too_big, code="too_large")
                 if time.monotonic() > deadline:
                     raise InputUnavailable(f"the download took longer than {limits.timeout_s:g} s")
                 if len(head) < 64:
                     head += chunk[: 64 - len(head)]
                 f.write(chunk)
         if size == 0:
-            raise InputUnavailable("the input URL answered with an empty file")
+            raise InputUnavailable("the input URL answered with an empty file", code="corrupt_file")
         final = dest_dir / _with_extension(_filename(response, target.url), head)
         os.replace(part, final)
     except httpx.TimeoutException:

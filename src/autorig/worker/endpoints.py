@@ -65,6 +65,8 @@ def job_page(worker_task_id: str, manager: ManagerDep) -> HTMLResponse:
     return HTMLResponse(progress_page(job, manager.store), headers={"Cache-Control": "no-store"})
 
 
+# Outputs include the paid files: only the backend (with the token) may read them; it serves
+# users from its own storage.
 @router.api_route("/files/{guid}/{filename}", methods=["GET", "HEAD"])
-def output_file(guid: str, filename: str, request: Request, manager: ManagerDep) -> Response:
+def output_file(guid: str, filename: str, request: Request, manager: ManagerDep, _: TokenDep) -> Response:
     return files.serve(manager.output_path(guid, filename), request)

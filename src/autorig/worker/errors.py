@@ -4,11 +4,15 @@
     ├── Unauthorized (401)      missing or wrong token
     ├── NotFound (404)          unknown job, or an output that is not complete yet
     ├── InputRefused (400)      the input URL is not allowed (scheme, private address, ...)
-    ├── ConversionFailed (422)  the engine could not convert the input (its reason)
-    ├── InputUnavailable (502)  fetching the input failed (HTTP error, too large, timeout)
+    ├── ConversionFailed (422)  the engine could not convert the input (its code and reason)
+    ├── InputUnavailable (422)  fetching the input failed (HTTP error, too large, timeout)
     ├── Busy (503)              all slots taken: try again after Retry-After
     ├── NotAccepting (503)      free disk below the limit
     └── TimeLimit (504)         a synchronous conversion ran out of time
+
+Each also carries ``code``, the job's ``error_code`` when it ends a job (``protocol.INPUT_ERROR_CODES``
+for the input's fault, else an infrastructure code: ``internal``, ``crashed``, ``timeout``,
+``worker_restarted``). Errors that end a job or a conversion render ``error`` as that code.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from __future__ import annotations
 
 class WorkerError(Exception):
     status_code = 500
-    error = "internal error"
+    error = "internal"
+    code = "internal"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
+        if code is not None:
+            self.code = self.error = code
 
 
 class Unauthorized(WorkerError):
@@ -36,17 +43,19 @@ class NotFound(WorkerError):
 
 class InputRefused(WorkerError):
     status_code = 400
-    error = "input_url refused"
+    error = code = "refused_url"
 
 
 class ConversionFailed(WorkerError):
+    """The engine refused the input; ``code`` is the engine's (``corrupt_file``, ...)."""
+
     status_code = 422
-    error = "conversion failed"
+    error = code = "corrupt_file"
 
 
 class InputUnavailable(WorkerError):
-    status_code = 502
-    error = "input download failed"
+    status_code = 422
+    error = code = "download_failed"
 
 
 class Busy(WorkerError):
@@ -67,4 +76,4 @@ class NotAccepting(WorkerError):
 
 class TimeLimit(WorkerError):
     status_code = 504
-    error = "time limit exceeded"
+    error = code = "timeout"

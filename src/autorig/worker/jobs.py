@@ -28,6 +28,7 @@ from autorig.protocol import (
     JobState,
     JobStatus,
     WorkerStatus,
+    is_input_error,
     output_files,
     safe_name,
 )
@@ -56,6 +57,8 @@ POLL_INTERVAL_S = 0.2
 # How long shutdown waits for job threads to record their end.
 SHUTDOWN_WAIT_S = 15.0
 
+# The infrastructure code of a job the worker itself ended by restarting or shutting down.
+WORKER_RESTARTED = "worker_restarted"
 RESTARTED = "the worker restarted while the job was {state}; submit it again"
 SHUT_DOWN = "the worker shut down while the job was {state}; submit it again"
 
@@ -95,7 +98,9 @@ class JobManager:
             if job.pid and runner.is_our_engine(job.pid, str(self.store.job_dir(job.id))):
                 runner.kill_group(job.pid)
                 self.store.log(job.id, f"killed the engine process {job.pid} left by the previous worker")
-            self._finish(job.id, JobState.failed, error=RESTARTED.format(state=job.state.value))
+            self._finish(
+                job.id, JobState.failed, error=RESTARTED.format(state=job.state.value), code=WORKER_RESTARTED
+            )
             failed.append(job.id)
         self.times = JobTimes(self.store.all())
         if failed:
@@ -116,7 +121,9 @@ class JobManager:
         # Jobs still downloading: their (daemon) threads end with the process.
         for job in self.store.all():
             if not job.finished:
-                self._finish(job.id, JobState.failed, error=SHUT_DOWN.format(state=job.state.value))
+                self._finish(
+                    job.id, JobState.failed, error=SHUT_DOWN.format(state=job.state.value), code=WORKER_RESTARTED
+                )
 
     # --- intake -------------------------------------------------------------------------
     def _check_accepting(self) -> None:
@@ -203,7 +210,7 @@ class JobManager:
         try:
             input_path = self._download(job)
             if self._stopping.is_set():
-                raise WorkerError(SHUT_DOWN.format(state="queued"))
+                raise WorkerError(SHUT_DOWN.format(state="queued"), code=WORKER_RESTARTED)
             job = self.store.update(
                 job_id, state=JobState.running, stage="rigging", progress=DOWNLOAD_SHARE, started_at=utcnow()
             )
@@ -229,18 +236,18 @@ class JobManager:
             self.store.log(job_id, f"engine started (pid {pid}): {' '.join(argv)}")
             rc = self._watch(job_id, engine)
             self._scan_outputs(job_id)
-            reason = engine.failure_reason(rc)
-            if reason and self._stopping.is_set() and not engine.timed_out:
-                reason = SHUT_DOWN.format(state="running")
-            if reason:
-                self._finish(job_id, JobState.failed, error=reason)
+            failure = engine.failure(rc)
+            if failure and self._stopping.is_set() and not engine.timed_out:
+                failure = runner.Failure(WORKER_RESTARTED, SHUT_DOWN.format(state="running"))
+            if failure:
+                self._finish(job_id, JobState.failed, error=failure.reason, code=failure.code)
             else:
                 self._finish(job_id, JobState.done)
         except WorkerError as exc:
-            self._finish(job_id, JobState.failed, error=exc.detail)
+            self._finish(job_id, JobState.failed, error=exc.detail, code=exc.code)
         except Exception as exc:  # a bug here must fail the job, not leave it running
             log.exception("job %s", job_id)
-            self._finish(job_id, JobState.failed, error=f"internal error in the worker: {exc}")
+            self._finish(job_id, JobState.failed, error=f"internal error in the worker: {exc}", code="internal")
         finally:
             engine_left = self._engines.pop(job_id, None)
             if engine_left is not None:
@@ -278,12 +285,16 @@ class JobManager:
         progress = job.progress if job.finished else min(RUNNING_CAP, max(job.progress, by_files))
         self.store.update(job_id, outputs_ready=ready, progress=progress)
 
-    def _finish(self, job_id: str, state: JobState, error: str | None = None) -> None:
+    def _finish(self, job_id: str, state: JobState, error: str | None = None, code: str | None = None) -> None:
         with self._finishing:
             job = self.get(job_id)
             if job.finished:
                 return
-            changes: dict[str, object] = {"state": state, "finished_at": utcnow(), "pid": None, "error": error}
+            if state == JobState.failed and code is None:
+                code = "internal"
+            changes: dict[str, object] = {
+                "state": state, "finished_at": utcnow(), "pid": None, "error": error, "error_code": code
+            }
             if state == JobState.done:
                 changes.update(stage="done", progress=1.0)
             job = self.store.update(job_id, **changes)
@@ -320,11 +331,11 @@ class JobManager:
             try:
                 return self._convert(job)
             except WorkerError as exc:
-                self._finish(job.id, JobState.failed, error=exc.detail)
+                self._finish(job.id, JobState.failed, error=exc.detail, code=exc.code)
                 raise
             except Exception as exc:  # a bug here must fail the record, not leave it running
                 log.exception("conversion %s", job.id)
-                self._finish(job.id, JobState.failed, error=f"internal error in the worker: {exc}")
+                self._finish(job.id, JobState.failed, error=f"internal error in the worker: {exc}", code="internal")
                 raise WorkerError(f"internal error in the worker: {exc}") from exc
             finally:
                 shutil.rmtree(self.store.input_dir(job.id), ignore_errors=True)
@@ -350,13 +361,13 @@ class JobManager:
         finally:
             self._engines.pop(job.id, None)
             engine.kill()  # only does something when the wait above was cut short
-        reason = engine.failure_reason(rc)
-        if engine.timed_out:
-            raise TimeLimit(reason or "")
-        if rc < 0:
-            raise WorkerError(reason or "")
-        if reason:
-            raise ConversionFailed(reason)
+        failure = engine.failure(rc)
+        if failure is not None:
+            if engine.timed_out:
+                raise TimeLimit(failure.reason)
+            if is_input_error(failure.code):  # the input's fault: 422 with the engine's code
+                raise ConversionFailed(failure.reason, code=failure.code)
+            raise WorkerError(failure.reason, code=failure.code)  # crashed, internal: 500
         if not output.is_file():
             raise WorkerError("the conversion finished without writing a .glb")
         self._scan_outputs(job.id)

@@ -4,9 +4,10 @@ The engine is the ``autorig`` CLI (``settings.engine_command`` + ``rig ...`` or 
 run through the ``limits`` shim in a session of its own, so that Blender crashing, leaking or
 hanging costs one job and never the worker, and so that killing it kills its children too.
 
-What the engine says back:
+What the engine says back (the line formats are in ``autorig.console``):
 - its exit code: 0 is success;
-- on failure, a one-line reason as the last line of stderr (``autorig: error: not a biped: ...``);
+- on failure, a one-line reason as the last line of stderr (``autorig: error: not a biped: ...``),
+  which gives the job's ``error_code`` and ``error``;
 - optionally, progress lines ``autorig: progress <stage> <fraction 0..1>`` on stdout or stderr,
   which the worker turns into the job's stage and progress;
 - its outputs, each renamed into place when complete, so a file that exists is whole.
@@ -15,18 +16,17 @@ What the engine says back:
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
+from autorig import console
 from autorig.protocol import JobOptions
 
-PROGRESS_LINE = re.compile(r"^autorig: progress (?P<stage>[\w.:/-]+) (?P<fraction>[0-9]*\.?[0-9]+)\s*$")
-REASON_PREFIXES = ("autorig: error: ", "autorig: ")
 # Messages of an allocation (or a library mapping) that failed against RLIMIT_AS.
 OUT_OF_MEMORY = (
     "MemoryError",
@@ -37,6 +37,13 @@ OUT_OF_MEMORY = (
 )
 TAIL_BYTES = 1 << 14
 KILL_WAIT_S = 10.0
+
+
+class Failure(NamedTuple):
+    """Why an engine process failed: a job's ``error_code`` and ``error``."""
+
+    code: str
+    reason: str
 
 
 def rig_command(
@@ -145,17 +152,20 @@ class EngineProcess:
             complete = data[: data.rfind(b"\n") + 1]  # leave a half-written line for next time
             self._offsets[path.name] = start + len(complete)
             for raw in complete.decode("utf-8", "replace").splitlines():
-                m = PROGRESS_LINE.match(raw.strip())
-                if m:
-                    found.append((m["stage"], min(1.0, max(0.0, float(m["fraction"])))))
+                parsed = console.parse_progress(raw)
+                if parsed:
+                    found.append(parsed)
         return found
 
-    def failure_reason(self, returncode: int) -> str | None:
-        """A sentence a person can read for a non-zero exit, None for success."""
+    def failure(self, returncode: int) -> Failure | None:
+        """Why the process failed (code and a sentence a person can read); None for success.
+
+        Codes: the engine's own (``not_a_biped``, ``corrupt_file``, ...), ``timeout``, ``crashed``
+        (a signal, or memory exhausted), ``internal`` (any other non-zero exit)."""
         if returncode == 0:
             return None
         if self.timed_out:
-            return f"time limit of {self.timeout_s:g} s exceeded"
+            return Failure("timeout", f"time limit of {self.timeout_s:g} s exceeded")
         if returncode < 0:
             sig = -returncode
             try:
@@ -163,18 +173,25 @@ class EngineProcess:
             except ValueError:
                 name = "unknown signal"
             verb = "was killed" if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT) else "crashed"
-            return f"the {self.what} process {verb} (signal {sig}, {name})"
+            return Failure("crashed", f"the {self.what} process {verb} (signal {sig}, {name})")
         lines = [ln.strip() for ln in tail_lines(self.stderr_path, 20) if ln.strip()]
-        lines = [ln for ln in lines if not PROGRESS_LINE.match(ln)]
+        lines = [ln for ln in lines if not console.parse_progress(ln)]
         if not lines:
-            return f"the {self.what} process exited with code {returncode}"
+            return Failure("internal", f"the {self.what} process exited with code {returncode}")
         last = lines[-1]
         if any(marker in ln for ln in lines[-5:] for marker in OUT_OF_MEMORY):
-            return f"memory limit of {self.memory_mb} MB exceeded ({last})"
-        for prefix in REASON_PREFIXES:
-            if last.startswith(prefix):
-                return last[len(prefix):]
-        return last
+            return Failure("crashed", f"memory limit of {self.memory_mb} MB exceeded ({last})")
+        parsed = console.parse_error(last)
+        if parsed:
+            return Failure(*parsed)
+        if last.startswith(console.PREFIX):
+            return Failure("internal", last[len(console.PREFIX):])
+        return Failure("internal", last)
+
+    def failure_reason(self, returncode: int) -> str | None:
+        """The sentence of ``failure``: None for success."""
+        f = self.failure(returncode)
+        return f.reason if f else None
 
 
 def kill_group(pid: int) -> None:

@@ -44,6 +44,7 @@ class JobRecord(BaseModel):
     stage: str = "queued"
     progress: float = 0.0
     error: str | None = None
+    error_code: str | None = None
     outputs_ready: list[str] = Field(default_factory=list)
     pid: int | None = Field(None, description="the engine process while it runs (its own process group)")
     input_file: str | None = None
@@ -62,6 +63,7 @@ class JobRecord(BaseModel):
             stage=self.stage,
             progress=self.progress,
             error=self.error,
+            error_code=self.error_code,
             outputs_ready=list(self.outputs_ready),
             created_at=self.created_at,
             started_at=self.started_at,

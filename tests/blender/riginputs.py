@@ -70,14 +70,18 @@ def write_cube_obj(path: Path, size: float = 1.0) -> Path:
     return path
 
 
-def write_png(path: Path, width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (200, 40, 40)) -> Path:
-    """A solid-colour RGB PNG."""
+def write_png(
+    path: Path, width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (200, 40, 40), text: bytes = b""
+) -> Path:
+    """A solid-colour RGB PNG; ``text`` goes into a tEXt chunk (a marker to look for in outputs)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    if text:
+        png += chunk(b"tEXt", b"Comment\x00" + text)
     png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
     path.write_bytes(png)
     return path
@@ -114,4 +118,80 @@ def write_zip_slip(path: Path) -> Path:
     """A zip whose member would land outside the folder it is unpacked into."""
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("../../escaped.obj", "v 0 0 0\n")
+    return path
+
+
+def read_glb(path: Path) -> tuple[dict, bytes]:
+    """(JSON, BIN chunk) of a GLB file."""
+    data = path.read_bytes()
+    n = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20 : 20 + n])
+    m = struct.unpack_from("<I", data, 20 + n)[0]
+    return doc, data[28 + n : 28 + n + m]
+
+
+def write_glb(doc: dict, binary: bytes, path: Path) -> Path:
+    text = json.dumps(doc).encode()
+    text += b" " * (-len(text) % 4)
+    binary += b"\x00" * (-len(binary) % 4)
+    body = struct.pack("<II", len(text), 0x4E4F534A) + text + struct.pack("<II", len(binary), 0x004E4942) + binary
+    path.write_bytes(b"glTF" + struct.pack("<II", 2, 12 + len(body)) + body)
+    return path
+
+
+def write_gltf_with_images(src_glb: Path, folder: Path, image_uris: list[str], buffer_uri: str = "model.bin") -> Path:
+    """``folder/model.gltf`` (+ its buffer file) from a GLB, its first material using one
+    texture per entry of ``image_uris`` (base colour, normal, emissive, occlusion), each image
+    named by that uri; the buffer is named ``buffer_uri``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    doc, binary = read_glb(src_glb)
+    if buffer_uri == "model.bin":
+        (folder / "model.bin").write_bytes(binary)
+    doc["buffers"] = [{"byteLength": len(binary), "uri": buffer_uri}]
+    doc["images"] = [{"uri": u, "name": f"ref{i}"} for i, u in enumerate(image_uris)]
+    doc["samplers"] = doc.get("samplers") or [{}]
+    doc["textures"] = [{"source": i, "sampler": 0} for i in range(len(image_uris))]
+    slots = ("baseColorTexture", "normalTexture", "emissiveTexture", "occlusionTexture")
+    for mat in doc["materials"]:
+        pbr = mat.setdefault("pbrMetallicRoughness", {})
+        pbr.pop("baseColorTexture", None)
+    mat = doc["materials"][0]
+    for i, slot in enumerate(slots[: len(image_uris)]):
+        target = mat["pbrMetallicRoughness"] if slot == "baseColorTexture" else mat
+        target[slot] = {"index": i}
+        if slot == "emissiveTexture":
+            mat["emissiveFactor"] = [1, 1, 1]
+    path = folder / "model.gltf"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def write_obj_with_maps(obj: Path, folder: Path, maps: list[str]) -> Path:
+    """``folder/<obj>`` and its MTL, whose first material names each of ``maps`` as a texture."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mtl_src = obj.with_suffix(".mtl")
+    mtl = mtl_src.read_text() if mtl_src.exists() else "newmtl skin\n"
+    first = mtl.find("newmtl")
+    end = mtl.find("\n", first)
+    keys = ("map_Kd", "map_Bump -bm 1.0", "map_Ks", "map_d", "bump", "map_Ke")
+    lines = "".join(f"{keys[i % len(keys)]} {m}\n" for i, m in enumerate(maps))
+    (folder / mtl_src.name).write_text(mtl[: end + 1] + lines + mtl[end + 1 :])
+    shutil.copyfile(obj, folder / obj.name)
+    return folder / obj.name
+
+
+def write_zip_with_symlink(obj: Path, path: Path, link_target: str) -> Path:
+    """A zip of an OBJ whose MTL uses ``skin.png``, stored as a symlink to ``link_target``."""
+    mtl_src = obj.with_suffix(".mtl")
+    mtl = mtl_src.read_text() if mtl_src.exists() else "newmtl skin\n"
+    first = mtl.find("newmtl")
+    end = mtl.find("\n", first)
+    mtl = mtl[: end + 1] + "map_Kd skin.png\n" + mtl[end + 1 :]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(obj, f"model/{obj.name}")
+        zf.writestr(f"model/{mtl_src.name}", mtl)
+        link = zipfile.ZipInfo("model/skin.png")
+        link.create_system = 3  # Unix: the mode below is read
+        link.external_attr = (0o120777 << 16)  # a symlink
+        zf.writestr(link, link_target)
     return path

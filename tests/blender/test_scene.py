@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from riginputs import (
+    write_gltf_with_images,
+    write_obj_with_maps,
+    write_png,
+    write_zip_with_symlink,
     write_ascii_fbx,
     write_cube_obj,
     write_empty,
@@ -164,3 +168,133 @@ def test_a_cube_loads_as_a_mesh(tmp_path):
     mesh, report = scene.load(write_cube_obj(tmp_path / "cube.obj"))
     assert report.source_format == "obj"
     assert mesh.n_triangles == 12
+
+
+# --- a file reads only itself ----------------------------------------------------------------
+
+MARKER = b"AUTORIG-OUTSIDE-SECRET-7f3a"
+
+
+def _secret(tmp_path):
+    """An outside PNG holding a marker, and a model folder beside it."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    return write_png(outside / "secret.png", text=MARKER), tmp_path / "job" / "input"
+
+
+def _no_outside_image(secret):
+    for image in bpy.data.images:
+        assert image.packed_file is None or MARKER not in bytes(image.packed_file.data), image.name
+        assert secret.name not in image.filepath
+
+
+def test_gltf_images_outside_the_folder_are_dropped(eval_data, tmp_path):
+    secret, folder = _secret(tmp_path)
+    folder.mkdir(parents=True)
+    (folder / "link.png").symlink_to(secret)
+    uris = [str(secret), secret.as_uri(), "../../outside/secret.png", "link.png"]
+    path = write_gltf_with_images(eval_data / "unrigged" / "kenney__character_female_a.glb", folder, uris)
+    mesh, report = scene.load(path)
+    assert mesh.n_triangles > 100
+    dropped = [w for w in report.warnings if "outside the model's folder" in w]
+    assert len(dropped) == 4, report.warnings
+    _no_outside_image(secret)
+
+
+def test_gltf_images_inside_the_folder_still_load(eval_data, tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    write_png(folder / "skin.png", text=b"INSIDE")
+    (folder / "tex").mkdir()
+    write_png(folder / "tex" / "b c.png")
+    path = write_gltf_with_images(eval_data / "unrigged" / "kenney__character_female_a.glb", folder, ["skin.png", "tex/b%20c.png"])
+    _, report = scene.load(path)
+    assert not [w for w in report.warnings if "outside" in w]
+    packed = [bytes(im.packed_file.data) for im in bpy.data.images if im.packed_file]
+    assert any(b"INSIDE" in p for p in packed)
+
+
+@pytest.mark.parametrize("where", ["absolute", "file", "parent"])
+def test_gltf_buffer_outside_the_folder_is_refused(eval_data, tmp_path, where):
+    from riginputs import read_glb
+
+    secret, folder = _secret(tmp_path)
+    _, binary = read_glb(eval_data / "unrigged" / "kenney__character_female_a.glb")
+    (secret.parent / "geometry.bin").write_bytes(binary)
+    uri = {"absolute": str(secret.parent / "geometry.bin"), "file": (secret.parent / "geometry.bin").as_uri(),
+           "parent": "../../outside/geometry.bin"}[where]  # fmt: skip
+    path = write_gltf_with_images(eval_data / "unrigged" / "kenney__character_female_a.glb", folder, [], buffer_uri=uri)
+    assert "outside the model's folder" in _expect("corrupt_file", path)
+
+
+def test_obj_textures_outside_the_folder_are_dropped(eval_data, tmp_path):
+    secret, folder = _secret(tmp_path)
+    obj = write_obj_with_maps(eval_data / "unrigged" / f"{CHARACTER}.obj", folder, [str(secret), "../../outside/secret.png", secret.as_uri()])
+    _, report = scene.load(obj)
+    assert len([w for w in report.warnings if "outside the model's folder" in w]) == 3, report.warnings
+    _no_outside_image(secret)
+
+
+def test_obj_material_library_outside_the_folder_is_dropped(tmp_path):
+    secret, folder = _secret(tmp_path)
+    (secret.parent / "evil.mtl").write_text(f"newmtl m\nmap_Kd {secret}\n")
+    folder.mkdir(parents=True)
+    obj = write_cube_obj(folder / "cube.obj")
+    obj.write_text(f"mtllib {secret.parent / 'evil.mtl'}\nmtllib ../../outside/evil.mtl\n" + obj.read_text())
+    _, report = scene.load(obj)
+    assert len([w for w in report.warnings if "material library" in w]) == 2, report.warnings
+    _no_outside_image(secret)
+
+
+def test_a_symlink_in_a_zip_is_not_followed(eval_data, tmp_path):
+    secret, _ = _secret(tmp_path)
+    path = write_zip_with_symlink(eval_data / "unrigged" / f"{CHARACTER}.obj", tmp_path / "m.zip", str(secret))
+    scene.load(path)
+    _no_outside_image(secret)
+
+
+def test_deeply_nested_gltf_json_is_corrupt(tmp_path):
+    path = tmp_path / "deep.gltf"
+    path.write_text('{"asset": {"version": "2.0"}, "extras": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "deep" in _expect("corrupt_file", path)
+
+
+def test_accessor_bomb_is_refused_before_import(tmp_path):
+    doc = {"asset": {"version": "2.0"}, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+           "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+           "accessors": [{"componentType": 5126, "type": "VEC3", "count": 10**9}]}  # fmt: skip
+    (tmp_path / "bomb.gltf").write_text(__import__("json").dumps(doc))
+    assert "limit" in _expect("too_large", tmp_path / "bomb.gltf")
+    doc["accessors"][0].update(count=1000, bufferView=0)
+    doc["bufferViews"] = [{"buffer": 0, "byteLength": 12}]
+    doc["buffers"] = [{"byteLength": 12, "uri": "data:application/octet-stream;base64,AAAAAAAAAAAAAAAA"}]
+    (tmp_path / "past.gltf").write_text(__import__("json").dumps(doc))
+    assert "past the end" in _expect("corrupt_file", tmp_path / "past.gltf")
+
+
+def test_huge_obj_is_refused_before_import(tmp_path):
+    from autorig.blender import sanitize
+
+    path = tmp_path / "huge.obj"
+    n = sanitize.MAX_TRIANGLES + 10
+    with open(path, "wb") as f:
+        f.write(b"v 0 0 0\nv 1 0 0\nv 0 1 0\n")
+        f.write(b"f 1 2 3\n" * n)
+    reason = _expect("too_large", path)
+    assert f"{sanitize.MAX_TRIANGLES:,}" in reason
+
+
+def test_fbx_textures_outside_the_folder_are_dropped(eval_data, tmp_path):
+    secret, folder = _secret(tmp_path)
+    folder.mkdir(parents=True)
+    scene.load(eval_data / "unrigged" / "kenney__character_female_a.glb")
+    for image in bpy.data.images:
+        image.unpack(method="REMOVE") if image.packed_file else None
+        image.filepath = str(secret)
+        image.reload()
+    fbx = folder / "model.fbx"
+    bpy.ops.export_scene.fbx(filepath=str(fbx), path_mode="ABSOLUTE", embed_textures=False)
+    assert str(secret).encode() in fbx.read_bytes()  # the file names the outside texture
+    _, report = scene.load(fbx)
+    assert any("outside the model's folder" in w for w in report.warnings), report.warnings
+    _no_outside_image(secret)

@@ -6,12 +6,14 @@ conversion (``import_file(..., keep_rig=True)``), meshes, armatures, their skins
 the node hierarchy all stay. Cameras and lights go in both modes.
 
 Before an importer runs, the file's header is checked (``sniff``), so a truncated GLB or an
-ASCII FBX gets a reason a person can read instead of an importer traceback.
+ASCII FBX gets a reason a person can read instead of an importer traceback, and the file is made
+safe to import (``sanitize``): it may read only files in its own folder (the upload's, or the
+unpacked zip), and a model beyond what the engine can hold is refused as ``too_large`` from its
+counts before the import. FBX textures are checked after the import, as the importer finds them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -24,6 +26,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
+from autorig.blender import sanitize
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh, MeshPart
 
@@ -107,12 +110,8 @@ def sniff(path: Path, ext: str) -> None:
         if length > size:
             raise RigError("corrupt_file", f"the {label} file is truncated ({size} of {length} bytes)")
     elif ext == ".gltf":
-        try:
-            doc = json.loads(path.read_bytes().decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise RigError("corrupt_file", f"not a glTF file (invalid JSON: {exc})") from None
-        if not isinstance(doc, dict) or "asset" not in doc:
-            raise RigError("corrupt_file", "not a glTF file (no 'asset' in the JSON)")
+        if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
+            raise RigError("corrupt_file", "not a glTF file (no JSON object)")
     elif ext == ".fbx":
         if head.startswith(FBX_BINARY_MAGIC):
             if len(head) < 27:
@@ -155,29 +154,44 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
         raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use GLB, glTF, FBX, OBJ or ZIP)")
     if path.stat().st_size == 0:
         raise RigError("corrupt_file", "the file is empty")
-    tmp: Path | None = None
+    tmp = Path(tempfile.mkdtemp(prefix="autorig-import-"))
     try:
-        if ext in (".zip", ".vrm"):
-            tmp = Path(tempfile.mkdtemp(prefix="autorig-import-"))
+        root = path.parent
         if ext == ".zip":
-            path = _unpack_zip(path, tmp)
+            root = tmp / "zip"
+            root.mkdir()
+            path = _unpack_zip(path, root)
             ext = path.suffix.lower()
-        if ext == ".vrm":  # VRM is glTF; Blender's importer only accepts glTF file names
-            sniff(path, ext)
-            copy = tmp / (path.stem + ".glb")
-            shutil.copyfile(path, copy)
-            path, ext = copy, ".glb"
         sniff(path, ext)
-        report = LoadReport(source_format=ext.lstrip("."), imported=path.name)
+        report = LoadReport(source_format=ext.lstrip(".").replace("vrm", "glb"), imported=path.name)
+        # The importer reads only what is in this private folder: the checked copy and the
+        # files it may name.
+        safe = tmp / "import"
+        safe.mkdir()
+        if ext in (".glb", ".gltf", ".vrm"):
+            prepared = sanitize.prepare_gltf(path, root, safe)
+        elif ext == ".obj":
+            prepared = sanitize.prepare_obj(path, root, safe)
+        else:
+            prepared = sanitize.Prepared(path)
+        report.warnings += prepared.warnings
+        to_import = prepared.path
+        if ext == ".vrm":  # VRM is glTF; Blender's importer only accepts glTF file names
+            to_import = safe / "model.glb"
+            if prepared.path != to_import:
+                shutil.copyfile(prepared.path, to_import)
+            ext = ".glb"
         reset()
-        _run_importer(path, ext)
-        if tmp is not None:  # textures from a zip must outlive its folder: keep them in memory
-            for image in bpy.data.images:
-                if image.source == "FILE" and image.packed_file is None and image.filepath:
-                    try:
-                        image.pack()
-                    except RuntimeError:
-                        report.warnings.append(f"texture {image.name} could not be read")
+        _run_importer(to_import, ext, shown=path.name)
+        if ext == ".fbx":
+            _drop_outside_images(root, report)
+        # Textures must outlive the private folder: keep them in memory.
+        for image in bpy.data.images:
+            if image.source == "FILE" and image.packed_file is None and image.filepath:
+                try:
+                    image.pack()
+                except RuntimeError:
+                    report.warnings.append(f"texture {image.name} could not be read")
         report.object_types = _count_types()
         if keep_rig:
             _strip_to_rig(report)
@@ -186,11 +200,31 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
             _make_invisible_materials_opaque(report)
         return report
     finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run_importer(path: Path, ext: str) -> None:
+def _drop_outside_images(root: Path, report: LoadReport) -> None:
+    """FBX: the importer looks for textures by the names the file gives (absolute, relative,
+    or by searching); an image it found outside the model's folder is removed before anything
+    packs or exports it. Textures embedded in the FBX are packed, so they stay."""
+    for image in list(bpy.data.images):
+        if image.source != "FILE" or image.packed_file is not None or not image.filepath:
+            continue
+        real = Path(bpy.path.abspath(image.filepath))
+        if not _under(root, real):
+            report.warnings.append(f"texture {image.name} dropped: its file {image.filepath[:100]!r} is outside the model's folder")
+            bpy.data.images.remove(image)
+
+
+def _under(root: Path, path: Path) -> bool:
+    try:
+        real_root, real = root.resolve(strict=True), path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return real_root in real.parents and real.is_file()
+
+
+def _run_importer(path: Path, ext: str, shown: str | None = None) -> None:
     label = ext.lstrip(".").upper()
     try:
         if ext in (".glb", ".gltf"):
@@ -200,7 +234,7 @@ def _run_importer(path: Path, ext: str) -> None:
         else:
             result = bpy.ops.wm.obj_import(filepath=str(path))
     except Exception as exc:  # importers raise RuntimeError or their own errors
-        reason = _importer_reason(exc).replace(str(path), path.name)
+        reason = _importer_reason(exc).replace(str(path), shown or path.name).replace(str(path.parent), "")
         raise RigError("corrupt_file", f"could not read the {label} file: {reason}") from None
     if "FINISHED" not in result:
         raise RigError("corrupt_file", f"could not read the {label} file")

@@ -201,6 +201,73 @@ def _schedule(rig: Any, actions: dict[str, Any], clip_fps: float) -> tuple[list[
     return tracks, int(round(start)) - 1
 
 
+def _hide_others(rig: Any, scene) -> list[Any]:
+    """Only the character's full-resolution skin is in the picture; returns what was hidden."""
+    hidden = []
+    keep = set(ob.name for ob in rig.meshes) | {rig.armature.name}
+    for ob in scene.objects:
+        if ob.name not in keep and ob.type in ("MESH", "CURVE", "SURFACE", "META", "FONT", "EMPTY", "ARMATURE"):
+            if not ob.hide_render:
+                ob.hide_render = True
+                hidden.append(ob)
+    return hidden
+
+
+def _remove(made: list[Any], hidden: list[Any]) -> None:
+    for ob in made:
+        data = ob.data
+        bpy.data.objects.remove(ob, do_unlink=True)
+        if data is not None and data.users == 0:
+            bpy.data.cameras.remove(data)
+    for ob in hidden:
+        ob.hide_render = False
+
+
+@contextlib.contextmanager
+def _visible_materials(rig: Any) -> Iterator[None]:
+    """Workbench draws a material in its viewport colour (``diffuse_color``), alpha included;
+    importers copy a glTF ``baseColorFactor`` there, so a material whose alpha is 0 (common in
+    exported low-poly packs that use alpha MASK) draws nothing and the video shows empty
+    frames. During the render every material of the character is drawn opaque."""
+    saved = []
+    for ob in rig.meshes:
+        for slot in ob.material_slots:
+            mat = slot.material
+            if mat is not None and mat.diffuse_color[3] < 1.0 and all(m is not mat for m, _ in saved):
+                saved.append((mat, tuple(mat.diffuse_color)))
+                mat.diffuse_color = (*mat.diffuse_color[:3], 1.0)
+    try:
+        yield
+    finally:
+        for mat, colour in saved:
+            mat.diffuse_color = colour
+
+
+def still(rig: Any, path: str | Path, size: int = SIZE) -> Path:
+    """One picture through the video's render path (camera, shading, colours, materials): the
+    character at rest from the angle the turn ends at, as a PNG of ``size`` pixels. What a
+    test looks at to know the video shows the character."""
+    scene = bpy.context.scene
+    path = Path(path)
+    made: list[Any] = []
+    hidden: list[Any] = []
+    with _saved_scene(scene), _visible_materials(rig):
+        try:
+            hidden = _hide_others(rig, scene)
+            made, spin = _rig_camera(rig, scene)
+            spin.rotation_euler = (0.0, 0.0, math.radians(END_ANGLE_DEG))
+            _setup_render(scene, path)
+            scene.render.resolution_x = scene.render.resolution_y = size
+            im = scene.render.image_settings
+            im.media_type = "IMAGE"
+            im.file_format = "PNG"
+            im.color_mode = "RGB"
+            bpy.ops.render.render(write_still=True)
+        finally:
+            _remove(made, hidden)
+    return path
+
+
 def render(rig: Any, actions: dict[str, Any], path: str | Path, clip_fps: float) -> dict:
     """Render the preview of ``rig`` playing ``actions`` (clip name -> action, keyed at
     ``clip_fps``) into ``path`` (.mp4). Returns {frames, seconds, size}."""
@@ -209,15 +276,9 @@ def render(rig: Any, actions: dict[str, Any], path: str | Path, clip_fps: float)
     made: list[Any] = []
     tracks: list[Any] = []
     hidden = []
-    with _saved_scene(scene):
+    with _saved_scene(scene), _visible_materials(rig):
         try:
-            # Only the character's full-resolution skin is in the picture.
-            keep = set(ob.name for ob in rig.meshes) | {rig.armature.name}
-            for ob in scene.objects:
-                if ob.name not in keep and ob.type in ("MESH", "CURVE", "SURFACE", "META", "FONT", "EMPTY", "ARMATURE"):
-                    if not ob.hide_render:
-                        ob.hide_render = True
-                        hidden.append(ob)
+            hidden = _hide_others(rig, scene)
             made, spin = _rig_camera(rig, scene)
             tracks, last = _schedule(rig, actions, clip_fps)
             scene.frame_start, scene.frame_end = 0, last
@@ -233,13 +294,7 @@ def render(rig: Any, actions: dict[str, Any], path: str | Path, clip_fps: float)
             ad = rig.armature.animation_data
             for t in tracks:
                 ad.nla_tracks.remove(t)
-            for ob in made:
-                data = ob.data
-                bpy.data.objects.remove(ob, do_unlink=True)
-                if data is not None and data.users == 0:
-                    bpy.data.cameras.remove(data)
-            for ob in hidden:
-                ob.hide_render = False
+            _remove(made, hidden)
             for a in list(bpy.data.actions):
                 if a.name.startswith("preview_spin") or (a.users == 0 and a.name.startswith("preview")):
                     bpy.data.actions.remove(a)

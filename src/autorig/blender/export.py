@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -71,6 +72,65 @@ def selected(objects) -> Iterator[None]:
         bpy.context.view_layer.objects.active = active
 
 
+
+
+# Image file formats and the extension a reader expects on their embedded name.
+IMAGE_EXTENSIONS = {
+    "PNG": ".png", "JPEG": ".jpg", "TARGA": ".tga", "TARGA_RAW": ".tga", "BMP": ".bmp", "TIFF": ".tif",
+    "OPEN_EXR": ".exr", "HDR": ".hdr", "WEBP": ".webp",
+}  # fmt: skip
+KNOWN_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tga", ".bmp", ".tif", ".tiff", ".exr", ".hdr", ".webp", ".dds"}
+
+
+def _images_of(objects) -> list:
+    """Images used by the materials of ``objects``' meshes (texture nodes, one level of groups)."""
+    found = []
+    for ob in objects:
+        if ob.type != "MESH":
+            continue
+        for slot in ob.material_slots:
+            mat = slot.material
+            if mat is None or mat.node_tree is None:
+                continue
+            trees = [mat.node_tree] + [n.node_tree for n in mat.node_tree.nodes if n.type == "GROUP" and n.node_tree]
+            for tree in trees:
+                for node in tree.nodes:
+                    image = getattr(node, "image", None)
+                    if image is not None and all(image is not f for f in found):
+                        found.append(image)
+    return found
+
+
+@contextlib.contextmanager
+def named_textures(objects) -> Iterator[None]:
+    """Packed images get a file name with its extension while the FBX is written.
+
+    Blender's FBX exporter names an embedded image without a file path ``textures/packed/<name>``,
+    and importers that pick the decoder by extension (three.js's FBXLoader) skip such a texture.
+    Each gets ``textures/<name>.<ext>`` from its real format, unique per image; restored after."""
+    saved = []
+    used: set[str] = set()
+    try:
+        for image in _images_of(objects):
+            if image.packed_file is None:
+                continue
+            current = Path(bpy.path.abspath(image.filepath_raw)) if image.filepath_raw else None
+            if current is not None and current.suffix.lower() in KNOWN_EXTENSIONS and current.name.lower() not in used:
+                used.add(current.name.lower())
+                continue
+            ext = IMAGE_EXTENSIONS.get(image.file_format, ".png")
+            stem = bpy.path.clean_name(Path(image.name).stem if Path(image.name).suffix.lower() in KNOWN_EXTENSIONS else image.name) or "texture"
+            name, n = f"{stem}{ext}", 1
+            while name.lower() in used:
+                n += 1
+                name = f"{stem}_{n}{ext}"
+            used.add(name.lower())
+            saved.append((image, image.filepath_raw))
+            image.filepath_raw = f"//textures/{name}"
+        yield
+    finally:
+        for image, raw in saved:
+            image.filepath_raw = raw
 
 
 def _check(result, fmt: str, path: Path) -> None:
@@ -148,7 +208,15 @@ def export_fbx(path: str | os.PathLike, objects, *, animations: bool = False, **
         use_metadata=True,
     )
     settings.update(options)
-    with atomic_output(path) as tmp, selected(list(objects)):
-        result = bpy.ops.export_scene.fbx(filepath=str(tmp), **settings)
-        _check(result, "FBX", tmp)
+    with atomic_output(path) as tmp, selected(list(objects)), named_textures(list(objects)):
+        # The exporter names embedded textures after the file (``NAME.fbm/skin.png``): it
+        # writes under the final name in a private folder, not under the temporary name.
+        staging = tmp.with_suffix("")
+        staging.mkdir()
+        try:
+            result = bpy.ops.export_scene.fbx(filepath=str(staging / path.name), **settings)
+            _check(result, "FBX", staging / path.name)
+            os.replace(staging / path.name, tmp)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return path

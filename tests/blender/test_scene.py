@@ -314,3 +314,28 @@ def test_fbx_textures_outside_the_folder_are_dropped(eval_data, tmp_path):
     _, report = scene.load(fbx)
     assert any("outside the model's folder" in w for w in report.warnings), report.warnings
     _no_outside_image(secret)
+
+
+def test_nan_vertices_are_corrupt(tmp_path):
+    import base64
+    import json
+    import struct
+
+    nan = float("nan")
+    data = struct.pack("<9f", 0, 0, 0, 1, 0, 0, nan, nan, nan)
+    doc = {"asset": {"version": "2.0"}, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+           "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+           "accessors": [{"bufferView": 0, "componentType": 5126, "type": "VEC3", "count": 3}],
+           "bufferViews": [{"buffer": 0, "byteLength": 36}],
+           "buffers": [{"byteLength": 36, "uri": "data:application/octet-stream;base64," + base64.b64encode(data).decode()}]}  # fmt: skip
+    (tmp_path / "nan.gltf").write_text(json.dumps(doc))
+    assert "NaN" in _expect("corrupt_file", tmp_path / "nan.gltf")
+    obj = tmp_path / "nan.obj"
+    obj.write_text("v 0 0 0\nv 1 0 0\nv nan nan nan\nf 1 2 3\n")
+    assert "NaN" in _expect("corrupt_file", obj)
+
+
+def test_points_only_is_not_a_mesh(tmp_path):
+    obj = tmp_path / "points.obj"
+    obj.write_text("".join(f"v {i} {i % 7} {i % 3}\n" for i in range(50)) + "p " + " ".join(map(str, range(1, 51))) + "\n")
+    _expect("not_a_mesh", obj)

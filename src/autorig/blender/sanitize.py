@@ -16,11 +16,15 @@ lengths past the end of a GLB).
 
     prepare_gltf(path, root, workdir) -> Prepared     .gltf / .glb / .vrm
     prepare_obj(path, root, workdir) -> Prepared      .obj (+ .mtl)
+    fbx_min_triangles(path) -> int                    a lower bound, from the binary FBX's arrays
+    too_large(triangles, vertices)                    the limit, for counts made after an import
     inside(root, name, base) -> Path | None           the one rule for every external name
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -30,12 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
+import numpy as np
+
 from autorig.rigging.errors import RigError
 
-# What the engine can hold. Measured (scripts/bench_large.py, 2-core machine, 8 GB address-space
-# limit of a worker job): peak memory grows with the triangle count, and a 2.4 M-triangle model
-# ran out of memory near 8 GB after 377 s, while 508 k triangles must still be rigged.
-MAX_TRIANGLES = 1_500_000
+# What the engine can hold in a worker job (8 GB of address space, 600 s). Measured with
+# scripts/bench_large.py (every output, 2-core machine under load): 442 k triangles 54 s and
+# 3.4 GB; 1.23 M triangles (632 k vertices) 371 s and 6.4 GB; a 2.4 M-triangle model ran out of
+# memory near 8 GB after 377 s. Peak memory grows about 3.9 KB per triangle over a 1.7 GB base.
+MAX_TRIANGLES = 1_200_000
 MAX_VERTICES = 1_500_000
 # JSON nested deeper than this is no glTF (the schema nests a handful of levels; extras a few more).
 MAX_JSON_DEPTH = 64
@@ -259,6 +266,53 @@ def _check_accessors(doc: dict, buffer_lengths: list[int]) -> list[int]:
     return counts
 
 
+def _buffer_bytes(buf: dict, binary: bytes | None, workdir: Path) -> bytes | None:
+    """A buffer's bytes: the GLB chunk, a data URI, or the checked copy in ``workdir``."""
+    uri = buf.get("uri")
+    if uri is None:
+        return binary
+    if uri.startswith("data:"):
+        try:
+            return base64.b64decode(uri.split(",", 1)[1], validate=False)
+        except (IndexError, binascii.Error, ValueError):
+            raise RigError("corrupt_file", "a glTF buffer's data URI is not valid base64") from None
+    return (workdir / uri).read_bytes()
+
+
+def _check_positions(doc: dict, binary: bytes | None, workdir: Path) -> None:
+    """``corrupt_file`` when a mesh's float positions hold NaN or infinite coordinates (the
+    importer would carry them into the skeleton fitting as garbage)."""
+    accessors, views, buffers = doc.get("accessors", []), doc.get("bufferViews", []), doc.get("buffers", [])
+    wanted = set()
+    for mesh in doc.get("meshes", []):
+        for prim in mesh.get("primitives", []) if isinstance(mesh.get("primitives"), list) else []:
+            if isinstance(prim, dict) and isinstance(prim.get("attributes"), dict):
+                wanted.add(prim["attributes"].get("POSITION"))
+    loaded: dict[int, bytes | None] = {}
+    for a in sorted(i for i in wanted if isinstance(i, int) and 0 <= i < len(accessors)):
+        acc = accessors[a]
+        if acc.get("componentType") != 5126 or acc.get("type") != "VEC3" or acc.get("bufferView") is None:
+            continue
+        view = views[acc["bufferView"]]
+        b = view["buffer"]
+        if b not in loaded:
+            loaded[b] = _buffer_bytes(buffers[b], binary, workdir)
+        data = loaded[b]
+        count = acc["count"]
+        if data is None or count == 0:
+            continue
+        start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
+        stride = view.get("byteStride") or 12
+        if start + stride * (count - 1) + 12 > len(data):
+            raise RigError("corrupt_file", f"glTF accessor {a} reads past the end of its buffer")
+        co = np.ndarray((count, 3), dtype="<f4", buffer=data, offset=start, strides=(stride, 4))
+        bad = int((~np.isfinite(co).all(axis=1)).sum())
+        if bad:
+            raise RigError(
+                "corrupt_file", f"{bad:,} of {count:,} vertices have no valid position (NaN or infinite coordinates)"
+            )
+
+
 def _gltf_size(doc: dict, counts: list[int]) -> tuple[int, int]:
     """(triangles, vertices) the scene's meshes make, each mesh counted once per node using it."""
     meshes = _items(doc, "meshes")
@@ -296,6 +350,7 @@ def prepare_gltf(path: Path, root: Path, workdir: Path) -> Prepared:
     counts = _check_accessors(doc, lengths)
     triangles, vertices = _gltf_size(doc, counts)
     too_large(triangles, vertices)
+    _check_positions(doc, binary, workdir)
     if json.dumps(doc, separators=(",", ":")) == before:  # no external file named: import it as it is
         return Prepared(path, warnings, triangles, vertices)
     out = workdir / ("model.glb" if is_glb else "model.gltf")
@@ -310,6 +365,26 @@ def prepare_gltf(path: Path, root: Path, workdir: Path) -> Prepared:
     else:
         out.write_bytes(text)
     return Prepared(out, warnings, triangles, vertices)
+
+
+# --- FBX ----------------------------------------------------------------------------------------
+
+# A binary FBX property ``PolygonVertexIndex`` (name length 18) holding an int32 array ('i'),
+# followed by the array's length.
+FBX_POLYGON_INDEX = b"\x12PolygonVertexIndexi"
+
+
+def fbx_min_triangles(path: Path) -> int:
+    """At least this many triangles are in a binary FBX: each polygon of k corners is k-2 >= k/3
+    triangles, so a third of every ``PolygonVertexIndex`` array's length. Read without
+    decompressing anything (a scan for the property's header)."""
+    data = path.read_bytes()
+    corners, at = 0, data.find(FBX_POLYGON_INDEX)
+    while at >= 0 and at + len(FBX_POLYGON_INDEX) + 4 <= len(data):
+        (n,) = struct.unpack_from("<I", data, at + len(FBX_POLYGON_INDEX))
+        corners += n
+        at = data.find(FBX_POLYGON_INDEX, at + 1)
+    return corners // 3
 
 
 # --- OBJ ----------------------------------------------------------------------------------------
@@ -347,6 +422,13 @@ def _prepare_mtl(real: Path, root: Path, workdir: Path, warnings: list[str]) -> 
     return new
 
 
+def _finite_vertex(line: bytes) -> bool:
+    try:
+        return all(np.isfinite(float(t)) for t in line.split()[1:4])
+    except ValueError:
+        return True  # not a number at all: the importer's business
+
+
 def prepare_obj(path: Path, root: Path, workdir: Path) -> Prepared:
     """Copy an OBJ into ``workdir`` with its MTL files confined and its size counted."""
     warnings: list[str] = []
@@ -364,6 +446,8 @@ def prepare_obj(path: Path, root: Path, workdir: Path) -> Prepared:
                 vertices += 1
                 if vertices > MAX_VERTICES:
                     too_large(triangles, vertices)
+                if b"n" in line.lower() and not _finite_vertex(line):  # nan, inf (Blender reads them as 0)
+                    raise RigError("corrupt_file", f"vertex {vertices:,} has no valid position (NaN or infinite coordinates)")
             elif line.lstrip().startswith(b"mtllib"):
                 names = line.decode("utf-8", "replace").split(None, 1)[1:]
                 name = names[0].strip() if names else ""

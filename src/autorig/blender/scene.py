@@ -173,7 +173,8 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
         elif ext == ".obj":
             prepared = sanitize.prepare_obj(path, root, safe)
         else:
-            prepared = sanitize.Prepared(path)
+            prepared = sanitize.Prepared(path, triangles=sanitize.fbx_min_triangles(path))
+            sanitize.too_large(prepared.triangles, 0)
         report.warnings += prepared.warnings
         to_import = prepared.path
         if ext == ".vrm":  # VRM is glTF; Blender's importer only accepts glTF file names
@@ -193,6 +194,7 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
                 except RuntimeError:
                     report.warnings.append(f"texture {image.name} could not be read")
         report.object_types = _count_types()
+        _check_size()
         if keep_rig:
             _strip_to_rig(report)
         else:
@@ -201,6 +203,21 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
         return report
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_size() -> None:
+    """``too_large`` when the imported meshes are beyond the engine's limit (each object
+    counted, as instances become copies for their own weights)."""
+    triangles = vertices = 0
+    for ob in bpy.context.scene.objects:
+        if ob.type != "MESH":
+            continue
+        me = ob.data
+        corners = np.empty(len(me.polygons), dtype=np.int64)
+        me.polygons.foreach_get("loop_total", corners)
+        triangles += int(np.maximum(corners - 2, 0).sum())
+        vertices += len(me.vertices)
+    sanitize.too_large(triangles, vertices)
 
 
 def _drop_outside_images(root: Path, report: LoadReport) -> None:
@@ -365,7 +382,13 @@ def read_character() -> CharacterMesh:
         offset += n
     if not parts:
         raise RigError("not_a_mesh", "the file holds no mesh (only empties, cameras, lights or curves)")
-    mesh = CharacterMesh(np.concatenate(verts), np.concatenate(tris), parts)
+    all_verts = np.concatenate(verts)
+    bad = ~np.isfinite(all_verts).all(axis=1)
+    if bad.any():
+        raise RigError(
+            "corrupt_file", f"{int(bad.sum()):,} of {len(all_verts):,} vertices have no valid position (NaN or infinite coordinates)"
+        )
+    mesh = CharacterMesh(all_verts, np.concatenate(tris), parts)
     if mesh.n_triangles == 0:
         raise RigError("not_a_mesh", "the meshes in the file have no faces (only points or edges)")
     return mesh

@@ -339,3 +339,10 @@ def test_points_only_is_not_a_mesh(tmp_path):
     obj = tmp_path / "points.obj"
     obj.write_text("".join(f"v {i} {i % 7} {i % 3}\n" for i in range(50)) + "p " + " ".join(map(str, range(1, 51))) + "\n")
     _expect("not_a_mesh", obj)
+
+
+def test_a_symlink_in_a_zip_is_not_unpacked(eval_data, tmp_path):
+    secret, _ = _secret(tmp_path)
+    path = write_zip_with_symlink(eval_data / "unrigged" / f"{CHARACTER}.obj", tmp_path / "m.zip", str(secret))
+    _, report = scene.load(path)
+    assert any("symbolic link" in w for w in report.warnings), report.warnings

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import struct
 import tempfile
 import zipfile
@@ -60,7 +61,12 @@ def reset() -> None:
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
 
-def _unpack_zip(path: Path, into: Path) -> Path:
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _unpack_zip(path: Path, into: Path, warnings: list[str]) -> Path:
+    """Unpack into ``into`` and return the model file; symbolic links are not unpacked."""
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -76,8 +82,10 @@ def _unpack_zip(path: Path, into: Path) -> Path:
             target = (into / info.filename).resolve()
             if not str(target).startswith(str(root) + os.sep) and target != root:
                 raise RigError("corrupt_file", f"zip member escapes the archive: {info.filename}")
+        links = [i for i in infos if _is_symlink(i)]
+        warnings += [f"zip member {i.filename[:100]!r} is a symbolic link: not unpacked" for i in links]
         try:
-            zf.extractall(into)
+            zf.extractall(into, members=[i for i in infos if not _is_symlink(i)])
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise RigError("corrupt_file", f"could not unpack the zip archive: {exc}") from None
     candidates = sorted(
@@ -157,13 +165,14 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
     tmp = Path(tempfile.mkdtemp(prefix="autorig-import-"))
     try:
         root = path.parent
+        unpacked: list[str] = []
         if ext == ".zip":
             root = tmp / "zip"
             root.mkdir()
-            path = _unpack_zip(path, root)
+            path = _unpack_zip(path, root, unpacked)
             ext = path.suffix.lower()
         sniff(path, ext)
-        report = LoadReport(source_format=ext.lstrip(".").replace("vrm", "glb"), imported=path.name)
+        report = LoadReport(source_format=ext.lstrip(".").replace("vrm", "glb"), imported=path.name, warnings=unpacked)
         # The importer reads only what is in this private folder: the checked copy and the
         # files it may name.
         safe = tmp / "import"

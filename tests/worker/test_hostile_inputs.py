@@ -315,3 +315,30 @@ def test_refused_urls_answer_400_refused_url(hostile_run, url):
 def test_the_worker_still_rigs_a_normal_character(hostile_run):
     assert hostile_run["alive"]
     assert hostile_run["normal"]["state"] == "done", hostile_run["normal"]["error"]
+
+
+def test_outside_files_reach_no_output_of_a_full_job(tmp_path, eval_data):
+    """Every output of a full job (LODs, animated files, USDZ, preview, viewer.glb), from a glTF
+    whose images name an outside file: the file's bytes are in none of them, rig.json warns."""
+    import subprocess
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = write_png(outside / "secret.png", text=MARKER)
+    folder = tmp_path / "job" / "input"
+    folder.mkdir(parents=True)
+    model = images_outside(folder / "model.gltf", eval_data / "unrigged", secret)
+    out = tmp_path / "out"
+    r = subprocess.run(
+        [sys.executable, "-m", "autorig", "rig", str(model), "-o", str(out), "--only", "all"],
+        capture_output=True, text=True, timeout=JOB_WAIT_S,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    from autorig.protocol import output_files
+
+    produced = [f for f in output_files("model") if (out / f).exists()]
+    assert {"model.glb", "model.fbx", "viewer.glb", "model_animated.glb", "rig.json"} <= set(produced), produced
+    for f in produced:
+        assert MARKER not in (out / f).read_bytes(), f
+    report = json.loads((out / "rig.json").read_text())
+    assert len([w for w in report["warnings"] if "outside the model's folder" in w]) == 3, report["warnings"]

@@ -195,3 +195,20 @@ def write_zip_with_symlink(obj: Path, path: Path, link_target: str) -> Path:
         link.external_attr = (0o120777 << 16)  # a symlink
         zf.writestr(link, link_target)
     return path
+
+
+def eval_characters() -> list[Path]:
+    """One model file per development character in ``eval/unrigged`` (GLB first), for tests
+    that must hold on every character; empty when the data is missing."""
+    import os
+
+    root = Path(os.environ.get("AUTORIG_EVAL_DATA", Path(__file__).resolve().parents[3] / "shared" / "eval"))
+    folder = root / "unrigged"
+    if not folder.is_dir():
+        return []
+    chosen: dict[str, Path] = {}
+    order = {".glb": 0, ".fbx": 1, ".obj": 2}
+    for path in sorted(folder.iterdir(), key=lambda p: order.get(p.suffix.lower(), 9)):
+        if path.suffix.lower() in order:
+            chosen.setdefault(path.stem, path)
+    return [chosen[k] for k in sorted(chosen)]

@@ -14,7 +14,7 @@ import pytest
 bpy = pytest.importorskip("bpy")
 
 from test_animation import build_rig  # noqa: E402
-from test_scene import _eval_characters  # noqa: E402
+from riginputs import eval_characters  # noqa: E402
 
 from autorig.blender import preview  # noqa: E402
 
@@ -38,7 +38,7 @@ def _cover(path) -> float:
     return float((np.abs(rgb - background).max(axis=2) > DIFFERS).mean())
 
 
-@pytest.mark.parametrize("model", _eval_characters(), ids=lambda p: p.name)
+@pytest.mark.parametrize("model", eval_characters(), ids=lambda p: p.name)
 def test_every_character_shows_in_the_preview(model, tmp_path):
     rig = build_rig(model)
     cover = _cover(preview.still(rig, tmp_path / "still.png", SIZE))

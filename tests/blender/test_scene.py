@@ -29,22 +29,6 @@ from autorig.rigging.errors import RigError  # noqa: E402
 CHARACTER = "quaternius__Female_Dress"  # has .glb, .obj and a rigged .fbx in the eval set
 
 
-def _eval_characters() -> list:
-    """One model file per development character in ``eval/unrigged`` (GLB first), for tests
-    that must hold on every character; empty when the data is missing."""
-    from conftest import EVAL_DATA
-
-    folder = EVAL_DATA / "unrigged"
-    if not folder.is_dir():
-        return []
-    chosen: dict[str, object] = {}
-    order = {".glb": 0, ".fbx": 1, ".obj": 2}
-    for path in sorted(folder.iterdir(), key=lambda p: order.get(p.suffix.lower(), 9)):
-        if path.suffix.lower() in order:
-            chosen.setdefault(path.stem, path)
-    return [chosen[k] for k in sorted(chosen)]
-
-
 def _bbox(vertices: np.ndarray) -> np.ndarray:
     return np.stack([vertices.min(0), vertices.max(0)])
 

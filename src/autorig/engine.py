@@ -401,7 +401,7 @@ def cli_rig(args) -> int:
             on_file=console.wrote,
         )
         for w in report["warnings"]:
-            console.say(lines.warning_line(w))
+            console.say(f"autorig: warning: {w}")
         t = report["timings"]
         return f"autorig: rigged {args.input} into {args.output}/ in {t.get('total', 0):.1f} s " f"(confidence {report.get('confidence', 0):.2f})"
 

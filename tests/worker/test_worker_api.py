@@ -278,3 +278,23 @@ def test_an_upload_named_like_a_preview_never_becomes_one(worker_factory, input_
             assert len(set(n.lower() for n in names)) == len(names), names
             assert names[-3:] == ["preview.mp4", "viewer.glb", "rig.json"]
             assert wait_job(c, job["worker_task_id"], 30)["state"] == "done"
+
+
+def test_a_worker_reads_another_workers_output_with_the_token(worker_factory, input_server, monkeypatch, tmp_path):
+    """An FBX task's rig job reads the converted .glb from the worker that made it: a worker
+    listed in ALLOWED_HOSTS gets the token, so its /files/ answer."""
+    monkeypatch.setenv("STANDIN_DELAY_S", "0")
+    standin = [sys.executable, str(REPO / "tests" / "worker" / "standin_engine.py")]
+    first = worker_factory(allowed_hosts=[input_server.host], engine_command=standin)
+    with first.client(token=True) as c:
+        job = c.post("/api/jobs", json={"input_url": input_server.add_bytes("hero.glb", GLB)}).json()
+        assert wait_job(c, job["worker_task_id"], 30)["state"] == "done"
+    made = job["output_urls"][0]
+    second = worker_factory(
+        data_dir=tmp_path / "second", allowed_hosts=[first.url.split("//", 1)[1]], engine_command=standin
+    )
+    with second.client(token=True) as c:
+        again = c.post("/api/jobs", json={"input_url": made}).json()
+        status = wait_job(c, again["worker_task_id"], 30)
+        assert status["state"] == "done", status["error"]
+        assert c.get(again["output_urls"][0]).content == GLB

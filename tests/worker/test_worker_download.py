@@ -165,3 +165,16 @@ def test_the_local_file_name_is_safe(disposition, url, expected):
 
     response = httpx.Response(200, headers={"content-disposition": disposition} if disposition else {})
     assert _with_extension(_filename(response, httpx.URL(url)), b"") == expected
+
+
+def test_the_token_goes_only_to_allowed_hosts(input_server):
+    from autorig.protocol import TOKEN_HEADER
+    from autorig.worker.download import request_headers
+
+    with_token = limits(input_server, token="secret-token")
+    allowed = check_url(f"{input_server.url}/files/m.glb", with_token.allowed_hosts)
+    assert request_headers(allowed, with_token)[TOKEN_HEADER] == "secret-token"
+    public = check_url("http://93.184.215.14/m.glb", ())  # checked, never contacted
+    assert not public.allowed and TOKEN_HEADER not in request_headers(public, with_token)
+    assert TOKEN_HEADER not in request_headers(allowed, limits(input_server))
+    assert "secret-token" not in repr(with_token)

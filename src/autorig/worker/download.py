@@ -6,6 +6,8 @@ Rules, applied to the first URL and to every redirect hop alike:
   loopback, link-local, multicast, reserved, unspecified or otherwise non-global, IPv4 addresses
   hidden in IPv6 (IPv4-mapped, 6to4, Teredo) included. Hosts listed in ``allowed_hosts``
   (``host`` or ``host:port``) skip this check: that is how a worker fetches from its own backend;
+  they alone get the shared token (a worker's ``/files/`` need it: an FBX task's rig job reads the
+  converted .glb from the worker that made it);
 - redirects are not followed by the HTTP client but here, hop by hop, at most ``max_redirects``;
 - the body is streamed to disk, refused past ``max_bytes`` (announced or counted), and the whole
   fetch, redirects included, must finish within ``timeout_s``.
@@ -25,14 +27,14 @@ import re
 import socket
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
 
 from autorig import __version__
-from autorig.protocol import safe_name
+from autorig.protocol import TOKEN_HEADER, safe_name
 from autorig.worker.errors import InputRefused, InputUnavailable
 
 # What the engine reads (blender/scene.py SUPPORTED); the worker cannot import blender/ (bpy).
@@ -51,6 +53,9 @@ class FetchLimits:
     timeout_s: float
     max_redirects: int
     allowed_hosts: tuple[str, ...] = ()
+    # The shared token, sent only to hosts in allowed_hosts (the backend, the other workers):
+    # an FBX task's rig job reads the converted .glb from a worker's /files/, which needs it.
+    token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,19 @@ def _with_extension(name: str, head: bytes) -> str:
     return safe_name(stem) + ext
 
 
+def request_headers(target: Target, limits: FetchLimits) -> dict[str, str]:
+    """Headers of one hop; the token only to an allowed host (never to where a user's URL or
+    a redirect leads)."""
+    headers = {
+        "Host": target.host_header,
+        "User-Agent": f"autorig-worker/{__version__}",
+        "Accept-Encoding": "identity",
+    }
+    if limits.token and target.allowed:
+        headers[TOKEN_HEADER] = limits.token
+    return headers
+
+
 def fetch(url: str, dest_dir: Path, limits: FetchLimits) -> Fetched:
     """Download ``url`` into ``dest_dir`` (created) under the rules above; returns the file."""
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -207,11 +225,7 @@ def fetch(url: str, dest_dir: Path, limits: FetchLimits) -> Fetched:
             request = client.build_request(
                 "GET",
                 target.connect_url,
-                headers={
-                    "Host": target.host_header,
-                    "User-Agent": f"autorig-worker/{__version__}",
-                    "Accept-Encoding": "identity",
-                },
+                headers=request_headers(target, limits),
                 extensions={"sni_hostname": target.host},
             )
             try:

@@ -197,6 +197,7 @@ class JobManager:
             timeout_s=s.download_timeout_s,
             max_redirects=s.max_redirects,
             allowed_hosts=tuple(s.allowed_hosts),
+            token=s.token.get_secret_value(),
         )
 
     def _download(self, job: JobRecord) -> Path:

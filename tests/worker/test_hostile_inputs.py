@@ -182,6 +182,26 @@ def points_only(path: Path, _src: Path, _s: Path) -> Path:
     return path
 
 
+def fbx_texture_outside(path: Path, src: Path, secret: Path) -> Path:
+    """A binary FBX (written by Blender) naming the outside file, by absolute path, as its texture."""
+    import subprocess
+
+    code = f"""
+import bpy
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.import_scene.gltf(filepath={str(src / f"{NORMAL}.glb")!r})
+for image in bpy.data.images:
+    if image.packed_file:
+        image.unpack(method="REMOVE")
+    image.filepath = {str(secret)!r}
+    image.reload()
+bpy.ops.export_scene.fbx(filepath={str(path)!r}, path_mode="ABSOLUTE", embed_textures=False)
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
+    assert str(secret).encode() in path.read_bytes()
+    return path
+
+
 def png_as_glb(path: Path, _src: Path, _s: Path) -> Path:
     return write_png(path)
 
@@ -218,6 +238,14 @@ CASES: list[Case] = [
     Case("images_outside.gltf", images_outside, None),
     Case("obj_maps_outside.zip", obj_maps_outside, None),
     Case("symlink.zip", zip_symlink, None),
+    Case("texture_outside.fbx", fbx_texture_outside, None),
+]
+# The FBX->GLB step (POST /api-converter-glb-to-fbx): (file, HTTP status, error code or None).
+CONVERSIONS = [
+    ("ascii.fbx", 422, "unsupported_format"),
+    ("garbage.fbx", 422, "corrupt_file"),
+    ("empty.glb", 422, "corrupt_file"),
+    ("texture_outside.fbx", 200, None),
 ]
 # Input URLs the worker refuses at submission (400 refused_url), before any connection.
 REFUSED_URLS = [
@@ -253,6 +281,10 @@ def hostile_run(tmp_path_factory, eval_data):
     try:
         with worker.client(token=True) as c:
             refused = {u: c.post("/api/jobs", json={"input_url": u}) for u in REFUSED_URLS}
+            converted = {}
+            for name, _, _ in CONVERSIONS:
+                r = c.post("/api-converter-glb-to-fbx", json={"input_url": f"{server.url}/files/{name}"}, timeout=300)
+                converted[name] = (r, c.get(r.json()["output_url"]).content if r.status_code == 200 else b"")
             pending = list(CASES)
             deadline = time.monotonic() + JOB_WAIT_S
             while pending and time.monotonic() < deadline:
@@ -281,7 +313,7 @@ def hostile_run(tmp_path_factory, eval_data):
                 name: {u.rsplit("/", 1)[1]: c.get(u) for u in job["output_urls"]} for name, job in jobs.items()
             }
         alive = worker.proc.poll() is None
-        yield {"refused": refused, "statuses": statuses, "outputs": outputs, "normal": normal_status, "alive": alive}
+        yield {"refused": refused, "converted": converted, "statuses": statuses, "outputs": outputs, "normal": normal_status, "alive": alive}
     finally:
         worker.stop()
         server.close()
@@ -304,6 +336,16 @@ def test_hostile_input_gets_its_answer(hostile_run, case):
         if response.status_code == 200:
             assert MARKER not in response.content, name
             assert b"secret.png" not in response.content or name == "rig.json", name
+
+
+@pytest.mark.parametrize("name, status, code", CONVERSIONS)
+def test_the_fbx_step_answers_with_the_engines_code(hostile_run, name, status, code):
+    r, glb = hostile_run["converted"][name]
+    assert r.status_code == status, r.text
+    if code:
+        assert r.json()["error"] == code and r.json()["detail"] and "127.0.0.1" not in r.json()["detail"]
+    else:
+        assert glb[:4] == b"glTF" and MARKER not in glb
 
 
 @pytest.mark.parametrize("url", REFUSED_URLS)

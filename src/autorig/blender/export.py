@@ -119,7 +119,9 @@ def named_textures(objects) -> Iterator[None]:
                 used.add(current.name.lower())
                 continue
             ext = IMAGE_EXTENSIONS.get(image.file_format, ".png")
-            stem = bpy.path.clean_name(Path(image.name).stem if Path(image.name).suffix.lower() in KNOWN_EXTENSIONS else image.name) or "texture"
+            named = Path(image.name)
+            stem = named.stem if named.suffix.lower() in KNOWN_EXTENSIONS else image.name
+            stem = bpy.path.clean_name(stem) or "texture"
             name, n = f"{stem}{ext}", 1
             while name.lower() in used:
                 n += 1

@@ -228,7 +228,9 @@ def _check_images(doc: dict, root: Path, base: Path, workdir: Path, warnings: li
             image["uri"] = BLANK_PNG_URI
             image.pop("mimeType", None)
             label = image.get("name") or f"image {i}"
-            warnings.append(f"texture {label} dropped: it refers to a file outside the model's folder or missing ({str(uri)[:100]!r})")
+            warnings.append(
+                f"texture {label} dropped: it refers to a file outside the model's folder or missing ({str(uri)[:100]!r})"
+            )
         else:
             image["uri"] = _copy_in(real, workdir, len(os.listdir(workdir)))
 
@@ -240,9 +242,12 @@ def _check_accessors(doc: dict, buffer_lengths: list[int]) -> list[int]:
         b = _int(view.get("buffer"), f"bufferViews[{i}].buffer")
         if b >= len(buffer_lengths):
             raise RigError("corrupt_file", f"glTF buffer view {i} names buffer {b}, which does not exist")
-        end = _int(view.get("byteOffset"), f"bufferViews[{i}].byteOffset", 0) + _int(view.get("byteLength"), f"bufferViews[{i}].byteLength")
+        start = _int(view.get("byteOffset"), f"bufferViews[{i}].byteOffset", 0)
+        end = start + _int(view.get("byteLength"), f"bufferViews[{i}].byteLength")
         if end > buffer_lengths[b]:
-            raise RigError("corrupt_file", f"glTF buffer view {i} ends at byte {end:,}, past its buffer ({buffer_lengths[b]:,} bytes)")
+            raise RigError(
+                "corrupt_file", f"glTF buffer view {i} ends at byte {end:,}, past its buffer ({buffer_lengths[b]:,} bytes)"
+            )
     counts = []
     for i, acc in enumerate(_items(doc, "accessors")):
         count = _int(acc.get("count"), f"accessors[{i}].count")
@@ -447,13 +452,17 @@ def prepare_obj(path: Path, root: Path, workdir: Path) -> Prepared:
                 if vertices > MAX_VERTICES:
                     too_large(triangles, vertices)
                 if b"n" in line.lower() and not _finite_vertex(line):  # nan, inf (Blender reads them as 0)
-                    raise RigError("corrupt_file", f"vertex {vertices:,} has no valid position (NaN or infinite coordinates)")
+                    raise RigError(
+                        "corrupt_file", f"vertex {vertices:,} has no valid position (NaN or infinite coordinates)"
+                    )
             elif line.lstrip().startswith(b"mtllib"):
                 names = line.decode("utf-8", "replace").split(None, 1)[1:]
                 name = names[0].strip() if names else ""
                 real = inside(root, name, path.parent) if name else None
                 if real is None:
-                    warnings.append(f"material library {name[:100]!r} dropped: it is outside the model's folder or missing")
+                    warnings.append(
+                        f"material library {name[:100]!r} dropped: it is outside the model's folder or missing"
+                    )
                     continue
                 line = f"mtllib {_prepare_mtl(real, root, workdir, warnings)}\n".encode()
             dst.write(line)

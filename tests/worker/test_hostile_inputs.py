@@ -240,6 +240,15 @@ CASES: list[Case] = [
     Case("symlink.zip", zip_symlink, None),
     Case("texture_outside.fbx", fbx_texture_outside, None),
 ]
+# Input URLs that go wrong while downloading: (path on the input server, error code).
+DOWNLOADS = [
+    ("/slow/60/cube.obj", "download_failed"),  # answers after the download time limit
+    ("/drip/huge.obj", "download_failed"),  # a byte at a time, endlessly
+    ("/status/500", "download_failed"),
+    ("/status/404", "download_failed"),
+    ("/redirect?to=http://169.254.169.254/latest/meta-data/", "refused_url"),
+    ("/redirect?to=http://127.0.0.1:1/m.glb", "refused_url"),
+]
 # The FBX->GLB step (POST /api-converter-glb-to-fbx): (file, HTTP status, error code or None).
 CONVERSIONS = [
     ("ascii.fbx", 422, "unsupported_format"),
@@ -276,7 +285,7 @@ def hostile_run(tmp_path_factory, eval_data):
         made = case.make(served / case.name, src, secret)
         assert made is not None and made.exists(), case.name
     (served / f"{NORMAL}.glb").write_bytes((src / f"{NORMAL}.glb").read_bytes())
-    worker = start_worker(root, allowed_hosts=[server.host], capacity=2, job_timeout_s=300)
+    worker = start_worker(root, allowed_hosts=[server.host], capacity=2, job_timeout_s=300, download_timeout_s=5)
     jobs: dict[str, dict] = {}
     try:
         with worker.client(token=True) as c:
@@ -285,15 +294,16 @@ def hostile_run(tmp_path_factory, eval_data):
             for name, _, _ in CONVERSIONS:
                 r = c.post("/api-converter-glb-to-fbx", json={"input_url": f"{server.url}/files/{name}"}, timeout=300)
                 converted[name] = (r, c.get(r.json()["output_url"]).content if r.status_code == 200 else b"")
-            pending = list(CASES)
+            pending = [(case.name, f"{server.url}/files/{case.name}") for case in CASES]
+            pending += [(path, server.url + path) for path, _ in DOWNLOADS]
             deadline = time.monotonic() + JOB_WAIT_S
             while pending and time.monotonic() < deadline:
-                r = c.post("/api/jobs", json={"input_url": f"{server.url}/files/{pending[0].name}"})
+                r = c.post("/api/jobs", json={"input_url": pending[0][1]})
                 if r.status_code == 503:
                     time.sleep(0.3)
                     continue
-                assert r.status_code == 200, (pending[0].name, r.text)
-                jobs[pending.pop(0).name] = r.json()
+                assert r.status_code == 200, (pending[0], r.text)
+                jobs[pending.pop(0)[0]] = r.json()
             statuses = {}
             for name, job in jobs.items():
                 statuses[name] = wait_for(
@@ -346,6 +356,12 @@ def test_the_fbx_step_answers_with_the_engines_code(hostile_run, name, status, c
         assert r.json()["error"] == code and r.json()["detail"] and "127.0.0.1" not in r.json()["detail"]
     else:
         assert glb[:4] == b"glTF" and MARKER not in glb
+
+
+@pytest.mark.parametrize("path, code", DOWNLOADS)
+def test_downloads_that_go_wrong_end_with_their_code(hostile_run, path, code):
+    status = hostile_run["statuses"][path]
+    assert status["state"] == "failed" and status["error_code"] == code, status
 
 
 @pytest.mark.parametrize("url", REFUSED_URLS)

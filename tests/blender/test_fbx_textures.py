@@ -18,6 +18,31 @@ from autorig.blender import export  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
+REPO = Path(__file__).resolve().parents[2]
+NODE = shutil.which("node")
+# three.js's FBXLoader in Node: no image decoding there, so ImageLoader records the URL each
+# texture would load; a blob: URL means the embedded image was recognised and used.
+THREE_FBX = """
+import { readFile } from "node:fs/promises";
+globalThis.self = globalThis;
+const THREE = await import("REPO/node_modules/three/build/three.module.js");
+THREE.ImageLoader.prototype.load = function (url, onLoad) {
+  const image = { src: url, width: 1, height: 1 };
+  if (onLoad) onLoad(image);
+  return image;
+};
+const { FBXLoader } = await import("REPO/node_modules/three/examples/jsm/loaders/FBXLoader.js");
+const bytes = await readFile(process.argv[2]);
+const group = new FBXLoader().parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), "");
+const maps = [];
+let bones = 0;
+group.traverse((o) => {
+  if (o.isBone) bones += 1;
+  if (o.isMesh) for (const m of [].concat(o.material)) if (m.map) maps.push(String(m.map.image && m.map.image.src));
+});
+console.log(JSON.stringify({ bones, maps }));
+"""
+
 
 ASSIMP = shutil.which("assimp")
 # PNG, JPEG and WebP textures.
@@ -65,3 +90,20 @@ def test_fbx_embedded_textures_have_names_with_extensions(eval_data, tmp_path, c
     files = sorted(extracted.iterdir())
     assert files, "assimp extracted no texture"
     assert all(f.read_bytes()[:2] in (b"\x89P", b"\xff\xd8", b"RI") for f in files), [f.name for f in files]
+
+
+@pytest.mark.skipif(NODE is None or not (REPO / "node_modules" / "three").is_dir(), reason="needs Node.js and npm ci")
+@pytest.mark.parametrize("character", TEXTURED)
+def test_fbx_textures_load_in_threejs(eval_data, tmp_path, character):
+    """three.js's FBXLoader uses every embedded texture (it skipped names without an extension)."""
+    import json
+
+    rig = build_rig(eval_data / "unrigged" / f"{character}.glb")
+    path = export.export_fbx(tmp_path / f"{character}.fbx", rig.objects)
+    script = tmp_path / "fbx.mjs"
+    script.write_text(THREE_FBX.replace("REPO", str(REPO)))
+    r = subprocess.run([NODE, str(script), str(path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["bones"] >= 20
+    assert result["maps"] and all(src.startswith("blob:") for src in result["maps"]), (result["maps"], r.stderr[-500:])

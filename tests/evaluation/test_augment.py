@@ -241,3 +241,35 @@ def test_a_case_written_as_glb_reads_back_where_it_was_put(eval_data, tmp_path):
     assert cKDTree(want).query(mesh.vertices)[0].max() < tol
     assert cKDTree(mesh.vertices).query(want)[0].max() < tol
     assert {p.name for p in case.props} <= {part.name for part in mesh.parts}
+
+
+def test_augment_command_rejects_unknown_kinds(eval_data):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "autorig", "eval", "--augment", "--data", str(eval_data),
+                        "--kinds", "pose,nonsense"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "unknown kind(s): nonsense" in r.stderr
+
+
+@pytest.mark.slow
+def test_augment_command_rigs_and_scores_cases(eval_data, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "augment.json"
+    name = "colosos__kaykit_knight"
+    r = subprocess.run([sys.executable, "-m", "autorig", "eval", "--augment", "--data", str(eval_data), "--only", name,
+                        "--kinds", "facing,scale", "--cases", "2", "--jobs", "1", "--json", str(out)],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "facing" in r.stdout and "refusals" in r.stdout
+    res = json.loads(out.read_text())
+    assert [row["kind"] for row in res["cases"]] == ["none", "facing", "scale"] or \
+        sorted(row["kind"] for row in res["cases"]) == ["facing", "none", "scale"]
+    for row in res["cases"]:
+        assert row.get("joints") or row.get("refused") or row.get("error")
+    none = next(row for row in res["cases"] if row["kind"] == "none")
+    assert none["joints"]["mean"] < 20
+    assert set(res["summary"]["kinds"]) == {"none", "facing", "scale"}

@@ -100,6 +100,8 @@ class Case:
     props: list[Prop] = field(default_factory=list)
     mirrored: bool = False
     params: dict = field(default_factory=dict)
+    up: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 1.0]))     # the character's, placed
+    front: np.ndarray = field(default_factory=lambda: np.array([0.0, -1.0, 0.0]))  # (unit vectors)
 
     @property
     def case_id(self) -> str:
@@ -515,7 +517,9 @@ def make_case(c, kind: str, index: int = 0, seed: int = 0) -> Case:
     placed = {k: transform[:3, :3] @ v + transform[:3, 3] for k, v in joints.items()}
     if mirrored:
         placed = swap_sides(placed)
-    case = Case(c.name, kind, index, matrices, transform, placed, float(c.height * scale), mirrored=mirrored, params=params)
+    f = character_frame(c)
+    case = Case(c.name, kind, index, matrices, transform, placed, float(c.height * scale), mirrored=mirrored, params=params,
+                up=_unit(transform[:3, :3] @ f.up), front=_unit(transform[:3, :3] @ f.front))
     case.props = [Prop(p_.name, case.place(p_.vertices), p_.triangles) for p_ in props]
     return case
 

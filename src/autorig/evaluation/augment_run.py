@@ -39,6 +39,9 @@ CASE_TIMEOUT_S = 600.0
 # jobs on two cores, at ~4 s a case.
 DEFAULT_CASES = 150
 ERROR_TAIL_LINES = 3
+# The engine's up or front axis this far from the character's own counts as wrong (degrees):
+# a character rigged facing sideways or backwards, or lying.
+AXIS_WRONG_DEG = 45.0
 
 
 # --- one case (in the child) ---------------------------------------------------------------
@@ -118,7 +121,13 @@ def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, 
                 (folder / f"{character}__{kind}_{index}.rig.json").write_text(path.read_text())
     row["confidence"] = rep.get("confidence")
     row["confidence_reasons"] = rep.get("confidence_reasons")
-    row["orientation"] = {k: (rep.get("orientation") or {}).get(k) for k in ("up_axis", "front_axis", "pose")}
+    o = rep.get("orientation") or {}
+    row["orientation"] = {k: o.get(k) for k in ("up_axis", "front_axis", "pose")}
+    for key, truth in (("up", case.up), ("front", case.front)):
+        if o.get(key) is not None:  # how far the engine's axis is from the character's own
+            v = np.asarray(o[key], dtype=np.float64)
+            cos = float(np.dot(v, truth) / max(np.linalg.norm(v), 1e-12))
+            row["orientation"][f"{key}_error_deg"] = round(float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))), 2)
     row["triangles"] = rep.get("triangles")
     row["rig_seconds"] = (rep.get("timings") or {}).get("total")
     try:
@@ -224,8 +233,11 @@ def summarize(rows: list[dict], tolerance: float = AUGMENT_TOLERANCE) -> dict:
         refused = [r["case"] for r in rs if r.get("refused")]
         errors = [r["case"] for r in rs if r.get("error")]
         swapped = [r["case"] for r in scored if _swapped(r)]
+        wrong_front = [r["case"] for r in scored if (r.get("orientation") or {}).get("front_error_deg", 0.0) > AXIS_WRONG_DEG]
+        wrong_up = [r["case"] for r in scored if (r.get("orientation") or {}).get("up_error_deg", 0.0) > AXIS_WRONG_DEG]
         k = {
             "cases": len(rs), "scored": len(scored), "refused": refused, "errors": errors, "swaps": swapped,
+            "front_wrong": wrong_front, "up_wrong": wrong_up,
             "joint_mean": report._mean([r["joints"]["mean"] for r in scored]),
             "joint_worst": max((r["joints"]["mean"] for r in scored), default=None),
             "delta_mean": report._mean(deltas), "delta_worst": max(deltas, default=None), "over_tolerance": over,
@@ -252,7 +264,7 @@ def format_summary(result: dict) -> str:
     s = result["summary"]
     tol = result.get("tolerance", AUGMENT_TOLERANCE)
     f = report._f
-    cols = f"{'kind':<8}{'cases':>6}{'refused':>8}{'swaps':>6}{'errors':>7}{'joint %':>9}{'worst %':>9}" \
+    cols = f"{'kind':<8}{'cases':>6}{'refused':>8}{'swaps':>6}{'front':>6}{'errors':>7}{'joint %':>9}{'worst %':>9}" \
            f"{'vs none':>9}{'worst':>8}{'>+' + format(tol, 'g'):>6}  result"
     lines = [cols, "-" * len(cols)]
     for kind, k in s["kinds"].items():
@@ -260,13 +272,15 @@ def format_summary(result: dict) -> str:
         if kind != "none":
             marks = [f"refusals {report._mark(k['pass_refusals'])}", f"swaps {report._mark(k['pass_swaps'])}",
                      f"error {report._mark(k['pass_error'])}"]
-        lines.append(f"{kind:<8}{k['cases']:>6}{len(k['refused']):>8}{len(k['swaps']):>6}{len(k['errors']):>7}"
+        lines.append(f"{kind:<8}{k['cases']:>6}{len(k['refused']):>8}{len(k['swaps']):>6}{len(k['front_wrong']):>6}{len(k['errors']):>7}"
                      f"{f(k['joint_mean']):>9}{f(k['joint_worst']):>9}{f(k['delta_mean'], 2):>9}{f(k['delta_worst']):>8}"
                      f"{len(k['over_tolerance']):>6}  {'  '.join(marks)}")
+    lines.append(f"front: cases whose rig.json front is over {AXIS_WRONG_DEG:g} degrees off the character's own;")
     lines.append(f"joint %: mean joint error (% of height); vs none: mean excess over the same character unaugmented;")
     lines.append(f"targets per kind: 0 refusals, 0 swaps, every case within +{tol:g} % of its character unaugmented")
     for kind, k in s["kinds"].items():
-        for label, key in (("refused", "refused"), ("swapped", "swaps"), ("errors", "errors"), (f"over +{tol:g} %", "over_tolerance")):
+        for label, key in (("refused", "refused"), ("swapped", "swaps"), ("facing wrong", "front_wrong"), ("up wrong", "up_wrong"),
+                           ("errors", "errors"), (f"over +{tol:g} %", "over_tolerance")):
             if k[key]:
                 lines.append(f"  {kind} {label}: {report._names(k[key], 8).strip(' ()')}")
     lines.append(report.format_confidence(s["confidence"]))

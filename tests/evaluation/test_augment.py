@@ -273,3 +273,39 @@ def test_augment_command_rigs_and_scores_cases(eval_data, tmp_path):
     none = next(row for row in res["cases"] if row["kind"] == "none")
     assert none["joints"]["mean"] < 20
     assert set(res["summary"]["kinds"]) == {"none", "facing", "scale"}
+
+
+def test_compare_two_runs_names_the_cases_that_changed(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from autorig.evaluation import report
+    from autorig.evaluation.augment_run import compare
+
+    def run(rows):
+        return {"meta": {"seed": 0, "cases_version": augment.CASES_VERSION}, "cases": rows, "summary": summarize(rows)}
+
+    def row(case, mean=None, refused=None, swap=False):
+        ch, kind, _ = case.split("/")
+        r = {"case": case, "character": ch, "kind": kind}
+        if refused:
+            r["refused"] = refused
+        else:
+            r["joints"] = {"mean": mean, "swaps": {"arms": swap, "legs": swap}}
+        return r
+
+    old = run([row("a/none/0", 2.0), row("a/pose/0", refused="not_a_biped: no arm"), row("a/cape/0", 30.0, swap=True),
+               row("a/facing/0", 2.0)])
+    new = run([row("a/none/0", 2.0), row("a/pose/0", 2.3), row("a/cape/0", 2.2), row("a/facing/0", 2.1)])
+    text = compare(old, new)
+    assert "a/pose/0" in text and "refused -> 2.30" in text
+    assert "a/cape/0" in text and "30.00 SWAP -> 2.20" in text
+    assert "a/facing/0" not in text  # moved by 0.1 %: not a change
+    # the report module prints and compares stored --augment runs too
+    (tmp_path / "old.json").write_text(report.to_json(old))
+    (tmp_path / "new.json").write_text(report.to_json(new))
+    r = subprocess.run([sys.executable, "-m", "autorig.evaluation.report", str(tmp_path / "old.json"), str(tmp_path / "new.json")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "cases that changed" in r.stdout, r.stderr
+    assert json.loads((tmp_path / "new.json").read_text())["summary"]["kinds"]["pose"]["pass"]

@@ -33,6 +33,10 @@ from scipy.spatial.transform import Rotation
 from autorig.rigging.bones import BoneSet
 from autorig.rigging.posing import deform, skinning_matrices
 
+# Bumped whenever a change here makes a (seed, character, kind, index) another case, so two
+# stored runs are only compared case by case when they agree.
+CASES_VERSION = 1
+
 # Kinds of augmentation, in report order. "none" is the character written through the same
 # path unchanged: the baseline every other case of that character is compared with.
 KINDS: tuple[str, ...] = ("none", "pose", "facing", "upaxis", "mirror", "scale", "offset", "prop", "cape", "mixed")

@@ -172,7 +172,7 @@ def run_augment(data: Path, names: list[str], kinds: list[str], cases: int, seed
     commit, dirty = _git()
     meta = {"version": autorig.__version__, "git_commit": commit, "git_dirty": dirty,
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "data": str(Path(data).resolve()),
-            "seed": seed, "cases": cases, "kinds": kinds, "jobs": jobs, "tolerance": AUGMENT_TOLERANCE,
+            "seed": seed, "cases": cases, "cases_version": augment.CASES_VERSION, "kinds": kinds, "jobs": jobs, "tolerance": AUGMENT_TOLERANCE,
             "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "load_average": _load_average()}
     started = time.perf_counter()
@@ -295,6 +295,61 @@ def format_result(result: dict) -> str:
             f"{'+dirty' if meta.get('git_dirty') else ''}  {meta.get('date', '')}  seed {meta.get('seed')}"
             f"  cases {meta.get('cases')}  jobs {meta.get('jobs')}  {report._f(meta.get('seconds'), 0)} s")
     return head + "\n\n" + format_summary(result)
+
+
+def _state(row: dict | None) -> str:
+    if row is None:
+        return "-"
+    if row.get("refused"):
+        return "refused"
+    if row.get("error"):
+        return "error"
+    j = row.get("joints") or {}
+    return f"{j.get('mean', float('nan')):.2f}" + (" SWAP" if _swapped(row) else "")
+
+
+def compare(old: dict, new: dict, changed: float = 1.0) -> str:
+    """Two stored ``--augment`` runs side by side: per kind, then every case whose outcome
+    changed (refused, swapped, or joint error moved by more than ``changed`` % of height)."""
+    f = report._f
+    ok, nk = old["summary"]["kinds"], new["summary"]["kinds"]
+    lines = [f"{'kind':<8}{'refused':>12}{'swaps':>10}{'joint %':>16}{'vs none':>16}{'>+tol':>10}",
+             f"{'':<8}{'old   new':>12}{'old new':>10}{'old     new':>16}{'old     new':>16}{'old new':>10}"]
+    for kind in augment.KINDS:
+        a, b = ok.get(kind), nk.get(kind)
+        if a is None and b is None:
+            continue
+        g = lambda k, key, n=True: (len(k[key]) if n else k[key]) if k else None  # noqa: E731
+        lines.append(f"{kind:<8}{f(g(a, 'refused')):>6}{f(g(b, 'refused')):>6}{f(g(a, 'swaps')):>5}{f(g(b, 'swaps')):>5}"
+                     f"{f(g(a, 'joint_mean', False)):>8}{f(g(b, 'joint_mean', False)):>8}"
+                     f"{f(g(a, 'delta_mean', False)):>8}{f(g(b, 'delta_mean', False)):>8}"
+                     f"{f(g(a, 'over_tolerance')):>5}{f(g(b, 'over_tolerance')):>5}")
+    old_rows = {r["case"]: r for r in old["cases"]}
+    moved = []
+    only_new = 0
+    for r in new["cases"]:
+        o = old_rows.get(r["case"])
+        if o is None:
+            only_new += 1
+            continue
+        so, sn = _state(o), _state(r)
+        jo, jn = (o or {}).get("joints"), r.get("joints")
+        if so.split()[1:] != sn.split()[1:] or (so in ("refused", "error")) != (sn in ("refused", "error")) or \
+                (jo and jn and abs(jo["mean"] - jn["mean"]) > changed):
+            moved.append(f"  {r['case']:<48}{so:>14} -> {sn}")
+    lines.append(f"\ncases that changed (refusal, swap, or joint error by more than {changed:g} %): {len(moved)}")
+    lines += moved
+    lines.append("\n" + report.format_confidence(old["summary"]["confidence"]).replace("confidence vs error", "old: confidence vs error", 1))
+    lines.append(report.format_confidence(new["summary"]["confidence"]).replace("confidence vs error", "new: confidence vs error", 1))
+    if only_new:
+        lines.append(f"({only_new} cases of the new run are not in the old one)")
+    om, nm = old.get("meta", {}), new.get("meta", {})
+    if om.get("seed") != nm.get("seed"):
+        lines.append("note: the two runs used different seeds, so their cases differ")
+    if om.get("cases_version") != nm.get("cases_version"):
+        lines.append(f"note: the cases were made by different versions of the generator "
+                     f"({om.get('cases_version')} and {nm.get('cases_version')}): the same name may be another case")
+    return "\n".join(lines)
 
 
 # --- the command line -----------------------------------------------------------------------

@@ -428,6 +428,15 @@ def main(argv: list[str]) -> int:
         print("usage: python -m autorig.evaluation.report RUN.json | OLD.json NEW.json", file=sys.stderr)
         return 2
     runs = [json.loads(Path(p).read_text()) for p in argv]
+    augmented = ["cases" in r for r in runs]
+    if any(augmented):  # `autorig eval --augment` results
+        if not all(augmented):
+            print("cannot compare an --augment run with a plain eval run", file=sys.stderr)
+            return 2
+        from autorig.evaluation import augment_run
+
+        print(augment_run.format_result(runs[0]) if len(runs) == 1 else augment_run.compare(*runs))
+        return 0
     print(format_result(runs[0]) if len(runs) == 1 else compare(*runs))
     return 0
 

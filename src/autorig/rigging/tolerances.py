@@ -232,3 +232,24 @@ SKIN_RIGID_PART_SHARE = 0.8
 SKIN_WELD = 1e-6
 # Influences below this weight are dropped before the final normalisation.
 SKIN_MIN_WEIGHT = 0.02
+
+# Hanging arms (skeleton_arms._hanging_arms): arms from about 55 degrees below the
+# horizontal to straight down, the commonest pose of scans and AI-made characters, are
+# seen in horizontal slices as a piece beside the torso rather than in the front view.
+# The front-view track is trusted up to HANG_SWITCH_DEG; steeper, the slices decide.
+HANG_SWITCH_DEG = 55.0
+# Slices are read from this far below the pelvis (hands hang to mid-thigh, a toy's to
+# its knees) up to the top of the body.
+HANG_BELOW_PELVIS = 0.3
+# A hanging arm's visible piece spans at least this share of the height (a forearm and
+# a hand), and its lowest point is at most HANG_MAX_ABOVE_PELVIS above the pelvis (a
+# pigtail or an ear beside the head is not an arm).
+HANG_MIN_SPAN = 0.12
+HANG_MAX_ABOVE_PELVIS = 0.2
+# A slice piece smaller than this (share of the height, squared) is a strand or a crack.
+HANG_MIN_SECTION = 0.0004
+# The shoulder joint sits this many upper-arm widths above the armpit (the top of the
+# arm's separate piece), on the arm's centre line.
+HANG_SHOULDER_ABOVE_PIT = 0.7
+# Slices are eroded by up to this many voxels to part an arm from the torso it touches.
+HANG_SPLIT_EROSION = 2

@@ -92,9 +92,15 @@ def fit(mesh: CharacterMesh) -> SkeletonFit:
     lap("arms")
     trunk = find_trunk(body, legs, arms)
     lap("trunk")
-    if no_legs is not None and trunk.neck_quality < tol.HIDDEN_LEGS_MIN_NECK:
-        # Legs placed by proportion are only believable under a clear head and neck.
-        raise no_legs
+    if no_legs is not None:
+        # Legs placed by proportion are only believable under a clear head and neck, and
+        # under a body that reaches well below the shoulders (a bust or a half body ends
+        # about a head's height below them).
+        shoulder_z = float(np.mean([a.shoulder[2] for a in arms.values()]))
+        below = shoulder_z - float(body.z(np.flatnonzero(body.core.any(axis=(0, 1)))[0]))
+        above = float(trunk.joints["HeadTop_End"][2]) - shoulder_z
+        if trunk.neck_quality < tol.HIDDEN_LEGS_MIN_NECK or below < tol.HIDDEN_LEGS_MIN_BELOW_SHOULDERS * above:
+            raise RigError("not_a_biped", "no legs: the model looks like a bust or a half body, not a standing character")
     _check_biped(body.height, legs, arms, trunk)
     joints_c = _assemble(legs, arms, trunk)
     confidence, reasons = _confidence(orientation, legs, arms, trunk)

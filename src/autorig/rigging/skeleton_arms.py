@@ -209,7 +209,7 @@ def _arm_pieces(body: Body, legs: Legs) -> np.ndarray:
     the leg's centre): arms hanging beside the body, and whatever else stands apart."""
     core = body.core
     out = np.zeros_like(core)
-    k_lo = body.k_of(legs.pelvis_z - tol.HANG_BELOW_PELVIS * body.height)
+    k_lo = int(np.flatnonzero(core.any(axis=(0, 1)))[0])  # from the ground: extra legs count too
     k_pelvis = body.k_of(legs.pelvis_z)
     min_count = tol.HANG_MIN_SECTION * body.height**2 / body.h**2
     leg_at = {}
@@ -248,6 +248,23 @@ def _arm_pieces(body: Body, legs: Legs) -> np.ndarray:
     return out
 
 
+def _floor_k(body: Body) -> int:
+    """The grid row a piece must reach down to to stand on the ground."""
+    rows = np.flatnonzero(body.core.any(axis=(0, 1)))
+    return int(rows[0]) + body.voxels(tol.GROUND_SLAB)
+
+
+def _check_extra_legs(body: Body, pieces: np.ndarray) -> None:
+    """Two or more long pieces beside the legs that stand on the ground as well: the
+    shape stands on four legs (an animal seen from its front or side)."""
+    lab, n = ndimage.label(pieces, structure=np.ones((3, 3, 3), dtype=bool))
+    k_floor = _floor_k(body)
+    span_min = tol.HANG_MIN_SPAN * body.height / body.h
+    standing = [b for b in ndimage.find_objects(lab) if b is not None and b[2].start <= k_floor and b[2].stop - 1 - b[2].start >= span_min]
+    if len(standing) >= 2:
+        raise RigError("not_a_biped", "looks like a four-legged animal: more than two legs reach the ground")
+
+
 def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm | None:
     """One arm hanging beside the body, from the horizontal slices, or None.
 
@@ -270,11 +287,12 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
     best, best_low = None, np.inf
     k_top_hips = body.k_of(legs.pelvis_z + tol.HANG_MAX_ABOVE_PELVIS * body.height)
     span_min = tol.HANG_MIN_SPAN * body.height / body.h
+    k_floor = _floor_k(body)
     for q, box in enumerate(slices, start=1):
         if box is None or side * float(body.x(x_mean[q - 1])) <= 0:
             continue
         k_min, k_max = box[2].start, box[2].stop - 1
-        if k_max - k_min < span_min or k_min > k_top_hips:
+        if k_max - k_min < span_min or k_min > k_top_hips or k_min <= k_floor:
             continue
         if k_min < best_low:
             best, best_low = q, k_min
@@ -327,6 +345,9 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
     beside the body in horizontal slices."""
     arms: dict[str, Arm] = {}
     pieces: np.ndarray | None = None
+    if legs is not None:
+        pieces = _arm_pieces(body, legs)
+        _check_extra_legs(body, pieces)
     for name, side in (("Left", 1), ("Right", -1)):
         tracked: Arm | None = None
         failure: RigError | None = None

@@ -22,6 +22,13 @@ FILL_CLOSING_VOXELS = 1
 # Voxels along the largest extent for the orientation passes: enough to see legs apart
 # and feet forward, coarse enough to be quick.
 ORIENT_VOXELS = 64
+# Separate solids at least this share of the largest one's volume and extent are
+# separate figures (several characters in one file), not props or loose armour.
+FIGURE_MIN_VOLUME = 0.3
+FIGURE_MIN_EXTENT = 0.6
+# ... counted again with the largest figure this many voxels across, on a grid of at
+# most FIGURE_MAX_VOXELS along the whole file's largest extent.
+FIGURE_MAX_VOXELS = 384
 # A shape whose second principal spread is below this fraction of the first is a stick.
 MIN_SECOND_SPREAD = 0.08
 # Axes this close to a world axis are snapped to it when symmetry agrees (uploads are
@@ -95,6 +102,8 @@ PELVIS_RUN = 0.03
 MIN_LEG_SPLIT = 0.03
 LEG_SPLIT_FULL = 0.15
 MIN_LEG_ROWS = 3
+# Legs reach at least this share of the height up to the crotch (a chibi's about 0.15).
+MIN_LEG_SHARE = 0.08
 # The thigh is measured this far below the pelvis; the hip joint sits this share of the
 # thigh's width above where the pelvis starts (the femoral head is a thigh radius up).
 THIGH_PROBE = 0.03
@@ -125,6 +134,9 @@ HIDDEN_ANKLE_OF_SHOULDER = 0.06
 HIDDEN_FOOT_OF_SHOULDER = 0.12
 # ... and only when the neck is at least this clear (a car's cabin is no head).
 HIDDEN_LEGS_MIN_NECK = 0.5
+# ... and under a body reaching at least this many times the head's height (head top
+# to shoulders) below the shoulders: an adult in a dress about 4, a bust or half body 1-2.
+HIDDEN_LEGS_MIN_BELOW_SHOULDERS = 2.5
 
 # Arms. The run of a column more than ARM_TRACK_GROWTH times the median of the last
 # ARM_TRACK_MEMORY runs is the torso. ARM_BELOW_PELVIS: how far below the pelvis a hand
@@ -238,9 +250,6 @@ SKIN_MIN_WEIGHT = 0.02
 # seen in horizontal slices as a piece beside the torso rather than in the front view.
 # The front-view track is trusted up to HANG_SWITCH_DEG; steeper, the slices decide.
 HANG_SWITCH_DEG = 55.0
-# Slices are read from this far below the pelvis (hands hang to mid-thigh, a toy's to
-# its knees) up to the top of the body.
-HANG_BELOW_PELVIS = 0.3
 # A hanging arm's visible piece spans at least this share of the height (a forearm and
 # a hand), and its lowest point is at most HANG_MAX_ABOVE_PELVIS above the pelvis (a
 # pigtail or an ear beside the head is not an arm).
@@ -253,3 +262,6 @@ HANG_MIN_SECTION = 0.0004
 HANG_SHOULDER_ABOVE_PIT = 0.7
 # Slices are eroded by up to this many voxels to part an arm from the torso it touches.
 HANG_SPLIT_EROSION = 2
+# A piece whose lowest point is within this share of the height of the lowest point of
+# the body stands on the ground: a leg, not a hanging arm (two more of them: an animal).
+GROUND_SLAB = 0.04

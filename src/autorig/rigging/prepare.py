@@ -58,6 +58,12 @@ class Orientation:
     up_margin: float = 0.0
     front_margin: float = 0.0
 
+    def flip_front(self) -> None:
+        """Turn the character's frame half a turn about up: it faces the other way."""
+        self.front = -self.front
+        self.left = -self.left
+        self.to_canonical = np.diag([-1.0, -1.0, 1.0, 1.0]) @ self.to_canonical
+
     @property
     def rotation(self) -> np.ndarray:
         """(3, 3) world -> canonical rotation (rows: left, back, up)."""

@@ -203,7 +203,7 @@ def _one_arm(body: Body, side: int, legs: Legs | None) -> Arm:
     )
 
 
-def _arm_pieces(body: Body, legs: Legs) -> np.ndarray:
+def _arm_pieces(body: Body, legs: Legs, erode: bool = True, k_hi: int | None = None) -> np.ndarray:
     """(nx, ny, nz) bool: voxels of horizontal slices that belong neither to the torso
     (the piece the mirror plane cuts) nor to a leg (below the pelvis, the piece holding
     the leg's centre): arms hanging beside the body, and whatever else stands apart."""
@@ -216,13 +216,13 @@ def _arm_pieces(body: Body, legs: Legs) -> np.ndarray:
     for name in ("Left", "Right"):
         for s in legs.sides[name].slices:
             leg_at.setdefault(s.k, []).append((body.i_of(s.cx), int(np.clip(np.rint((s.cy - body.grid.origin[1]) / body.h), 0, core.shape[1] - 1))))
-    for k in range(k_lo, core.shape[2]):
+    for k in range(k_lo, core.shape[2] if k_hi is None else min(k_hi, core.shape[2])):
         sl = core[:, :, k]
         if not sl.any():
             continue
         # An arm resting against the torso joins it along a narrow contact: eroding the
         # slice a little separates the two (tried from no erosion up).
-        for e in range(tol.HANG_SPLIT_EROSION + 1):
+        for e in range((tol.HANG_SPLIT_EROSION if erode else 0) + 1):
             part = ndimage.binary_erosion(sl, structure=EIGHT, iterations=e) if e else sl
             lab, n = ndimage.label(part, structure=EIGHT)
             if n < 2:
@@ -321,7 +321,19 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
     hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
     if legs.sides["Left"].slices:
         sx = side * min(side * sx, tol.SHOULDER_OVER_HIP * abs(hip_side))
-    shoulder = np.array([sx, float(np.median(top[:, 1])) if len(top) else float(pit[1]), float(pit[2]) + tol.HANG_SHOULDER_ABOVE_PIT * upper_w])
+    # The shoulder's top: the front view's column over the arm, followed up from the
+    # armpit to the air above the shoulder (the joint sits half an arm's width below).
+    # A column that runs on into a wide head or hat says nothing: then a fixed share of
+    # the arm's width above the armpit.
+    sz = float(pit[2]) + tol.HANG_SHOULDER_ABOVE_PIT * upper_w
+    column = body.front[body.i_of(float(np.median(top[:, 0])) if len(top) else float(pit[0]))]
+    k_pit = body.k_of(float(pit[2]))
+    empty = np.flatnonzero(~column[k_pit:])
+    if empty.size:
+        top_z = float(body.z(k_pit + int(empty[0]) - 1))
+        if top_z - float(pit[2]) <= tol.HANG_SHOULDER_MAX_RISE * body.height:
+            sz = top_z - 0.5 * upper_w
+    shoulder = np.array([sx, float(np.median(top[:, 1])) if len(top) else float(pit[1]), sz])
     wrist = track[iw].copy()
     mid_z = 0.5 * (shoulder[2] + wrist[2])
     elbow = track[int(np.argmin(np.abs(track[:, 2] - mid_z)))].copy()
@@ -346,8 +358,9 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
     arms: dict[str, Arm] = {}
     pieces: np.ndarray | None = None
     if legs is not None:
-        pieces = _arm_pieces(body, legs)
-        _check_extra_legs(body, pieces)
+        # Only the slices a standing piece must fill to count (a quick look near the ground).
+        k_hi = _floor_k(body) + int(np.ceil(tol.HANG_MIN_SPAN * body.height / body.h)) + 2
+        _check_extra_legs(body, _arm_pieces(body, legs, erode=False, k_hi=k_hi))
     for name, side in (("Left", 1), ("Right", -1)):
         tracked: Arm | None = None
         failure: RigError | None = None
@@ -359,7 +372,9 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
             if pieces is None:
                 pieces = _arm_pieces(body, legs)
             hanging = _hanging_arm(body, side, legs, pieces)
-            if hanging is not None:
+            # A steep front-view arm is replaced only by a hanging arm that is steep too
+            # (an A-pose arm seen in slices starts at the armpit, below the shoulder).
+            if hanging is not None and (tracked is None or hanging.angle_deg >= tol.HANG_SWITCH_DEG):
                 tracked = hanging
         elif legs is not None and tracked is not None:
             # The front view can follow a forearm sticking out from a hanging arm, or a
@@ -367,7 +382,7 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
             if pieces is None:
                 pieces = _arm_pieces(body, legs)
             hanging = _hanging_arm(body, side, legs, pieces)
-            if hanging is not None and tracked.shoulder[2] < hanging.pit[2] - tol.HANG_SHOULDER_ABOVE_PIT * body.h:
+            if hanging is not None and tracked.shoulder[2] < hanging.pit[2] - tol.HANG_OVERRIDE_DROP * body.height:
                 tracked = hanging
         if tracked is None:
             raise failure or RigError("not_a_biped", "no arm stands out from the side of the body")

@@ -245,11 +245,11 @@ SKIN_WELD = 1e-6
 # Influences below this weight are dropped before the final normalisation.
 SKIN_MIN_WEIGHT = 0.02
 
-# Hanging arms (skeleton_arms._hanging_arms): arms from about 55 degrees below the
+# Hanging arms (skeleton_arms._hanging_arms): arms from about 65 degrees below the
 # horizontal to straight down, the commonest pose of scans and AI-made characters, are
 # seen in horizontal slices as a piece beside the torso rather than in the front view.
-# The front-view track is trusted up to HANG_SWITCH_DEG; steeper, the slices decide.
-HANG_SWITCH_DEG = 55.0
+# The front-view track is trusted up to HANG_SWITCH_DEG (A-poses reach 60); steeper, the slices decide.
+HANG_SWITCH_DEG = 65.0
 # A hanging arm's visible piece spans at least this share of the height (a forearm and
 # a hand), and its lowest point is at most HANG_MAX_ABOVE_PELVIS above the pelvis (a
 # pigtail or an ear beside the head is not an arm).
@@ -260,8 +260,30 @@ HANG_MIN_SECTION = 0.0004
 # The shoulder joint sits this many upper-arm widths above the armpit (the top of the
 # arm's separate piece), on the arm's centre line.
 HANG_SHOULDER_ABOVE_PIT = 0.7
+# ... or half a width under the top of the shoulder over the arm, when that top is at
+# most this share of the height above the armpit (further up it is a head or a hat).
+HANG_SHOULDER_MAX_RISE = 0.15
+# A front-view arm whose shoulder lies this share of the height below the top of a
+# hanging arm's piece was a forearm sticking out of it: the hanging arm wins.
+HANG_OVERRIDE_DROP = 0.1
 # Slices are eroded by up to this many voxels to part an arm from the torso it touches.
 HANG_SPLIT_EROSION = 2
 # A piece whose lowest point is within this share of the height of the lowest point of
 # the body stands on the ground: a leg, not a hanging arm (two more of them: an animal).
 GROUND_SLAB = 0.04
+
+# Facing (facing.py): each cue's weight, and the raw value at which its vote is full.
+# Feet are the most telling (toes ahead of the ankle); calves (the leg bulges behind
+# between ankle and knee, over CALF_WINDOW of that span), capes and hair hanging behind,
+# the head forward of the neck, and the file's convention as a weak prior.
+# The feet are read twice: on the outline of the lowest slab (``prepare``, which chose
+# the provisional front) and on each leg's own slices (a cape on the floor is no heel).
+FACING_WEIGHTS = {"outline": 0.5, "feet": 0.75, "calves": 0.35, "sheets": 0.5, "head": 0.25, "prior": 0.3}
+# (toe reach ahead of the ankle minus heel reach behind it, share of the height)
+FACING_FEET_FULL = 0.05
+CALF_WINDOW = (0.25, 0.85)
+FACING_CALF_FULL = 0.15
+FACING_SHEET_FULL = 0.5
+FACING_MIN_SHEET = 0.02
+FACING_HEAD_FULL = 0.1
+FACING_SCORE_FULL = 0.5

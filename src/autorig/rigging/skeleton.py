@@ -109,8 +109,21 @@ def _convention_prior(orientation: Orientation) -> float:
 
 
 def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap):
-    """Voxelize in the canonical frame and find legs, arms and trunk."""
-    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height)
+    """Voxelize in the canonical frame and find legs, arms and trunk; if that finds no
+    humanoid, once more with thin rods kept in the core (thin limbs)."""
+    try:
+        return _fit_body_once(mesh, orientation, lap, keep_rods=False)
+    except RigError as first:
+        if first.code != "not_a_biped" or "separate figures" in first.reason or "animal" in first.reason:
+            raise
+        try:
+            return _fit_body_once(mesh, orientation, lap, keep_rods=True)
+        except RigError:
+            raise first from None
+
+
+def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods: bool):
+    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods)
     lap("voxels")
     no_legs: RigError | None = None
     try:

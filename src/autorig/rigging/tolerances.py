@@ -89,6 +89,11 @@ FIT_VOXELS = 128
 SHEET_OPENING_VOXELS = 1
 # If opening removes more than this share of the solid, the model is all sheets: keep it.
 MIN_CORE_FRACTION = 0.3
+# When no humanoid is found in the core, thin rods are put back and the fit tried again
+# (thin limbs): a removed piece is a rod if its voxel count is at most this many times
+# its length in voxels, and it is at least ROD_MIN_LENGTH of the height long.
+ROD_MAX_SECTION_VOXELS = 8
+ROD_MIN_LENGTH = 0.05
 
 # Legs. A row is "split" when the core at the mirror plane is thinner than
 # LEG_SPLIT_RATIO of the row's thickest column; the pelvis starts where the ratio stays

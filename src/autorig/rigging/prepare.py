@@ -58,6 +58,12 @@ class Orientation:
     up_margin: float = 0.0
     front_margin: float = 0.0
 
+    def flip_front(self) -> None:
+        """Turn the character's frame half a turn about up: it faces the other way."""
+        self.front = -self.front
+        self.left = -self.left
+        self.to_canonical = np.diag([-1.0, -1.0, 1.0, 1.0]) @ self.to_canonical
+
     @property
     def rotation(self) -> np.ndarray:
         """(3, 3) world -> canonical rotation (rows: left, back, up)."""
@@ -91,6 +97,7 @@ def analyze(mesh: CharacterMesh) -> Orientation:
     if not np.isfinite(extent) or extent <= 0:
         raise RigError("not_a_biped", "the model has no extent")
     grid = voxelize(v, mesh.triangles, extent / tol.ORIENT_VOXELS)
+    _check_one_figure(v, mesh.triangles, grid)
     points = grid.to_world(np.argwhere(grid.solid))  # (k, 3) volume samples
     warnings: list[str] = []
 
@@ -180,6 +187,32 @@ def classify_pose(left_deg: float, right_deg: float) -> str:
 
 
 # --- passes ------------------------------------------------------------------------------
+
+
+def _check_one_figure(vertices: np.ndarray, triangles: np.ndarray, grid) -> None:
+    """Refuse a file holding several characters: two or more separate solids each of a
+    size and extent comparable to the largest (props, eyes and loose armour are small
+    next to a body; a character's shells touch or nearly touch after voxelization).
+    Several small figures in a row are counted again on a grid fitted to one of them."""
+    for attempt in range(2):
+        lab, n = ndimage.label(grid.solid, structure=np.ones((3, 3, 3), dtype=bool))
+        if n < 2:
+            return
+        sizes = np.bincount(lab.ravel())[1:]
+        boxes = ndimage.find_objects(lab)
+        extents = np.array([max(b.stop - b.start for b in box) if box is not None else 0 for box in boxes])
+        big = int(np.argmax(extents))
+        tall = extents >= tol.FIGURE_MIN_EXTENT * extents[big]
+        if tall.sum() < 2:
+            return
+        if attempt == 0 and extents[big] < tol.ORIENT_VOXELS:
+            size = max(grid.size * extents[big] / tol.ORIENT_VOXELS, float(np.ptp(vertices, axis=0).max()) / tol.FIGURE_MAX_VOXELS)
+            grid = voxelize(vertices, triangles, size)
+            continue
+        count = int((tall & (sizes >= tol.FIGURE_MIN_VOLUME * sizes[tall].max())).sum())
+        if count >= 2:
+            raise RigError("not_a_biped", f"{count} separate figures: the file holds several characters; rig one at a time")
+        return
 
 
 def _subsample(points: np.ndarray, count: int) -> np.ndarray:

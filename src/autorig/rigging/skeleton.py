@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autorig.rigging import humanoid
+from autorig.rigging import facing, humanoid
 from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
@@ -71,7 +71,59 @@ def fit(mesh: CharacterMesh) -> SkeletonFit:
 
     orientation = analyze(mesh)
     lap("orientation")
-    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height)
+    body, legs, arms, trunk = _fit_body(mesh, orientation, lap)
+    joints_c = _assemble(legs, arms, trunk)
+    face = facing.decide(body, legs, joints_c, _convention_prior(orientation), orientation.front_margin)
+    if face.flip:
+        # The cues together say the character faces the other way: turn the canonical
+        # frame half a turn about up and fit again.
+        orientation.flip_front()
+        body, legs, arms, trunk = _fit_body(mesh, orientation, lap)
+        joints_c = _assemble(legs, arms, trunk)
+        face = facing.Facing({k: (-v, w) for k, (v, w) in face.votes.items()}, -face.score, face.margin)
+        orientation.warnings.append("turned round: the feet alone pointed the other way (" + face.describe() + ")")
+    orientation.front_margin = face.margin
+    if face.margin < tol.WEAK_MARGIN:
+        orientation.warnings.append("the facing direction is unclear (" + face.describe() + "): check the result")
+    lap("facing")
+    _check_biped(body.height, legs, arms, trunk)
+    confidence, reasons = _confidence(orientation, legs, arms, trunk)
+    reasons.append("facing cues: " + face.describe())
+    lap("checks")
+
+    left_deg, right_deg = (arms[side].angle_deg for side in ("Left", "Right"))
+    orientation.arm_angles_deg = (left_deg, right_deg)
+    orientation.pose = classify_pose(left_deg, right_deg)
+    joints = {name: orientation.world(joints_c[name]) for name in humanoid.JOINT_NAMES}
+    warnings = list(orientation.warnings) + legs.warnings + [w for a in arms.values() for w in a.warnings] + trunk.warnings
+    return SkeletonFit(joints, orientation, confidence, reasons, warnings, timings)
+
+
+def _convention_prior(orientation: Orientation) -> float:
+    """The file convention's vote for the provisional front, -1..1: a character standing
+    along Blender's +Z faces -Y (glTF and VRM face +Z; Blender's FBX and OBJ exports
+    share that frame). No vote for a character lying down in the file."""
+    if abs(float(orientation.up[2])) < np.cos(np.radians(tol.SNAP_DEG)):
+        return 0.0
+    return float(-orientation.front[1])
+
+
+def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap):
+    """Voxelize in the canonical frame and find legs, arms and trunk; if that finds no
+    humanoid, once more with thin rods kept in the core (thin limbs)."""
+    try:
+        return _fit_body_once(mesh, orientation, lap, keep_rods=False)
+    except RigError as first:
+        if first.code != "not_a_biped" or "separate figures" in first.reason or "animal" in first.reason:
+            raise
+        try:
+            return _fit_body_once(mesh, orientation, lap, keep_rods=True)
+        except RigError:
+            raise first from None
+
+
+def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods: bool):
+    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods)
     lap("voxels")
     no_legs: RigError | None = None
     try:
@@ -92,20 +144,16 @@ def fit(mesh: CharacterMesh) -> SkeletonFit:
     lap("arms")
     trunk = find_trunk(body, legs, arms)
     lap("trunk")
-    if no_legs is not None and trunk.neck_quality < tol.HIDDEN_LEGS_MIN_NECK:
-        # Legs placed by proportion are only believable under a clear head and neck.
-        raise no_legs
-    _check_biped(body.height, legs, arms, trunk)
-    joints_c = _assemble(legs, arms, trunk)
-    confidence, reasons = _confidence(orientation, legs, arms, trunk)
-    lap("checks")
-
-    left_deg, right_deg = (arms[side].angle_deg for side in ("Left", "Right"))
-    orientation.arm_angles_deg = (left_deg, right_deg)
-    orientation.pose = classify_pose(left_deg, right_deg)
-    joints = {name: orientation.world(joints_c[name]) for name in humanoid.JOINT_NAMES}
-    warnings = list(orientation.warnings) + legs.warnings + [w for a in arms.values() for w in a.warnings] + trunk.warnings
-    return SkeletonFit(joints, orientation, confidence, reasons, warnings, timings)
+    if no_legs is not None:
+        # Legs placed by proportion are only believable under a clear head and neck, and
+        # under a body that reaches well below the shoulders (a bust or a half body ends
+        # about a head's height below them).
+        shoulder_z = float(np.mean([a.shoulder[2] for a in arms.values()]))
+        below = shoulder_z - float(body.z(np.flatnonzero(body.core.any(axis=(0, 1)))[0]))
+        above = float(trunk.joints["HeadTop_End"][2]) - shoulder_z
+        if trunk.neck_quality < tol.HIDDEN_LEGS_MIN_NECK or below < tol.HIDDEN_LEGS_MIN_BELOW_SHOULDERS * above:
+            raise RigError("not_a_biped", "no legs: the model looks like a bust or a half body, not a standing character")
+    return body, legs, arms, trunk
 
 
 def _assemble(legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> dict[str, np.ndarray]:

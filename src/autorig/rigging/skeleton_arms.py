@@ -16,7 +16,9 @@ import numpy as np
 
 from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
-from autorig.rigging.skeleton_body import Body, runs
+from scipy import ndimage
+
+from autorig.rigging.skeleton_body import EIGHT, Body, runs
 from autorig.rigging.skeleton_legs import Legs
 
 
@@ -201,9 +203,190 @@ def _one_arm(body: Body, side: int, legs: Legs | None) -> Arm:
     )
 
 
+def _arm_pieces(body: Body, legs: Legs, erode: bool = True, k_hi: int | None = None) -> np.ndarray:
+    """(nx, ny, nz) bool: voxels of horizontal slices that belong neither to the torso
+    (the piece the mirror plane cuts) nor to a leg (below the pelvis, the piece holding
+    the leg's centre): arms hanging beside the body, and whatever else stands apart."""
+    core = body.core
+    out = np.zeros_like(core)
+    k_lo = int(np.flatnonzero(core.any(axis=(0, 1)))[0])  # from the ground: extra legs count too
+    k_pelvis = body.k_of(legs.pelvis_z)
+    min_count = tol.HANG_MIN_SECTION * body.height**2 / body.h**2
+    leg_at = {}
+    for name in ("Left", "Right"):
+        for s in legs.sides[name].slices:
+            leg_at.setdefault(s.k, []).append((body.i_of(s.cx), int(np.clip(np.rint((s.cy - body.grid.origin[1]) / body.h), 0, core.shape[1] - 1))))
+    for k in range(k_lo, core.shape[2] if k_hi is None else min(k_hi, core.shape[2])):
+        sl = core[:, :, k]
+        if not sl.any():
+            continue
+        # An arm resting against the torso joins it along a narrow contact: eroding the
+        # slice a little separates the two (tried from no erosion up).
+        for e in range((tol.HANG_SPLIT_EROSION if erode else 0) + 1):
+            part = ndimage.binary_erosion(sl, structure=EIGHT, iterations=e) if e else sl
+            lab, n = ndimage.label(part, structure=EIGHT)
+            if n < 2:
+                continue
+            drop = set(np.unique(lab[body.i0][lab[body.i0] > 0]).tolist())
+            if k < k_pelvis:
+                for i, j in leg_at.get(k, []):
+                    if lab[i, j] > 0:
+                        drop.add(int(lab[i, j]))
+                    else:  # the leg's centroid falls in a gap: its nearest piece
+                        ii, jj = np.nonzero(lab)
+                        m = int(np.argmin((ii - i) ** 2 + (jj - j) ** 2))
+                        drop.add(int(lab[ii[m], jj[m]]))
+            counts = np.bincount(lab.ravel(), minlength=n + 1)
+            keep = [q for q in range(1, n + 1) if q not in drop and counts[q] >= min_count / (1 + e)]
+            if keep:
+                found = np.isin(lab, keep)
+                if e:
+                    rest = ndimage.binary_dilation(part & ~found, structure=EIGHT, iterations=e)
+                    found = ndimage.binary_dilation(found, structure=EIGHT, iterations=e) & sl & ~rest
+                out[:, :, k] = found
+                break
+    return out
+
+
+def _floor_k(body: Body) -> int:
+    """The grid row a piece must reach down to to stand on the ground."""
+    rows = np.flatnonzero(body.core.any(axis=(0, 1)))
+    return int(rows[0]) + body.voxels(tol.GROUND_SLAB)
+
+
+def _check_extra_legs(body: Body, pieces: np.ndarray) -> None:
+    """Two or more long pieces beside the legs that stand on the ground as well: the
+    shape stands on four legs (an animal seen from its front or side)."""
+    lab, n = ndimage.label(pieces, structure=np.ones((3, 3, 3), dtype=bool))
+    k_floor = _floor_k(body)
+    span_min = tol.HANG_MIN_SPAN * body.height / body.h
+    standing = [b for b in ndimage.find_objects(lab) if b is not None and b[2].start <= k_floor and b[2].stop - 1 - b[2].start >= span_min]
+    if len(standing) >= 2:
+        raise RigError("not_a_biped", "looks like a four-legged animal: more than two legs reach the ground")
+
+
+def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm | None:
+    """One arm hanging beside the body, from the horizontal slices, or None.
+
+    The arm is the longest vertical piece on its side that reaches down near the hips;
+    its top is the armpit (above it the arm has merged with the torso), its bottom the
+    fingertips. The wrist is where it is narrowest about a hand's length up from the
+    tip, the shoulder joint an upper arm's half-width above the armpit."""
+    # Armour plates and sleeves that touch the body for a slice or two break an arm into
+    # pieces along its length: join them across short vertical gaps.
+    gap = body.voxels(tol.ARM_TRACK_GAP)
+    column = np.zeros((1, 1, 2 * gap + 1), dtype=bool)
+    column[0, 0, :] = True
+    joined = ndimage.binary_closing(pieces, structure=column, border_value=0) | pieces
+    lab, n = ndimage.label(joined, structure=np.ones((3, 3, 3), dtype=bool))
+    lab[~pieces] = 0
+    if n == 0:
+        return None
+    slices = ndimage.find_objects(lab)
+    x_mean = ndimage.mean(np.broadcast_to(np.arange(lab.shape[0])[:, None, None], lab.shape), lab, np.arange(1, n + 1))
+    best, best_low = None, np.inf
+    k_top_hips = body.k_of(legs.pelvis_z + tol.HANG_MAX_ABOVE_PELVIS * body.height)
+    span_min = tol.HANG_MIN_SPAN * body.height / body.h
+    k_floor = _floor_k(body)
+    for q, box in enumerate(slices, start=1):
+        if box is None or side * float(body.x(x_mean[q - 1])) <= 0:
+            continue
+        k_min, k_max = box[2].start, box[2].stop - 1
+        if k_max - k_min < span_min or k_min > k_top_hips or k_min <= k_floor:
+            continue
+        if k_min < best_low:
+            best, best_low = q, k_min
+    if best is None:
+        return None
+    mask = lab == best
+    centres, widths, areas = [], [], []
+    for k in range(int(best_low), mask.shape[2]):
+        sl = mask[:, :, k]
+        if not sl.any():
+            continue
+        i, j = np.nonzero(sl)
+        centres.append((float(body.x(i).mean()), float(body.y(j).mean()), float(body.z(k))))
+        widths.append(float(max(np.ptp(i), np.ptp(j)) + 1) * body.h)
+        areas.append(float(i.size) * body.h**2)
+    track = np.array(centres)
+    if len(track) < tol.ARM_TRACK_MIN_COLUMNS:
+        return None
+    width = np.array(widths)
+    s = _arc(track)
+    iw = _wrist_index(body, s, width)
+    pit = track[-1]
+    top = track[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :]
+    upper_w = float(np.median(width[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :])) if len(top) else float(width[-1])
+    sx = float(np.median(top[:, 0])) if len(top) else float(pit[0])
+    hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
+    if legs.sides["Left"].slices:
+        sx = side * min(side * sx, tol.SHOULDER_OVER_HIP * abs(hip_side))
+    # The shoulder's top: the front view's column over the arm, followed up from the
+    # armpit to the air above the shoulder (the joint sits half an arm's width below).
+    # A column that runs on into a wide head or hat says nothing: then a fixed share of
+    # the arm's width above the armpit.
+    sz = float(pit[2]) + tol.HANG_SHOULDER_ABOVE_PIT * upper_w
+    column = body.front[body.i_of(float(np.median(top[:, 0])) if len(top) else float(pit[0]))]
+    k_pit = body.k_of(float(pit[2]))
+    empty = np.flatnonzero(~column[k_pit:])
+    if empty.size:
+        top_z = float(body.z(k_pit + int(empty[0]) - 1))
+        if top_z - float(pit[2]) <= tol.HANG_SHOULDER_MAX_RISE * body.height:
+            sz = top_z - 0.5 * upper_w
+    shoulder = np.array([sx, float(np.median(top[:, 1])) if len(top) else float(pit[1]), sz])
+    wrist = track[iw].copy()
+    mid_z = 0.5 * (shoulder[2] + wrist[2])
+    elbow = track[int(np.argmin(np.abs(track[:, 2] - mid_z)))].copy()
+    if elbow[2] >= shoulder[2] or elbow[2] <= wrist[2]:
+        elbow = 0.5 * (shoulder + wrist)
+    run = abs(float(wrist[0] - shoulder[0]))
+    angle = float(np.degrees(np.arctan2(float(shoulder[2] - wrist[2]), max(run, 1e-9))))
+    clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * body.height])
+    return Arm(
+        tip=track[0], pit=pit, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle,
+        track=track, area=np.array(areas), angle_deg=angle,
+        warnings=[] ,
+    )
+
+
 def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
-    """Both arms; ``legs`` None when the legs could not be seen (a long dress)."""
-    arms = {"Left": _one_arm(body, 1, legs), "Right": _one_arm(body, -1, legs)}
+    """Both arms; ``legs`` None when the legs could not be seen (a long dress).
+
+    Each arm is first followed through the front view (raised, T- and A-pose arms); an
+    arm that is missing there or steeper than HANG_SWITCH_DEG is looked for hanging
+    beside the body in horizontal slices."""
+    arms: dict[str, Arm] = {}
+    pieces: np.ndarray | None = None
+    if legs is not None:
+        # Only the slices a standing piece must fill to count (a quick look near the ground).
+        k_hi = _floor_k(body) + int(np.ceil(tol.HANG_MIN_SPAN * body.height / body.h)) + 2
+        _check_extra_legs(body, _arm_pieces(body, legs, erode=False, k_hi=k_hi))
+    for name, side in (("Left", 1), ("Right", -1)):
+        tracked: Arm | None = None
+        failure: RigError | None = None
+        try:
+            tracked = _one_arm(body, side, legs)
+        except RigError as e:
+            failure = e
+        if legs is not None and (tracked is None or tracked.angle_deg > tol.HANG_SWITCH_DEG):
+            if pieces is None:
+                pieces = _arm_pieces(body, legs)
+            hanging = _hanging_arm(body, side, legs, pieces)
+            # A steep front-view arm is replaced only by a hanging arm that is steep too
+            # (an A-pose arm seen in slices starts at the armpit, below the shoulder).
+            if hanging is not None and (tracked is None or hanging.angle_deg >= tol.HANG_SWITCH_DEG):
+                tracked = hanging
+        elif legs is not None and tracked is not None:
+            # The front view can follow a forearm sticking out from a hanging arm, or a
+            # horn: if an arm hangs beside the body from higher up, that is the arm.
+            if pieces is None:
+                pieces = _arm_pieces(body, legs)
+            hanging = _hanging_arm(body, side, legs, pieces)
+            if hanging is not None and tracked.shoulder[2] < hanging.pit[2] - tol.HANG_OVERRIDE_DROP * body.height:
+                tracked = hanging
+        if tracked is None:
+            raise failure or RigError("not_a_biped", "no arm stands out from the side of the body")
+        arms[name] = tracked
     left, right = arms["Left"], arms["Right"]
     # Agreement of the two arms in mirror image, relative to the height.
     mirror = np.array([-1.0, 1.0, 1.0])

@@ -59,13 +59,27 @@ class Body:
         return max(1, int(round(n * self.height / self.h)))
 
 
-def build(vertices: np.ndarray, triangles: np.ndarray, height: float) -> Body:
-    """vertices: (n, 3) canonical-frame positions; triangles: (m, 3) int64."""
+def build(vertices: np.ndarray, triangles: np.ndarray, height: float, keep_rods: bool = False) -> Body:
+    """vertices: (n, 3) canonical-frame positions; triangles: (m, 3) int64.
+
+    keep_rods: put thin rods back into the core after the sheets are opened away (the
+    limbs of an anatomical skeleton or a slim robot are as thin as a cape; a rod's
+    voxel count grows with its length, a sheet's with its area)."""
     grid = voxelize(vertices, triangles, height / tol.FIT_VOXELS)
     ball = ndimage.generate_binary_structure(3, 1)
     core = ndimage.binary_opening(grid.solid, structure=ball, iterations=tol.SHEET_OPENING_VOXELS)
     if core.sum() < tol.MIN_CORE_FRACTION * grid.solid.sum():
         core = grid.solid  # a toy made of sheets: better the sheets than nothing
+    elif keep_rods:
+        lab, n = ndimage.label(grid.solid & ~core, structure=np.ones((3, 3, 3), dtype=bool))
+        if n:
+            counts = np.bincount(lab.ravel(), minlength=n + 1)
+            boxes = ndimage.find_objects(lab)
+            length = np.array([0] + [max(b.stop - b.start for b in box) if box is not None else 0 for box in boxes])
+            rods = np.flatnonzero((counts <= tol.ROD_MAX_SECTION_VOXELS * length) & (length >= tol.ROD_MIN_LENGTH * tol.FIT_VOXELS))
+            rods = rods[rods > 0]
+            if rods.size:
+                core = core | np.isin(lab, rods)
     i0 = int(np.rint(-grid.origin[0] / grid.size))
     k0 = int(np.rint(-grid.origin[2] / grid.size))
     return Body(

@@ -85,7 +85,7 @@ def find_pelvis(body: Body) -> tuple[int, float]:
             if separation < tol.MIN_LEG_SPLIT:
                 break
             return k, separation
-    raise RigError("not_a_biped", "the body does not stand on two separate legs")
+    raise RigError("not_a_biped", "no legs: the body does not stand on two separate legs")
 
 
 def _leg_slices(body: Body, side: float, first: int, pelvis: int) -> list[Slice]:
@@ -196,6 +196,9 @@ def find_legs(body: Body) -> Legs:
     pelvis, separation = find_pelvis(body)
     rows = np.flatnonzero(body.core.any(axis=(0, 1)))
     first = int(rows[0])
+    if (pelvis - first) * body.h < tol.MIN_LEG_SHARE * body.height:
+        # Two stubs at the bottom (the ears of a bust stood on its head) are no legs.
+        raise RigError("not_a_biped", "no legs: the body does not stand on two separate legs")
     sides = {}
     warnings: list[str] = []
     for name, side in (("Left", 1.0), ("Right", -1.0)):

@@ -106,6 +106,10 @@ def humanoid_joints(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool
     else:
         p = dict(hip=0.53, knee=0.29, ankle=0.05, hip_x=0.055, neck=0.83, head=0.87, top=1.0, shoulder=0.81,
                  arm_x=0.1, upper=0.16, fore=0.14, hand=0.1, shoulder_clav=0.035)
+    if arm_angle_deg > 60.0:
+        # Arms hanging down start further out, so that they hang beside the chest and
+        # hips rather than through them (shoulders are wider than hips).
+        p["arm_x"] *= 1.45
     H = height
     a = np.radians(arm_angle_deg)
     j: dict[str, np.ndarray] = {}
@@ -145,7 +149,7 @@ def humanoid_pieces(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool
     pieces.append(ellipsoid([0, 0, hip_mid[2] + 0.02 * H], np.eye(3), (0.11 * H * s ** 0.5, 0.075 * H, 0.08 * H)))
     chest_lo, chest_hi = pelvis_top - 0.02 * H, j["Neck"][2] - 0.005 * H
     pieces.append(ellipsoid([0, 0, 0.5 * (chest_lo + chest_hi)], np.eye(3),
-                            (abs(j["LeftArm"][0]) + 0.01 * H, 0.08 * H * s ** 0.5, 0.5 * (chest_hi - chest_lo) + 0.02 * H)))
+                            (min(abs(j["LeftArm"][0]), (0.11 if chibi else 0.1) * H) + 0.01 * H, 0.08 * H * s ** 0.5, 0.5 * (chest_hi - chest_lo) + 0.02 * H)))
     pieces.append(limb(j["Neck"] - [0, 0, 0.02 * H], j["Head"] + [0, 0, 0.01 * H], 0.03 * H, 0.03 * H))
     head_c = 0.5 * (j["Head"] + j["HeadTop_End"]) + np.array([0.0, -0.005 * H, 0.0])
     head_r = 0.5 * (j["HeadTop_End"][2] - j["Head"][2])
@@ -208,10 +212,16 @@ def orient(pieces, joints: dict[str, np.ndarray], up: str = "+Z", front: str = "
 
 def humanoid_figure(pose: str = "T", up: str = "+Z", front: str = "-Y", height: float = 1.8, chibi: bool = False,
                     shells: bool = False, extra: np.ndarray | None = None, offset=(0.0, 0.0, 0.0),
-                    dress: bool = False) -> Figure:
-    """A humanoid in "T" (arms level) or "A" (arms 45 degrees down) pose, any orientation."""
-    angle = {"T": 0.0, "A": 45.0}[pose]
+                    dress: bool = False, deep: float = 1.0) -> Figure:
+    """A humanoid in "T" (arms level), "A" (arms 45 degrees down) or "down" (arms hanging
+    80 degrees down, beside the body) pose, any orientation. deep: the body's depth is
+    stretched by this factor (a stout figure as deep as it is wide)."""
+    angle = {"T": 0.0, "A": 45.0, "down": 80.0}[pose]
     pieces, joints = humanoid_pieces(1.0, angle, chibi, dress)
+    if deep != 1.0:
+        stretch = np.array([1.0, deep, 1.0])
+        pieces = [(v * stretch, t) for v, t in pieces]
+        joints = {k: p * stretch for k, p in joints.items()}
     fig = orient(pieces, joints, up, front, scale=height, shells=shells, extra=extra, offset=offset)
     assert set(humanoid.JOINT_NAMES) <= set(fig.joints)
     return fig

@@ -22,6 +22,13 @@ FILL_CLOSING_VOXELS = 1
 # Voxels along the largest extent for the orientation passes: enough to see legs apart
 # and feet forward, coarse enough to be quick.
 ORIENT_VOXELS = 64
+# Separate solids at least this share of the largest one's volume and extent are
+# separate figures (several characters in one file), not props or loose armour.
+FIGURE_MIN_VOLUME = 0.3
+FIGURE_MIN_EXTENT = 0.6
+# ... counted again with the largest figure this many voxels across, on a grid of at
+# most FIGURE_MAX_VOXELS along the whole file's largest extent.
+FIGURE_MAX_VOXELS = 384
 # A shape whose second principal spread is below this fraction of the first is a stick.
 MIN_SECOND_SPREAD = 0.08
 # Axes this close to a world axis are snapped to it when symmetry agrees (uploads are
@@ -82,6 +89,11 @@ FIT_VOXELS = 128
 SHEET_OPENING_VOXELS = 1
 # If opening removes more than this share of the solid, the model is all sheets: keep it.
 MIN_CORE_FRACTION = 0.3
+# When no humanoid is found in the core, thin rods are put back and the fit tried again
+# (thin limbs): a removed piece is a rod if its voxel count is at most this many times
+# its length in voxels, and it is at least ROD_MIN_LENGTH of the height long.
+ROD_MAX_SECTION_VOXELS = 8
+ROD_MIN_LENGTH = 0.05
 
 # Legs. A row is "split" when the core at the mirror plane is thinner than
 # LEG_SPLIT_RATIO of the row's thickest column; the pelvis starts where the ratio stays
@@ -95,6 +107,8 @@ PELVIS_RUN = 0.03
 MIN_LEG_SPLIT = 0.03
 LEG_SPLIT_FULL = 0.15
 MIN_LEG_ROWS = 3
+# Legs reach at least this share of the height up to the crotch (a chibi's about 0.15).
+MIN_LEG_SHARE = 0.08
 # The thigh is measured this far below the pelvis; the hip joint sits this share of the
 # thigh's width above where the pelvis starts (the femoral head is a thigh radius up).
 THIGH_PROBE = 0.03
@@ -125,6 +139,9 @@ HIDDEN_ANKLE_OF_SHOULDER = 0.06
 HIDDEN_FOOT_OF_SHOULDER = 0.12
 # ... and only when the neck is at least this clear (a car's cabin is no head).
 HIDDEN_LEGS_MIN_NECK = 0.5
+# ... and under a body reaching at least this many times the head's height (head top
+# to shoulders) below the shoulders: an adult in a dress about 4, a bust or half body 1-2.
+HIDDEN_LEGS_MIN_BELOW_SHOULDERS = 2.5
 
 # Arms. The run of a column more than ARM_TRACK_GROWTH times the median of the last
 # ARM_TRACK_MEMORY runs is the torso. ARM_BELOW_PELVIS: how far below the pelvis a hand
@@ -232,3 +249,46 @@ SKIN_RIGID_PART_SHARE = 0.8
 SKIN_WELD = 1e-6
 # Influences below this weight are dropped before the final normalisation.
 SKIN_MIN_WEIGHT = 0.02
+
+# Hanging arms (skeleton_arms._hanging_arms): arms from about 65 degrees below the
+# horizontal to straight down, the commonest pose of scans and AI-made characters, are
+# seen in horizontal slices as a piece beside the torso rather than in the front view.
+# The front-view track is trusted up to HANG_SWITCH_DEG (A-poses reach 60); steeper, the slices decide.
+HANG_SWITCH_DEG = 65.0
+# A hanging arm's visible piece spans at least this share of the height (a forearm and
+# a hand), and its lowest point is at most HANG_MAX_ABOVE_PELVIS above the pelvis (a
+# pigtail or an ear beside the head is not an arm).
+HANG_MIN_SPAN = 0.12
+HANG_MAX_ABOVE_PELVIS = 0.2
+# A slice piece smaller than this (share of the height, squared) is a strand or a crack.
+HANG_MIN_SECTION = 0.0004
+# The shoulder joint sits this many upper-arm widths above the armpit (the top of the
+# arm's separate piece), on the arm's centre line.
+HANG_SHOULDER_ABOVE_PIT = 0.7
+# ... or half a width under the top of the shoulder over the arm, when that top is at
+# most this share of the height above the armpit (further up it is a head or a hat).
+HANG_SHOULDER_MAX_RISE = 0.15
+# A front-view arm whose shoulder lies this share of the height below the top of a
+# hanging arm's piece was a forearm sticking out of it: the hanging arm wins.
+HANG_OVERRIDE_DROP = 0.1
+# Slices are eroded by up to this many voxels to part an arm from the torso it touches.
+HANG_SPLIT_EROSION = 2
+# A piece whose lowest point is within this share of the height of the lowest point of
+# the body stands on the ground: a leg, not a hanging arm (two more of them: an animal).
+GROUND_SLAB = 0.04
+
+# Facing (facing.py): each cue's weight, and the raw value at which its vote is full.
+# Feet are the most telling (toes ahead of the ankle); calves (the leg bulges behind
+# between ankle and knee, over CALF_WINDOW of that span), capes and hair hanging behind,
+# the head forward of the neck, and the file's convention as a weak prior.
+# The feet are read twice: on the outline of the lowest slab (``prepare``, which chose
+# the provisional front) and on each leg's own slices (a cape on the floor is no heel).
+FACING_WEIGHTS = {"outline": 0.5, "feet": 0.75, "calves": 0.35, "sheets": 0.5, "head": 0.25, "prior": 0.3}
+# (toe reach ahead of the ankle minus heel reach behind it, share of the height)
+FACING_FEET_FULL = 0.05
+CALF_WINDOW = (0.25, 0.85)
+FACING_CALF_FULL = 0.15
+FACING_SHEET_FULL = 0.5
+FACING_MIN_SHEET = 0.02
+FACING_HEAD_FULL = 0.1
+FACING_SCORE_FULL = 0.5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -12,7 +14,7 @@ from autorig.web.domains.notifications.service import task_page_url
 from autorig.web.domains.tasks import files
 from autorig.web.domains.tasks.schemas import CreateFromUrl, FbxStep, QueueInfo, RestartOffer, TaskCreated, TaskFile, TaskView
 from autorig.web.domains.tasks.service import TaskService, output_key
-from autorig.web.domains.tasks.upload import receive_multipart
+from autorig.web.domains.tasks.upload import MAX_PARTS, receive_multipart, receive_small_body
 from autorig.web.domains.users.deps import CreditServiceDep, UserServiceDep, ViewerDep
 from autorig.web.errors import BadRequest
 from autorig.web.models import Task, TaskStatus
@@ -61,16 +63,20 @@ async def create_task(
         finally:
             form.discard()
     elif ctype.startswith("application/json"):
+        raw = await receive_small_body(request.headers.get("content-length"), request.stream())
         try:
-            body = CreateFromUrl.model_validate_json(await request.body())
+            body = CreateFromUrl.model_validate_json(raw)
         except ValueError as exc:
             raise BadRequest(f"bad JSON body: {exc}") from None
         fields = {k: str(v) for k, v in body.model_dump(exclude_none=True).items()}
         await users.admit_task(session, viewer, lock=True)
         task = await tasks.create_from_url(session, body.input_url, fields, **who)
     elif ctype.startswith("application/x-www-form-urlencoded"):
-        data = await request.form()
-        fields = {k: str(v) for k, v in data.items()}
+        raw = await receive_small_body(request.headers.get("content-length"), request.stream())
+        try:
+            fields = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=MAX_PARTS))
+        except ValueError:
+            raise BadRequest(f"the form has more than {MAX_PARTS} fields") from None
         if not fields.get("input_url"):
             raise BadRequest("send a 'file' or an 'input_url'")
         await users.admit_task(session, viewer, lock=True)

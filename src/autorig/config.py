@@ -77,6 +77,14 @@ class WebSettings(BaseSettings):
     public_base_url: str | None = Field(None, description="how browsers and workers reach this backend")
     database_url: str | None = Field(None, description="default: SQLite file in data_dir; postgresql://... for PostgreSQL")
     instance_id: str = Field(default_factory=_socket.gethostname, description="names this backend's claims on tasks")
+    forwarded_allow_ips: str = Field(
+        "",
+        description="proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or "
+        "networks, '*' for any); empty: none, the client is the peer of the connection",
+    )
+    view_cache_s: float = Field(
+        1.0, ge=0, description="GET /api/task/{id} and /api/queue/status answers are reused this long (0: never)"
+    )
 
     # Workers.
     workers: Annotated[list[str], NoDecode] = Field(default_factory=list, description="worker base URLs")

@@ -6,7 +6,9 @@ and runs the background services (dispatch, progress, mailer) in the same proces
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -34,9 +36,36 @@ log = logging.getLogger(__name__)
 pages = APIRouter(include_in_schema=False)
 
 
+HEALTH_PROBE_TIMEOUT_S = 3.0
+HEALTH_CACHE_S = 2.0  # a load balancer polling health costs one probe per worker per this
+
+
 @pages.get("/api/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+async def health(ctx: ContextDep) -> dict[str, object]:
+    """``ok`` when at least one worker answers its status request now, else ``degraded`` (the
+    backend itself answers either way: 200). Asks the workers directly, not the database."""
+
+    async def probe() -> dict[str, object]:
+        async def one(url: str) -> bool:
+            try:
+                await asyncio.wait_for(ctx.client.status(url), HEALTH_PROBE_TIMEOUT_S)
+                return True
+            except Exception:  # unreachable, timed out, or an answer that is not a status
+                return False
+
+        answers = await asyncio.gather(*(one(u) for u in ctx.settings.workers))
+        online = sum(answers)
+        return {
+            "status": "ok" if online else "degraded",
+            "workers_online": online,
+            "workers_total": len(answers),
+            "detail": "" if online else "no worker answers: tasks wait in the queue",
+        }
+
+    now = time.monotonic()
+    if ctx.health_cache is None or now - ctx.health_cache[0] > HEALTH_CACHE_S:
+        ctx.health_cache = (now, await probe())
+    return ctx.health_cache[1]
 
 
 @pages.api_route("/storage/{key:path}", methods=["GET", "HEAD"])
@@ -84,6 +113,12 @@ def create_app(
             ctx.admin.reexec_if_requested()  # POST /api/admin/service/restart: start afresh, last
 
     app = FastAPI(title="autorig", lifespan=lifespan)
+    if settings.forwarded_allow_ips.strip():
+        # The client address from X-Forwarded-For only when the peer is a configured proxy
+        # (autorig serve turns uvicorn's own handling off; see web/serve.py).
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_error_handler(app)
     app.include_router(tasks_router)
     app.include_router(queue_router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autorig.config import WebSettings
+from autorig.web.cache import ViewCache
 from autorig.web.db import Database
 from autorig.web.domains.admin.service import AdminService
 from autorig.web.domains.apikeys.service import ApiKeyService
@@ -35,6 +36,14 @@ class AppContext:
     payments: PaymentService
     admin: AdminService
     services: dict[str, LoopService] = field(default_factory=dict)
+    # What pages poll, reused briefly (issue 11): task views and queue figures.
+    task_views: ViewCache = field(init=False)
+    queue_views: ViewCache = field(init=False)
+    health_cache: tuple[float, dict[str, object]] | None = None  # (monotonic time, /api/health answer)
+
+    def __post_init__(self) -> None:
+        self.task_views = ViewCache(self.settings.view_cache_s, self.db.generation)
+        self.queue_views = ViewCache(self.settings.view_cache_s, self.db.generation)
 
     @classmethod
     def build(cls, settings: WebSettings) -> "AppContext":

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy.exc
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -118,6 +120,10 @@ async def _http(_request: Request, exc: Exception) -> JSONResponse:
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RecursionError):  # e.g. a JSON body nested thousands deep
         return JSONResponse({"error": "BadRequest", "detail": "the request is nested too deeply"}, status_code=400)
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # every pooled connection busy for POOL_TIMEOUT_S
+        log.warning("database pool exhausted on %s %s", request.method, request.url.path)
+        body = {"error": "Unavailable", "detail": "the service is busy; try again in a few seconds"}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
     log.exception("internal error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"error": "InternalError", "detail": "internal error (it was logged)"}, status_code=500)
 

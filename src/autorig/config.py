@@ -82,6 +82,12 @@ class WebSettings(BaseSettings):
         description="proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or "
         "networks, '*' for any); empty: none, the client is the peer of the connection",
     )
+    web_processes: int = Field(
+        default_factory=lambda: min(2, _os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="autorig serve: backend processes on the port, default 2 on 2+ cores (one runs the background services)",
+    )
     view_cache_s: float = Field(
         1.0, ge=0, description="GET /api/task/{id} and /api/queue/status answers are reused this long (0: never)"
     )

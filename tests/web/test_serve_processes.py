@@ -93,13 +93,30 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
         pass
 
 
-def test_kill_9_of_serve_takes_its_worker(serve: Serve) -> None:
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_kill_9_of_serve_takes_its_worker_and_backend_processes(serve: Serve, processes: str) -> None:
+    serve.env["WEB_PROCESSES"] = processes
     serve.start()
     worker = serve.pids()["worker"]
+    children = _children(serve.proc.pid)
+    # the worker, and with several processes those (and multiprocessing's resource tracker)
+    assert worker in children and len(children) >= (1 if processes == "1" else 1 + int(processes)), children
     assert not _gone(worker) and serve.health()["status"] == "ok"
     serve.proc.send_signal(signal.SIGKILL)
     serve.proc.wait(10)
-    _until(lambda: _gone(worker), 30, "the worker outlived its backend")
+    _until(lambda: all(_gone(c) for c in children), 30, "a child outlived its backend")
 
 
 def test_kill_9_of_the_worker_is_repaired_and_a_task_completes(serve: Serve) -> None:

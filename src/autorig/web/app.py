@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.responses import FileResponse, Response
 
 from autorig.config import WebSettings
+from autorig.web import processes
 from autorig.web.context import AppContext
 from autorig.web.deps import ContextDep
 from autorig.web.domains.admin.endpoints import router as admin_router
@@ -102,12 +104,31 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = AppContext.build(settings)
         app.state.ctx = ctx
-        await ctx.start(run_services=run_services)
-        log.info("autorig backend at %s, workers: %s", settings.base_url, ", ".join(settings.workers) or "none")
+        # One of several processes of autorig serve (WEB_PROCESSES > 1): one of them runs the
+        # background services (web/processes.py).
+        several = processes.forked()
+        lock = None
+        services_here = run_services
+        if run_services and several:
+            lock = processes.take_services_lock(settings.data_dir)
+            services_here = lock is not None
+        await ctx.start(run_services=services_here)
+        wakes = None
+        if several:
+            if services_here:
+                wakes = await processes.listen_for_wakes(settings.data_dir, ctx.dispatch.wake)
+            else:
+                ctx.tasks.on_created.append(processes.waker(settings.data_dir))
+        log.info("autorig backend at %s, workers: %s%s", settings.base_url, ", ".join(settings.workers) or "none",
+                 "" if not several else f" (pid {os.getpid()}, services: {'here' if services_here else 'elsewhere'})")
         try:
             yield
         finally:
+            if wakes is not None:
+                wakes.close()
             await ctx.stop()
+            if lock is not None:
+                lock.close()
             for fn in on_shutdown or []:
                 fn()
             ctx.admin.reexec_if_requested()  # POST /api/admin/service/restart: start afresh, last

@@ -93,6 +93,8 @@ class AppContext:
         await self.db.migrate()
         from autorig.web.domains.tasks import repository as tasks_repo
 
+        if not run_services:  # another process of this instance runs them (WEB_PROCESSES > 1), or a test
+            return
         async with self.db.session() as s:
             released = await tasks_repo.release_claims_of(s, self.settings.instance_id)
         if released:

@@ -297,8 +297,11 @@ def cli_serve(args: argparse.Namespace) -> int:
     print(f"autorig is running at {settings.base_url}", flush=True)
     on_shutdown = [worker.stop] if worker is not None else []
     try:
-        app = create_app(settings, on_shutdown=on_shutdown)
-        uvicorn.run(app, **uvicorn_options(settings))  # type: ignore[arg-type]
+        if settings.web_processes > 1:
+            run_processes(settings)
+        else:
+            app = create_app(settings, on_shutdown=on_shutdown)
+            uvicorn.run(app, **uvicorn_options(settings))  # type: ignore[arg-type]
     finally:
         if worker is not None:
             worker.stop()
@@ -308,6 +311,39 @@ def cli_serve(args: argparse.Namespace) -> int:
         except (OSError, ValueError):
             pass
     return 0
+
+
+def run_processes(settings: WebSettings) -> None:
+    """``WEB_PROCESSES`` backend processes behind uvicorn's supervisor (this process, which also
+    keeps the local worker). The schema is migrated here first, once; each process builds its
+    settings from the environment set here (web/processes.py says how they share the work)."""
+    import uvicorn
+
+    from autorig.web.db import Database
+    from autorig.web.processes import SUPERVISOR_ENV
+
+    Database(settings.database_url_resolved).migrate_sync()
+    os.environ.update({
+        "WORKERS": json.dumps(settings.workers),
+        "WORKER_TOKEN": settings.worker_token,
+        "HOST": settings.host,
+        "PORT": str(settings.port),
+        "AUTORIG_DATA_DIR": str(settings.data_dir.resolve()),
+        SUPERVISOR_ENV: str(os.getpid()),
+    })
+    log.info("%d backend processes", settings.web_processes)
+    uvicorn.run("autorig.web.serve:process_app", factory=True, workers=settings.web_processes, **uvicorn_options(settings))  # type: ignore[arg-type]
+
+
+def process_app() -> object:
+    """The app of one of several backend processes (uvicorn's factory, in the forked process)."""
+    from autorig.web.app import create_app
+    from autorig.web.processes import die_with_supervisor
+
+    die_with_supervisor()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return create_app(WebSettings())
 
 
 def _shim_main(argv: list[str]) -> None:

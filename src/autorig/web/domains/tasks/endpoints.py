@@ -90,11 +90,12 @@ async def create_task(
 
 
 @router.get("/{task_id}", response_model=TaskView)
-async def get_task(task_id: str, ctx: ContextDep, tasks: TaskServiceDep, settings: SettingsDep) -> TaskView:
+async def get_task(task_id: str, ctx: ContextDep) -> TaskView:
     """Pages poll this: the task row and its queue place are reused briefly (``VIEW_CACHE_S``,
-    and only until the next commit in this process), so no database connection is held per poll."""
+    and only until the next commit in this process), so no database connection is held per poll
+    (and one dependency only: each costs CPU on every poll)."""
     task, queue_info = await ctx.task_views.get(task_id, lambda: _load_task(ctx, task_id))
-    return view(task, tasks, settings.base_url, queue_info)
+    return view(task, ctx.tasks, ctx.settings.base_url, queue_info)
 
 
 async def _load_task(ctx: AppContext, task_id: str) -> tuple[Task, QueueInfo | None]:

@@ -76,6 +76,7 @@ def _pct(values: list[float], q: float) -> float:
 async def drive(base: str, paths: list[str], rate: float, seconds: float) -> dict[str, dict[str, object]]:
     """Open-loop load: each path ``rate`` times a second for ``seconds``."""
     lat: dict[str, list[float]] = {p: [] for p in paths}
+    timeline: list[tuple[float, float]] = []  # (second of the run, latency ms), every answer
     errors: dict[str, dict[str, int]] = {p: {} for p in paths}
     in_flight = 0
     connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT, force_close=False)
@@ -91,7 +92,9 @@ async def drive(base: str, paths: list[str], rate: float, seconds: float) -> dic
                     if r.status != 200:
                         errors[path][str(r.status)] = errors[path].get(str(r.status), 0) + 1
                         return
-                lat[path].append((time.perf_counter() - due) * 1000)
+                ms = (time.perf_counter() - due) * 1000
+                lat[path].append(ms)
+                timeline.append((due - t0, ms))
             except Exception as exc:  # noqa: BLE001 (counted, the run goes on)
                 errors[path][type(exc).__name__] = errors[path].get(type(exc).__name__, 0) + 1
             finally:
@@ -130,6 +133,14 @@ async def drive(base: str, paths: list[str], rate: float, seconds: float) -> dic
             "mean_ms": round(statistics.fmean(v), 1) if v else None,
         }
     out["_generator"] = {"max_lag_ms": round(lag_max * 1000, 1)}
+    worst: dict[int, float] = {}
+    for at, ms in timeline:
+        worst[int(at)] = max(worst.get(int(at), 0.0), ms)
+    out["_seconds"] = {
+        "over_50ms": sum(1 for v in worst.values() if v > 50),
+        "over_200ms": sum(1 for v in worst.values() if v > 200),
+        "worst": sorted(((round(v, 1), k) for k, v in worst.items()), reverse=True)[:5],
+    }
     return out
 
 
@@ -142,6 +153,7 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=3, help="uploads queued, so a job runs during the whole load")
     p.add_argument("--web-processes", type=int, default=None, help="WEB_PROCESSES for the backend")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    p.add_argument("--log", type=Path, default=None, help="keep the server's log here")
     args = p.parse_args()
 
     eval_data = Path(os.environ.get("AUTORIG_EVAL_DATA", REPO.parent / "shared" / "eval"))
@@ -200,6 +212,9 @@ def main() -> int:
             name = "GET /api/task/{id}" if path.startswith("/api/task/") else "GET /api/queue/status"
             print(f"  {name:24s} {r['ok']}/{r['requests']} ok at {r['rate']}/s  p50 {r['p50_ms']} ms  "
                   f"p99 {r['p99_ms']} ms  max {r['max_ms']} ms  errors {r['errors'] or 'none'}")
+        sec = results["_seconds"]
+        print(f"  seconds of the run with an answer slower than 50 ms: {sec['over_50ms']}, than 200 ms: "
+              f"{sec['over_200ms']}; worst (ms, second): {sec['worst'][:3]}")
         print(f"  generator lag max {results['_generator']['max_lag_ms']} ms; tasks after: {statuses}; "
               f"a job still running at the end: {running > 0}; load average after {os.getloadavg()[0]:.1f}")
         if args.json:
@@ -214,6 +229,8 @@ def main() -> int:
             serve.wait(10)
         if schema is not None and args.database:
             _drop_schema(args.database, schema)
+        if args.log:
+            shutil.copyfile(tmp / "serve.log", args.log)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

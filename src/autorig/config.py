@@ -82,11 +82,11 @@ class WebSettings(BaseSettings):
         description="proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or "
         "networks, '*' for any); empty: none, the client is the peer of the connection",
     )
+    local_worker_nice: int = Field(
+        10, ge=0, le=19, description="autorig serve: niceness of its local worker and engines (the API stays responsive)"
+    )
     web_processes: int = Field(
-        default_factory=lambda: min(2, _os.cpu_count() or 1),
-        ge=1,
-        le=64,
-        description="autorig serve: backend processes on the port, default 2 on 2+ cores (one runs the background services)",
+        1, ge=1, le=64, description="autorig serve: backend processes on the port (one runs the background services)"
     )
     view_cache_s: float = Field(
         1.0, ge=0, description="GET /api/task/{id} and /api/queue/status answers are reused this long (0: never)"

@@ -93,6 +93,10 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
         pass
 
 
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -114,6 +118,8 @@ def test_kill_9_of_serve_takes_its_worker_and_backend_processes(serve: Serve, pr
     # the worker, and with several processes those (and multiprocessing's resource tracker)
     assert worker in children and len(children) >= (1 if processes == "1" else 1 + int(processes)), children
     assert not _gone(worker) and serve.health()["status"] == "ok"
+    # rigging runs below the API's priority (LOCAL_WORKER_NICE, 10)
+    assert _nice(worker) == min(19, _nice(serve.proc.pid) + 10)
     serve.proc.send_signal(signal.SIGKILL)
     serve.proc.wait(10)
     _until(lambda: all(_gone(c) for c in children), 30, "a child outlived its backend")

@@ -12,6 +12,8 @@ The local worker's life is tied to the backend's (issue 11):
   through a tiny exec shim (``python -m autorig.web.serve --die-with PID -- CMD``) that asks
   Linux for ``PR_SET_PDEATHSIG`` and then becomes the worker (the pid stays the same); the
   worker's engines already die with the worker;
+- it runs ``LOCAL_WORKER_NICE`` (10) lower in priority than the backend, engines included:
+  rigging is batch work, the API answers people;
 - it is started again, on the same port and token, when it dies on its own (a watcher thread,
   with a growing pause if it keeps dying);
 - ``DATA_DIR/serve.pid`` names the backend and its worker: a backend starting on the same data
@@ -141,8 +143,11 @@ def write_pidfile(path: Path, worker_pid: int | None) -> None:
 # --- the local worker -----------------------------------------------------------------------
 
 
-def die_with_parent_and_exec(parent: int, command: list[str]) -> None:
-    """The exec shim: ask for SIGTERM when ``parent`` goes away, then become ``command``."""
+def die_with_parent_and_exec(parent: int, command: list[str], nice: int = 0) -> None:
+    """The exec shim: ask for SIGTERM when ``parent`` goes away, lower the priority by ``nice``,
+    then become ``command``."""
+    if nice:
+        os.nice(nice)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
@@ -161,6 +166,7 @@ class LocalWorker:
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
         self.pidfile = pidfile
+        self.nice = settings.local_worker_nice
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
         self._stopping = threading.Event()
@@ -186,7 +192,7 @@ class LocalWorker:
     def start(self) -> None:
         """Start the worker and wait until it answers (raises RuntimeError if it does not)."""
         worker = [sys.executable, "-m", "autorig", "worker", "--host", "127.0.0.1", "--port", str(self.port)]
-        shim = [sys.executable, "-m", "autorig.web.serve", "--die-with", str(os.getpid()), "--", *worker]
+        shim = [sys.executable, "-m", "autorig.web.serve", "--die-with", str(os.getpid()), "--nice", str(self.nice), "--", *worker]
         # Its own process group, so stopping it reaches whatever it started.
         proc = subprocess.Popen(shim, env=self.env, start_new_session=True)
         with self._lock:
@@ -349,10 +355,11 @@ def process_app() -> object:
 def _shim_main(argv: list[str]) -> None:
     p = argparse.ArgumentParser(prog="autorig.web.serve")
     p.add_argument("--die-with", type=int, required=True, help="pid of the backend; exit with it")
+    p.add_argument("--nice", type=int, default=0, help="lower the priority by this much")
     p.add_argument("command", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
     command = a.command[1:] if a.command[:1] == ["--"] else a.command
-    die_with_parent_and_exec(a.die_with, command)
+    die_with_parent_and_exec(a.die_with, command, a.nice)
 
 
 if __name__ == "__main__":

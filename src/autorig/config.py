@@ -77,6 +77,20 @@ class WebSettings(BaseSettings):
     public_base_url: str | None = Field(None, description="how browsers and workers reach this backend")
     database_url: str | None = Field(None, description="default: SQLite file in data_dir; postgresql://... for PostgreSQL")
     instance_id: str = Field(default_factory=_socket.gethostname, description="names this backend's claims on tasks")
+    forwarded_allow_ips: str = Field(
+        "",
+        description="proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or "
+        "networks, '*' for any); empty: none, the client is the peer of the connection",
+    )
+    local_worker_nice: int = Field(
+        10, ge=0, le=19, description="autorig serve: niceness of its local worker and engines (the API stays responsive)"
+    )
+    web_processes: int = Field(
+        1, ge=1, le=64, description="autorig serve: backend processes on the port (one runs the background services)"
+    )
+    view_cache_s: float = Field(
+        1.0, ge=0, description="GET /api/task/{id} and /api/queue/status answers are reused this long (0: never)"
+    )
 
     # Workers.
     workers: Annotated[list[str], NoDecode] = Field(default_factory=list, description="worker base URLs")

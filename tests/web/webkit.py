@@ -26,7 +26,7 @@ FAKEWORKER = Path(__file__).resolve().parent / "fakeworker.py"
 
 # A minimal but real GLB header followed by padding: enough for the content check.
 TINY_GLB = b"glTF" + (2).to_bytes(4, "little") + (64).to_bytes(4, "little") + b"\x00" * 52
-TINY_FBX = b"Kaydara FBX Binary  \x00\x1a\x00" + b"\x00" * 64
+TINY_FBX = b"Kaydara FBX Binary  \x00\x1a\x00" + (7400).to_bytes(4, "little") + b"\x00" * 60  # FBX 7.4
 TINY_OBJ = b"# test\nmtllib x.mtl\no body\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"
 
 

@@ -6,7 +6,10 @@ and runs the background services (dispatch, progress, mailer) in the same proces
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -14,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.responses import FileResponse, Response
 
 from autorig.config import WebSettings
+from autorig.web import processes
 from autorig.web.context import AppContext
 from autorig.web.deps import ContextDep
 from autorig.web.domains.admin.endpoints import router as admin_router
@@ -34,9 +38,36 @@ log = logging.getLogger(__name__)
 pages = APIRouter(include_in_schema=False)
 
 
+HEALTH_PROBE_TIMEOUT_S = 3.0
+HEALTH_CACHE_S = 2.0  # a load balancer polling health costs one probe per worker per this
+
+
 @pages.get("/api/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+async def health(ctx: ContextDep) -> dict[str, object]:
+    """``ok`` when at least one worker answers its status request now, else ``degraded`` (the
+    backend itself answers either way: 200). Asks the workers directly, not the database."""
+
+    async def probe() -> dict[str, object]:
+        async def one(url: str) -> bool:
+            try:
+                await asyncio.wait_for(ctx.client.status(url), HEALTH_PROBE_TIMEOUT_S)
+                return True
+            except Exception:  # unreachable, timed out, or an answer that is not a status
+                return False
+
+        answers = await asyncio.gather(*(one(u) for u in ctx.settings.workers))
+        online = sum(answers)
+        return {
+            "status": "ok" if online else "degraded",
+            "workers_online": online,
+            "workers_total": len(answers),
+            "detail": "" if online else "no worker answers: tasks wait in the queue",
+        }
+
+    now = time.monotonic()
+    if ctx.health_cache is None or now - ctx.health_cache[0] > HEALTH_CACHE_S:
+        ctx.health_cache = (now, await probe())
+    return ctx.health_cache[1]
 
 
 @pages.api_route("/storage/{key:path}", methods=["GET", "HEAD"])
@@ -73,17 +104,42 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = AppContext.build(settings)
         app.state.ctx = ctx
-        await ctx.start(run_services=run_services)
-        log.info("autorig backend at %s, workers: %s", settings.base_url, ", ".join(settings.workers) or "none")
+        # One of several processes of autorig serve (WEB_PROCESSES > 1): one of them runs the
+        # background services (web/processes.py).
+        several = processes.forked()
+        lock = None
+        services_here = run_services
+        if run_services and several:
+            lock = processes.take_services_lock(settings.data_dir)
+            services_here = lock is not None
+        await ctx.start(run_services=services_here)
+        wakes = None
+        if several:
+            if services_here:
+                wakes = await processes.listen_for_wakes(settings.data_dir, ctx.dispatch.wake)
+            else:
+                ctx.tasks.on_created.append(processes.waker(settings.data_dir))
+        log.info("autorig backend at %s, workers: %s%s", settings.base_url, ", ".join(settings.workers) or "none",
+                 "" if not several else f" (pid {os.getpid()}, services: {'here' if services_here else 'elsewhere'})")
         try:
             yield
         finally:
+            if wakes is not None:
+                wakes.close()
             await ctx.stop()
+            if lock is not None:
+                lock.close()
             for fn in on_shutdown or []:
                 fn()
             ctx.admin.reexec_if_requested()  # POST /api/admin/service/restart: start afresh, last
 
     app = FastAPI(title="autorig", lifespan=lifespan)
+    if settings.forwarded_allow_ips.strip():
+        # The client address from X-Forwarded-For only when the peer is a configured proxy
+        # (autorig serve turns uvicorn's own handling off; see web/serve.py).
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_error_handler(app)
     app.include_router(tasks_router)
     app.include_router(queue_router)

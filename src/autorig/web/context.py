@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autorig.config import WebSettings
+from autorig.web.cache import ViewCache
 from autorig.web.db import Database
 from autorig.web.domains.admin.service import AdminService
 from autorig.web.domains.apikeys.service import ApiKeyService
@@ -35,6 +36,14 @@ class AppContext:
     payments: PaymentService
     admin: AdminService
     services: dict[str, LoopService] = field(default_factory=dict)
+    # What pages poll, reused briefly (issue 11): task views and queue figures.
+    task_views: ViewCache = field(init=False)
+    queue_views: ViewCache = field(init=False)
+    health_cache: tuple[float, dict[str, object]] | None = None  # (monotonic time, /api/health answer)
+
+    def __post_init__(self) -> None:
+        self.task_views = ViewCache(self.settings.view_cache_s, self.db.generation)
+        self.queue_views = ViewCache(self.settings.view_cache_s, self.db.generation)
 
     @classmethod
     def build(cls, settings: WebSettings) -> "AppContext":
@@ -84,6 +93,8 @@ class AppContext:
         await self.db.migrate()
         from autorig.web.domains.tasks import repository as tasks_repo
 
+        if not run_services:  # another process of this instance runs them (WEB_PROCESSES > 1), or a test
+            return
         async with self.db.session() as s:
             released = await tasks_repo.release_claims_of(s, self.settings.instance_id)
         if released:

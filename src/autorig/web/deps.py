@@ -1,5 +1,9 @@
 """Request dependencies as ``Annotated`` aliases. The request owns the commit of ``SessionDep``:
-it commits after the endpoint returns (before the response is sent), then runs side effects."""
+it commits after the endpoint returns (before the response is sent), then runs side effects.
+
+Every dependency is ``async def``, even the trivial ones: FastAPI runs a plain ``def`` dependency
+in a thread pool, a thread hop per dependency per request (it was most of the CPU of a poll).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from autorig.web.domains.tasks.service import TaskService
 from autorig.web.storage import Storage
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
@@ -48,19 +52,19 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
-def get_settings(ctx: ContextDep) -> WebSettings:
+async def get_settings(ctx: ContextDep) -> WebSettings:
     return ctx.settings
 
 
-def get_storage(ctx: ContextDep) -> Storage:
+async def get_storage(ctx: ContextDep) -> Storage:
     return ctx.storage
 
 
-def get_task_service(ctx: ContextDep) -> TaskService:
+async def get_task_service(ctx: ContextDep) -> TaskService:
     return ctx.tasks
 
 
-def get_queue_service(ctx: ContextDep) -> QueueService:
+async def get_queue_service(ctx: ContextDep) -> QueueService:
     return ctx.queue
 
 

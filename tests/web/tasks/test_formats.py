@@ -46,3 +46,33 @@ def test_gltf_asset_key_found_after_megabytes_and_across_chunks() -> None:
     s.feed(big)
     s.feed(b'set": {"version": "2.0"}}')
     assert s.result() == "gltf"
+
+
+def _refusal(data: bytes) -> str | None:
+    from autorig.web.domains.tasks.formats import refusal
+
+    s = FormatSniffer()
+    s.feed(data)
+    return refusal(s)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n}\n", "ASCII FBX"),
+        (TINY_FBX[:23] + (6100).to_bytes(4, "little") + b"\x00" * 8, "6.1 is too old"),
+        (b"glTF" + (1).to_bytes(4, "little") + b"\x00" * 8, "glTF version 1"),
+        (b"glTF\x02\x00", "truncated"),
+    ],
+)
+def test_refuses_at_upload_what_the_engine_refuses(data: bytes, words: str) -> None:
+    """The engine's check (blender/scene.py sniff) and the upload agree (issue 11)."""
+    assert words in (_refusal(data) or "")
+
+
+def test_accepts_what_the_engine_reads() -> None:
+    from autorig.web.domains.tasks.formats import FORMATS, format_from_name
+
+    for data in (TINY_GLB, TINY_FBX, TINY_OBJ):
+        assert _refusal(data) is None
+    assert "vrm" in FORMATS and format_from_name("https://x.test/avatar.VRM") == "vrm"

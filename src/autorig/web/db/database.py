@@ -16,8 +16,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from autorig.web.cache import Generation
 from autorig.web.db import dialect
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,9 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = create_async_engine(dialect.async_url(url), echo=echo, **dialect.engine_kwargs(url))
         dialect.configure_engine(self.engine.sync_engine)
+        # Every commit through this engine: cached views loaded before it are stale (web/cache.py).
+        self.generation = Generation()
+        event.listen(self.engine.sync_engine, "commit", self.generation.bump)
         self.dialect_name = self.engine.dialect.name
         writer = self.engine.execution_options(**{dialect.IMMEDIATE: True})
         self._write = async_sessionmaker(writer, expire_on_commit=False)

@@ -47,11 +47,21 @@ def sync_url(url: str) -> str:
     raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
 
+# Connection pools (issue 11). No request holds a connection while it sends a file or builds a
+# ZIP, and polled views are cached, so connections are held for milliseconds; the pool is sized
+# for bursts of parallel requests (50 downloads at once), and a request that still finds it
+# empty waits POOL_TIMEOUT_S, then gets 503 (errors.py) instead of hanging for half a minute.
+SQLITE_POOL = {"pool_size": 20, "max_overflow": 20}  # each aiosqlite connection is a thread
+POSTGRES_POOL = {"pool_size": 20, "max_overflow": 30}  # PostgreSQL's default max_connections is 100
+POOL_TIMEOUT_S = 10.0
+
+
 def engine_kwargs(url: str) -> dict[str, Any]:
     if is_sqlite(url):
-        # One file, many short transactions: a handful of connections is plenty.
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+        if ":memory:" in url or url.rstrip("/").endswith("sqlite:"):
+            return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, "pool_timeout": POOL_TIMEOUT_S, **SQLITE_POOL}
+    return {**POSTGRES_POOL, "pool_timeout": POOL_TIMEOUT_S, "pool_pre_ping": True}
 
 
 def configure_engine(sync_engine: Engine) -> None:

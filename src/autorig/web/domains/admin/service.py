@@ -90,6 +90,11 @@ class AdminService:
             log.warning("restarting the service with: %s", self.restart_how)
             await asyncio.to_thread(subprocess.Popen, self.settings.restart_command, start_new_session=True)
             return
+        supervisor = os.environ.get("AUTORIG_WEB_SUPERVISOR_PID")  # WEB_PROCESSES > 1 (web/processes.py)
+        if supervisor:
+            log.warning("restarting the service: asking uvicorn's supervisor (pid %s) to replace every process", supervisor)
+            os.kill(int(supervisor), signal.SIGHUP)
+            return
         log.warning("restarting the service: shutting down, then re-executing %s", sys.orig_argv)
         self.restart_requested = True
         signal.raise_signal(signal.SIGTERM)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from autorig import protocol
+from autorig.web.context import AppContext
 from autorig.web.deps import ContextDep, QueueServiceDep, ReadSessionDep, SessionDep, SettingsDep, TaskServiceDep
 from autorig.web.domains.credits.schemas import PAID_DOWNLOAD_RESPONSES
 from autorig.web.domains.notifications.service import task_page_url
 from autorig.web.domains.tasks import files
 from autorig.web.domains.tasks.schemas import CreateFromUrl, FbxStep, QueueInfo, RestartOffer, TaskCreated, TaskFile, TaskView
 from autorig.web.domains.tasks.service import TaskService, output_key
-from autorig.web.domains.tasks.upload import receive_multipart
+from autorig.web.domains.tasks.upload import MAX_PARTS, receive_multipart, receive_small_body
 from autorig.web.domains.users.deps import CreditServiceDep, UserServiceDep, ViewerDep
 from autorig.web.errors import BadRequest
 from autorig.web.models import Task, TaskStatus
@@ -61,16 +64,20 @@ async def create_task(
         finally:
             form.discard()
     elif ctype.startswith("application/json"):
+        raw = await receive_small_body(request.headers.get("content-length"), request.stream())
         try:
-            body = CreateFromUrl.model_validate_json(await request.body())
+            body = CreateFromUrl.model_validate_json(raw)
         except ValueError as exc:
             raise BadRequest(f"bad JSON body: {exc}") from None
         fields = {k: str(v) for k, v in body.model_dump(exclude_none=True).items()}
         await users.admit_task(session, viewer, lock=True)
         task = await tasks.create_from_url(session, body.input_url, fields, **who)
     elif ctype.startswith("application/x-www-form-urlencoded"):
-        data = await request.form()
-        fields = {k: str(v) for k, v in data.items()}
+        raw = await receive_small_body(request.headers.get("content-length"), request.stream())
+        try:
+            fields = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=MAX_PARTS))
+        except ValueError:
+            raise BadRequest(f"the form has more than {MAX_PARTS} fields") from None
         if not fields.get("input_url"):
             raise BadRequest("send a 'file' or an 'input_url'")
         await users.admit_task(session, viewer, lock=True)
@@ -83,15 +90,23 @@ async def create_task(
 
 
 @router.get("/{task_id}", response_model=TaskView)
-async def get_task(
-    task_id: str, session: ReadSessionDep, tasks: TaskServiceDep, queue: QueueServiceDep, settings: SettingsDep
-) -> TaskView:
-    task = await tasks.get(session, task_id)
-    queue_info = None
-    if task.status == TaskStatus.created.value:
-        est = await queue.task_estimate(session, task)
-        queue_info = QueueInfo(**est.model_dump())
-    return view(task, tasks, settings.base_url, queue_info)
+async def get_task(task_id: str, ctx: ContextDep) -> TaskView:
+    """Pages poll this: the task row and its queue place are reused briefly (``VIEW_CACHE_S``,
+    and only until the next commit in this process), so no database connection is held per poll
+    (and one dependency only: each costs CPU on every poll)."""
+    task, queue_info = await ctx.task_views.get(task_id, lambda: _load_task(ctx, task_id))
+    return view(task, ctx.tasks, ctx.settings.base_url, queue_info)
+
+
+async def _load_task(ctx: AppContext, task_id: str) -> tuple[Task, QueueInfo | None]:
+    async with ctx.db.read_session() as session:
+        task = await ctx.tasks.get(session, task_id)
+        queue_info = None
+        if task.status == TaskStatus.created.value:
+            est = await ctx.queue.task_estimate(session, task)
+            queue_info = QueueInfo(**est.model_dump())
+        session.expunge(task)  # keeps its loaded columns after the session ends
+    return task, queue_info
 
 
 @router.post("/{task_id}/restart", response_model=TaskView)
@@ -115,13 +130,16 @@ async def get_file(
 
 @router.get("/{task_id}/download-all", responses=PAID_DOWNLOAD_RESPONSES)
 async def download_all(
-    task_id: str, read: ReadSessionDep, tasks: TaskServiceDep, viewer: ViewerDep, credits: CreditServiceDep, ctx: ContextDep
+    task_id: str, tasks: TaskServiceDep, viewer: ViewerDep, credits: CreditServiceDep, ctx: ContextDep
 ) -> Response:
     """Every downloadable file of a finished task as one ZIP, for ``PRICE_ALL_CREDITS`` once
-    (free when each file was already bought)."""
-    task = await tasks.get(read, task_id)
+    (free when each file was already bought). No database connection is held while the ZIP is
+    made (once per job, then reused from storage) or sent: a short read, then a short charge."""
     who = dict(user_id=viewer.user_id, is_admin=viewer.is_admin)
-    covered = await files.precheck_all(read, tasks, task, credits, **who)
+    async with ctx.db.read_session() as read:
+        task = await tasks.get(read, task_id)
+        covered = await files.precheck_all(read, tasks, task, credits, **who)
+        read.expunge(task)
     key = await files.build_archive(tasks, task)  # before the charge: the write transaction stays short
     async with ctx.db.session() as session:
         await files.charge(session, credits, task, ALL_FILES, ctx.settings.price_all_credits, covered=covered, **who)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import weakref
 import zipfile
 from pathlib import Path
 
@@ -86,21 +87,39 @@ async def precheck_all(
         await charge(session, credits, task, ALL_FILES, 0, user_id=None, is_admin=False)
     if is_admin or user_id is None:
         return False
+    # The balance first, then the purchases: a parallel request that buys the set between the
+    # two reads lowers the balance but is then seen as paid (read committed on PostgreSQL).
+    have = await credits.balance(session, user_id)
     paid = await credits.paid_items(session, user_id, task.id)
     covered = set(names) <= paid
     price = credits.settings.price_all_credits
-    if ALL_FILES not in paid and not covered and await credits.balance(session, user_id) < price:
-        have = await credits.balance(session, user_id)
+    if ALL_FILES not in paid and not covered and have < price:
         raise PaymentRequired(f"the whole set costs {price} credits; your balance is {have}", buy_url=credits.buy_url, balance=have, price=price)
     return covered
 
 
+# One ZIP build per key at a time in this process; an entry lives while someone holds its lock.
+_building: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
 async def build_archive(tasks: TaskService, task: Task) -> str:
-    """The storage key of a ZIP with every downloadable file of the task, made once per job."""
-    storage = tasks.storage
+    """The storage key of a ZIP with every downloadable file of the task, made once per job:
+    parallel requests wait for the one build (storage writes are atomic, so a second process
+    building the same ZIP only repeats work)."""
     key = archive_key(task)
-    if await storage.exists(key):
+    if await tasks.storage.exists(key):
         return key
+    lock = _building.get(key)
+    if lock is None:
+        lock = _building[key] = asyncio.Lock()
+    async with lock:
+        if not await tasks.storage.exists(key):
+            await _build_archive(tasks, task, key)
+    return key
+
+
+async def _build_archive(tasks: TaskService, task: Task, key: str) -> None:
+    storage = tasks.storage
     names = downloads_of(tasks, task)
     scratch = storage.scratch_dir()
     scratch.mkdir(parents=True, exist_ok=True)
@@ -124,4 +143,3 @@ async def build_archive(tasks: TaskService, task: Task) -> str:
         await storage.put_file(key, zip_path, "application/zip")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return key

@@ -1,18 +1,34 @@
-"""Which model format a byte stream really is, from its content (never trust the file name).
+"""Which model format a byte stream really is, from its content (never trust the file name),
+and whether the engine can read it.
 
-GLB: ``glTF`` magic. glTF: JSON whose text has an ``"asset"`` key. FBX: ``Kaydara FBX Binary``
-or an ASCII FBX header. OBJ: text whose first statements are OBJ keywords. ZIP: ``PK\\x03\\x04``
-(a glTF or OBJ with its textures; the worker unpacks it).
+GLB: ``glTF`` magic (a VRM is a GLB; the name tells them apart). glTF: JSON whose text has an
+``"asset"`` key. FBX: ``Kaydara FBX Binary`` or an ASCII FBX header. OBJ: text whose first
+statements are OBJ keywords. ZIP: ``PK\\x03\\x04`` (a model with its textures; the worker
+unpacks it).
+
+The refusals agree with the engine's own check before import (``blender/scene.py`` ``sniff``,
+``SUPPORTED``; this side cannot import it): glTF 2.0 only, binary FBX 7.1 or later (ASCII FBX is
+refused), and a zip must hold a model file and unpack inside itself within the engine's limits.
 """
 
 from __future__ import annotations
+
+import posixpath
+import struct
+import zipfile
+from pathlib import Path
 
 HEAD_BYTES = 64 * 1024  # enough to see the header of every format, and the first OBJ lines
 OBJ_LINES_CHECKED = 50  # statements that must all be OBJ keywords
 OBJ_KEYWORDS = frozenset(
     {"v", "vt", "vn", "vp", "f", "l", "p", "o", "g", "s", "mtllib", "usemtl", "cstype", "deg", "curv", "surf", "parm"}
 )
-FORMATS = ("glb", "gltf", "fbx", "obj", "zip")
+FORMATS = ("glb", "gltf", "vrm", "fbx", "obj", "zip")
+FBX_MIN_VERSION = 7100  # Blender's FBX importer reads 7.1 and later
+# What the engine's zip unpacking allows (blender/scene.py MAX_ZIP_MEMBERS, MAX_ZIP_UNPACKED).
+ZIP_MAX_MEMBERS = 5000
+ZIP_MAX_UNPACKED = 1 << 30
+ZIP_MODEL_SUFFIXES = (".glb", ".gltf", ".obj", ".fbx", ".vrm")
 
 
 class FormatSniffer:
@@ -49,6 +65,48 @@ class FormatSniffer:
         if text.startswith("; FBX") or "FBXHeaderExtension:" in text:
             return "fbx"
         return "obj" if _looks_like_obj(text, complete=len(self.head) < HEAD_BYTES) else None
+
+
+def refusal(sniffer: FormatSniffer) -> str | None:
+    """Why a file of a recognised kind cannot be rigged (the engine would refuse it), else None."""
+    head = bytes(sniffer.head)
+    fmt = sniffer.result()
+    if fmt == "glb":
+        if len(head) < 12:
+            return "the GLB file is truncated (shorter than its 12-byte header)"
+        (version,) = struct.unpack_from("<I", head, 4)
+        if version != 2:
+            return f"glTF version {version} is not supported: export glTF 2.0"
+    if fmt == "fbx":
+        if not head.startswith(b"Kaydara FBX Binary"):
+            return "ASCII FBX is not supported: export a binary FBX (7.1 or later)"
+        if len(head) < 27:
+            return "the FBX file is truncated"
+        (version,) = struct.unpack_from("<I", head, 23)
+        if version < FBX_MIN_VERSION:
+            return f"FBX version {version / 1000:.1f} is too old: export FBX 7.1 or later"
+    return None
+
+
+def zip_refusal(path: Path) -> str | None:
+    """Why a zip upload cannot be rigged (reads only its directory), else None."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        return f"not a valid zip archive: {exc}"
+    if len(infos) > ZIP_MAX_MEMBERS:
+        return f"the zip holds {len(infos)} files (limit {ZIP_MAX_MEMBERS})"
+    if sum(i.file_size for i in infos) > ZIP_MAX_UNPACKED:
+        return "the zip expands to more than 1 GiB"
+    for i in infos:
+        # Python's zipfile reads "\\" as "/" and the engine resolves each member below its folder.
+        member = posixpath.normpath(i.filename.replace("\\", "/"))
+        if member.startswith(("/", "../")) or member == ".." or ":" in member.split("/", 1)[0]:
+            return f"a zip member escapes the archive: {i.filename[:200]!r}"
+    if not any(Path(i.filename).suffix.lower() in ZIP_MODEL_SUFFIXES and "__MACOSX" not in i.filename for i in infos):
+        return "the zip holds no .glb, .gltf, .vrm, .obj or .fbx file"
+    return None
 
 
 def _looks_like_obj(text: str, *, complete: bool) -> bool:

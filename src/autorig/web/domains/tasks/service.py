@@ -91,7 +91,7 @@ class TaskService:
     ) -> Task:
         url = input_url.strip()
         parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 4096:
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 4096 or not url.isprintable() or " " in url:
             raise BadRequest("input_url must be an http(s) URL")
         name = unquote(parsed.path.rsplit("/", 1)[-1]) or "model"
         fmt = format_from_name(name)

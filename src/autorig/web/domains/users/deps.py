@@ -38,7 +38,7 @@ async def get_viewer(
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 
-def require_user(viewer: ViewerDep, ctx: ContextDep) -> Viewer:
+async def require_user(viewer: ViewerDep, ctx: ContextDep) -> Viewer:
     if not viewer.signed_in:
         raise SignInRequired("sign in first (session cookie, or 'Authorization: Bearer <API key>')", sign_in_url=ctx.users.sign_in_url)
     return viewer
@@ -47,7 +47,7 @@ def require_user(viewer: ViewerDep, ctx: ContextDep) -> Viewer:
 CurrentUserDep = Annotated[Viewer, Depends(require_user)]
 
 
-def require_admin(viewer: CurrentUserDep) -> Viewer:
+async def require_admin(viewer: CurrentUserDep) -> Viewer:
     if not viewer.is_admin:
         raise Forbidden("admins only")
     return viewer
@@ -56,23 +56,23 @@ def require_admin(viewer: CurrentUserDep) -> Viewer:
 AdminDep = Annotated[Viewer, Depends(require_admin)]
 
 
-def get_users(ctx: ContextDep) -> UserService:
+async def get_users(ctx: ContextDep) -> UserService:
     return ctx.users
 
 
-def get_credits(ctx: ContextDep) -> CreditService:
+async def get_credits(ctx: ContextDep) -> CreditService:
     return ctx.credits
 
 
-def get_apikeys(ctx: ContextDep) -> ApiKeyService:
+async def get_apikeys(ctx: ContextDep) -> ApiKeyService:
     return ctx.apikeys
 
 
-def get_payments(ctx: ContextDep) -> PaymentService:
+async def get_payments(ctx: ContextDep) -> PaymentService:
     return ctx.payments
 
 
-def get_admin(ctx: ContextDep) -> AdminService:
+async def get_admin(ctx: ContextDep) -> AdminService:
     return ctx.admin
 
 

@@ -141,7 +141,7 @@ export async function site(refresh = false) {
   if (!siteCache || refresh) {
     const r = await api("/api/site");
     siteCache = r.ok ? r.data : {
-      max_upload_mb: 200, formats: ["glb", "gltf", "fbx", "obj", "zip"], anon_free_limit: 3, anon_tasks_left: null,
+      max_upload_mb: 200, formats: ["glb", "gltf", "vrm", "fbx", "obj", "zip"], anon_free_limit: 3, anon_tasks_left: null,
       user_free_limit: 30, price_file_credits: 1, price_all_credits: 3, google_sign_in: false,
       viewer: { signed_in: false, email: null, is_admin: false, balance_credits: null }, offline: true,
     };

@@ -25,6 +25,7 @@ from autorig.web.domains.workers import repository as workers_repo
 from autorig.web.domains.workers.client import WorkerRejected, WorkerUnreachable
 from autorig.web.models import TaskStatus, WorkerNode
 from autorig.web.services.base import LoopService
+from autorig.web.storage.base import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +117,9 @@ class ProgressService(LoopService):
                     seen.missing.append(name)
                 elif not out_of_order:
                     break
-        except WorkerUnreachable as exc:
-            log.info("task %s: %s", job.id, exc)
+        except (WorkerUnreachable, StorageUnavailable) as exc:
+            # The output stays on the worker: the next cycle copies it.
+            log.warning("task %s: %s", job.id, exc)
             return seen  # try the rest next time
         if done:
             if not job.output_urls or job.output_urls[0] not in seen.ready:
@@ -134,7 +136,10 @@ class ProgressService(LoopService):
         size = await self._call(self.ctx.client.download(url, dest))
         if size is None:
             return False
-        await self.ctx.storage.put_file(output_key(job.id, name), dest)
+        try:
+            await self.ctx.storage.put_file(output_key(job.id, name), dest)
+        finally:
+            dest.unlink(missing_ok=True)  # stored (moved) or not: the worker still has it
         return True
 
     # --- writing down what was seen ---------------------------------------------------------

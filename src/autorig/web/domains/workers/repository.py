@@ -11,19 +11,25 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autorig import protocol
-from autorig.web.db.dialect import claim_rows
+from autorig.web.db import utcnow
+from autorig.web.db.dialect import claim_rows, insert_ignoring_conflicts
 from autorig.web.models import BackendInstance, WorkerNode
 
 
 async def get_all(session: AsyncSession, urls: Iterable[str]) -> dict[str, WorkerNode]:
-    """The rows of the configured workers, created on first sight."""
+    """The rows of the configured workers, created on first sight (by whichever backend gets
+    there first: several may start together on one database)."""
     urls = list(urls)
     rows = {w.url: w for w in (await session.scalars(select(WorkerNode).where(WorkerNode.url.in_(urls)))).all()}
-    for url in urls:
-        if url not in rows:
-            rows[url] = WorkerNode(url=url)
-            session.add(rows[url])
-    await session.flush()
+    missing = [u for u in urls if u not in rows]
+    if missing:
+        now = utcnow()
+        insert = insert_ignoring_conflicts(WorkerNode, session.bind.dialect.name)
+        await session.execute(
+            insert.values([{"url": u, "created_at": now, "online": False, "accepting": False, "capacity": 0,
+                            "free_slots": 0, "active_jobs": 0} for u in missing]).on_conflict_do_nothing(index_elements=["url"])
+        )
+        rows.update({w.url: w for w in (await session.scalars(select(WorkerNode).where(WorkerNode.url.in_(missing)))).all()})
     return rows
 
 

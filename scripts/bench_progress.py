@@ -3,8 +3,10 @@
 Fills a fresh database with ``--tasks`` processing tasks spread over ``--workers`` synthetic test
 workers (``tests/web/fakeworker.py --synthetic``: every job is running and its first output
 exists), then runs the progress service's ``run_once()``: the first cycle also copies each
-task's first output into storage; the next ones are the steady state (one job-status GET and
-one HEAD per task). Prints the seconds per cycle.
+task's first output into storage; the next ones are the steady state (one ``POST
+/api/jobs/status`` per worker). ``--old-workers``: workers without that route, asked the old
+way (a status GET per task and a HEAD per output not yet ready). Prints the seconds per cycle
+and the requests the workers received.
 
     .venv/bin/python scripts/bench_progress.py --tasks 10000 --workers 2
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -34,11 +37,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_workers(n: int) -> list[tuple[subprocess.Popen, str]]:
+def start_workers(n: int, old: bool = False) -> list[tuple[subprocess.Popen, str]]:
     out = []
     for _ in range(n):
         port = _free_port()
-        proc = subprocess.Popen([sys.executable, str(FAKEWORKER), "--port", str(port), "--synthetic"], cwd=REPO)
+        cmd = [sys.executable, str(FAKEWORKER), "--port", str(port), "--synthetic"] + (["--no-batch"] if old else [])
+        proc = subprocess.Popen(cmd, cwd=REPO)
         url = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
@@ -76,7 +80,16 @@ async def fill(ctx, workers: list[str], n: int) -> None:  # type: ignore[no-unty
             await s.execute(Task.__table__.insert(), rows[i : i + 1000])
 
 
-async def bench(args: argparse.Namespace, workers: list[str], data: Path) -> list[float]:
+def requests_seen(workers: list[str]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for w in workers:
+        stats = httpx.get(w + "/test/stats", timeout=30).json()
+        for k in ("batch_calls", "status_calls", "heads"):
+            total[k] = total.get(k, 0) + int(stats.get(k, 0))
+    return total
+
+
+async def bench(args: argparse.Namespace, workers: list[str], data: Path) -> list[tuple[float, dict[str, int]]]:
     from autorig.config import WebSettings
     from autorig.web.context import AppContext
 
@@ -90,9 +103,12 @@ async def bench(args: argparse.Namespace, workers: list[str], data: Path) -> lis
         await fill(ctx, workers, args.tasks)
         times = []
         for _ in range(args.cycles):
+            before = requests_seen(workers)
             t0 = time.perf_counter()
             await ctx.progress.run_once()
-            times.append(time.perf_counter() - t0)
+            took = time.perf_counter() - t0
+            after = requests_seen(workers)
+            times.append((took, {k: after[k] - before[k] for k in after}))
         async with ctx.db.read_session() as s:
             from sqlalchemy import func, select
 
@@ -112,10 +128,11 @@ def main() -> int:
     p.add_argument("--cycles", type=int, default=3)
     p.add_argument("--concurrency", type=int, default=64, help="PROGRESS_CONCURRENCY")
     p.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    p.add_argument("--old-workers", action="store_true", help="workers without POST /api/jobs/status")
     args = p.parse_args()
     data = Path(tempfile.mkdtemp(prefix="autorig-bench-"))
     args.database_url = args.database_url or f"sqlite:///{data / 'bench.db'}"
-    procs = start_workers(args.workers)
+    procs = start_workers(args.workers, args.old_workers)
     try:
         times = asyncio.run(bench(args, [u for _, u in procs], data))
     finally:
@@ -124,11 +141,21 @@ def main() -> int:
             proc.wait(10)
         shutil.rmtree(data, ignore_errors=True)
     db = args.database_url.split(":", 1)[0]
-    print(f"progress cycle, {args.tasks} processing tasks, {args.workers} test workers, "
-          f"concurrency {args.concurrency}, {db}:")
-    print(f"  first cycle (copies each task's first output into storage): {times[0]:.1f} s")
-    for i, t in enumerate(times[1:], 2):
-        print(f"  cycle {i} (steady: 1 status GET + 1 HEAD per task): {t:.1f} s")
+    try:
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    print(f"progress cycle, {args.tasks} processing tasks, {args.workers} test workers"
+          f"{' (old: no batch route)' if args.old_workers else ''}, concurrency {args.concurrency}, {db}, "
+          f"load average {load}:")
+
+    def asked(n: dict[str, int]) -> str:
+        return f"{n['batch_calls']} batch POSTs, {n['status_calls']} status GETs, {n['heads']} HEADs"
+
+    took, n = times[0]
+    print(f"  first cycle (copies each task's first output into storage): {took:.1f} s ({asked(n)})")
+    for i, (took, n) in enumerate(times[1:], 2):
+        print(f"  cycle {i} (steady): {took:.1f} s ({asked(n)})")
     return 0
 
 

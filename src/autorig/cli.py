@@ -1,4 +1,4 @@
-"""`autorig ...` entry points: rig, convert, eval, worker, serve.
+"""`autorig ...` entry points: rig, convert, eval, worker, serve, migrate.
 
 Each command imports its implementation lazily, so `autorig serve` starts on a
 machine without Blender and `autorig rig` does not load the web stack.
@@ -43,6 +43,18 @@ def _serve(args: argparse.Namespace) -> int:
     from autorig.web.serve import cli_serve
 
     return cli_serve(args)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from autorig.config import WebSettings
+    from autorig.web.db.database import Database
+
+    settings = WebSettings(_env_file=args.env_file)  # type: ignore[call-arg]
+    db = Database(settings.database_url_resolved)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db.migrate_sync()
+    print(f"autorig: database at the latest revision ({db.url.split('://', 1)[0]})")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=None)
     s.add_argument("--port", type=int, default=None)
     s.set_defaults(func=_serve)
+
+    m = sub.add_parser("migrate", help="bring the backend's database to the latest schema (also done at start)")
+    m.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default .env)")
+    m.set_defaults(func=_migrate)
     return p
 
 

@@ -4,6 +4,7 @@ Both sides import this module; neither imports the other. Routes on a worker:
 
     POST /api/jobs                   JobRequest -> JobAccepted (503 + Retry-After when full)
     GET  /api/jobs/{worker_task_id}  -> JobStatus
+    POST /api/jobs/status            JobsStatusRequest -> JobsStatusResponse (many jobs at once)
     GET  /api/status                 -> WorkerStatus
     POST /api-converter-glb-to-fbx   ConvertRequest -> ConvertResponse (historical name:
                                      it converts FBX to GLB; the .glb is ready when it answers)
@@ -29,6 +30,8 @@ from pydantic import BaseModel, Field
 TOKEN_HEADER = "X-Autorig-Token"
 
 JOBS_PATH = "/api/jobs"
+JOBS_STATUS_PATH = "/api/jobs/status"
+MAX_STATUS_BATCH = 20_000  # job ids in one JobsStatusRequest
 STATUS_PATH = "/api/status"
 CONVERT_PATH = "/api-converter-glb-to-fbx"
 
@@ -88,6 +91,17 @@ class WorkerStatus(BaseModel):
     avg_job_seconds: float | None = None
     version: str
     free_disk_bytes: int
+
+
+class JobsStatusRequest(BaseModel):
+    """The backend's one progress request per worker per cycle: every job it follows there."""
+
+    worker_task_ids: list[str] = Field(..., max_length=MAX_STATUS_BATCH)
+
+
+class JobsStatusResponse(BaseModel):
+    jobs: list[JobStatus] = Field(description="the known jobs, each with the outputs complete so far")
+    unknown: list[str] = Field(default_factory=list, description="ids this worker does not know (restarted, cleaned up)")
 
 
 class ConvertRequest(BaseModel):

@@ -6,7 +6,8 @@ with the glTF magic), then the job is ``done``. ``--produce N`` makes only the f
 plus the previews appear (like an engine that does not make every file yet); ``--fail-jobs K``
 makes the first K jobs fail half way. The converter answers after ``--convert-seconds`` with a
 tiny .glb. ``--synthetic`` answers for any job id (a running job whose first output exists), for
-the progress benchmark. ``GET /test/stats`` counts what happened.
+the progress benchmark. ``POST /api/jobs/status`` answers for many jobs at once (``--no-batch``:
+404, like a worker from before that route). ``GET /test/stats`` counts what happened.
 
     python tests/web/fakeworker.py --port 18250 --capacity 2 --job-seconds 3
 """
@@ -128,6 +129,7 @@ def build(args: argparse.Namespace) -> FastAPI:
 
     @app.get(protocol.JOBS_PATH + "/{job_id}")
     async def job_status(job_id: str) -> Response:
+        st.stats["status_calls"] = st.stats.get("status_calls", 0) + 1
         now = time.monotonic()
         if args.synthetic:
             return JSONResponse(
@@ -143,8 +145,33 @@ def build(args: argparse.Namespace) -> FastAPI:
             ).model_dump(mode="json")
         )
 
+    @app.post(protocol.JOBS_STATUS_PATH)
+    async def jobs_status(body: protocol.JobsStatusRequest, request: Request) -> Response:
+        st.stats["batch_calls"] = st.stats.get("batch_calls", 0) + 1
+        if args.no_batch:
+            return JSONResponse({"detail": "Not Found"}, status_code=404)  # a worker from before the route
+        if not authorized(request):
+            return JSONResponse({"detail": "bad token"}, status_code=401)
+        now = time.monotonic()
+        jobs, unknown = [], []
+        for job_id in body.worker_task_ids:
+            if args.synthetic:  # as GET /api/jobs/{id} and the files route below: the first output exists
+                jobs.append(protocol.JobStatus(worker_task_id=job_id, state="running", stage="rig", progress=0.2,
+                                               outputs_ready=[f"{args.synthetic_name}.glb"]))
+                continue
+            job = st.jobs.get(job_id)
+            if job is None:
+                unknown.append(job_id)
+                continue
+            state, progress, ready, error = timeline(job, now)
+            jobs.append(protocol.JobStatus(worker_task_id=job.id, state=state, stage=state.value, progress=progress,
+                                           error=error, outputs_ready=ready))
+        return JSONResponse(protocol.JobsStatusResponse(jobs=jobs, unknown=unknown).model_dump(mode="json"))
+
     @app.api_route("/files/{guid}/{name}", methods=["GET", "HEAD"])
-    async def files(guid: str, name: str) -> Response:
+    async def files(guid: str, name: str, request: Request) -> Response:
+        if request.method == "HEAD":
+            st.stats["heads"] = st.stats.get("heads", 0) + 1
         if args.synthetic:
             # Every job's first output exists, nothing else: a steady state to time a cycle.
             if name.endswith(".glb") and "_" not in name:
@@ -196,6 +223,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--fail-jobs", type=int, default=0)
     p.add_argument("--token", default="")
     p.add_argument("--synthetic", action="store_true")
+    p.add_argument("--synthetic-name", default="model", help="output name of the synthetic jobs")
+    p.add_argument("--no-batch", action="store_true", help="answer 404 to POST /api/jobs/status, like an older worker")
     args = p.parse_args(argv)
     uvicorn.run(build(args), host=args.host, port=args.port, log_level="warning")
 

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import HTMLResponse, Response
 
 from autorig import protocol
-from autorig.protocol import ConvertRequest, ConvertResponse, JobAccepted, JobRequest, JobStatus, WorkerStatus
+from autorig.protocol import (
+    ConvertRequest,
+    ConvertResponse,
+    JobAccepted,
+    JobRequest,
+    JobsStatusRequest,
+    JobsStatusResponse,
+    JobStatus,
+    WorkerStatus,
+)
 from autorig.worker import files
 from autorig.worker.errors import Unauthorized
 from autorig.worker.jobs import JobManager
@@ -42,6 +51,20 @@ router = APIRouter()
 @router.post(protocol.JOBS_PATH, response_model=JobAccepted)
 def submit_job(body: JobRequest, manager: ManagerDep, _: TokenDep) -> JobAccepted:
     return manager.submit(body)
+
+
+@router.post(protocol.JOBS_STATUS_PATH, response_model=JobsStatusResponse)
+def jobs_status(body: JobsStatusRequest, manager: ManagerDep, _: TokenDep) -> JobsStatusResponse:
+    """Many jobs in one answer (the backend's progress cycle asks once per worker): state,
+    progress, error and the outputs complete so far, so the backend needs no HEAD per file."""
+    jobs, unknown = [], []
+    for job_id in body.worker_task_ids:
+        record = manager.store.get(job_id)
+        if record is None:
+            unknown.append(job_id)
+        else:
+            jobs.append(record.to_status())
+    return JobsStatusResponse(jobs=jobs, unknown=unknown)
 
 
 @router.get(protocol.JOBS_PATH + "/{worker_task_id}", response_model=JobStatus)

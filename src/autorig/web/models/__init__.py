@@ -13,9 +13,11 @@ from autorig.web.models.gumroad_event import GumroadEvent
 from autorig.web.models.login_link import LoginLink
 from autorig.web.models.purchase import Purchase
 from autorig.web.models.session import UserSession
+from autorig.web.models.backend_instance import BackendInstance
 
 __all__ = [
     "ApiKey",
+    "BackendInstance",
     "CreditEntry",
     "FbxStatus",
     "GumroadEvent",

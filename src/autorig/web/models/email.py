@@ -1,5 +1,7 @@
 """``emails``: the outbox. A row is written in the transaction that decides to send it, and the
-mailer service sends it after the commit, so a crash between the two loses no email."""
+mailer service sends it after the commit, so a crash between the two loses no email. A mailer
+claims a row (``claimed_by``/``claim_until``, taken with ``SKIP LOCKED``) before sending it, so
+several backends never send the same email; a claim whose holder died expires."""
 
 from __future__ import annotations
 
@@ -23,3 +25,5 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,6 +1,9 @@
 """``workers``: what the backend last heard from each worker in ``WORKERS``.
 
 Kept in the database so a restarted backend still knows how long a worker has been silent.
+``progress_owner``/``progress_until`` is a lease: the backend instance that follows this
+worker's jobs (one progress request per cycle) until then; it renews it every cycle, and when
+its holder dies the lease expires and another backend takes the worker over.
 """
 
 from __future__ import annotations
@@ -28,3 +31,5 @@ class WorkerNode(Base):
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    progress_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    progress_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

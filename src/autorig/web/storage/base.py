@@ -9,6 +9,8 @@ from pathlib import Path
 
 from starlette.responses import Response
 
+from autorig.web.errors import Unavailable
+
 _KEY = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 
 
@@ -18,6 +20,11 @@ def check_key(key: str) -> str:
     if not _KEY.match(key) or any(part.startswith(".") for part in key.split("/")):
         raise ValueError(f"bad storage key {key!r}")
     return key
+
+
+class StorageUnavailable(Unavailable):
+    """The storage could not be reached (a bucket that is down): 503, try again later. Nothing
+    was stored, and nothing the caller still holds was consumed."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,8 @@ class Storage(ABC):
 
     @abstractmethod
     async def put_file(self, key: str, path: Path, content_type: str | None = None) -> StoredFile:
-        """Move (local) or upload (S3) the finished file at ``path`` to ``key``; ``path`` is consumed."""
+        """Move (local) or upload (S3) the finished file at ``path`` to ``key``; ``path`` is
+        consumed once stored (kept when ``StorageUnavailable`` is raised)."""
 
     @abstractmethod
     async def exists(self, key: str) -> bool: ...

@@ -2,7 +2,12 @@
 
 Uploads become public objects under ``S3_PUBLIC_BASE_URL`` (workers fetch them from there);
 downloads are short-lived presigned URLs handed out by the backend, which decides who may have
-a file (and later charges for it) before redirecting.
+a file (and later charges for it) before redirecting. Presigned URLs use Signature Version 4:
+botocore's default for presigning is still V2 for many endpoints, which AWS has retired in new
+regions and which SeaweedFS rejects once ``response-content-disposition`` is signed.
+
+A bucket that cannot be reached raises ``StorageUnavailable`` (503) after a few quick retries;
+the file being stored is kept, so the caller can try again (progress copies it next cycle).
 """
 
 from __future__ import annotations
@@ -15,14 +20,32 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 
 from autorig.config import WebSettings
-from autorig.web.storage.base import Storage, StoredFile, check_key
+from autorig.web.storage.base import Storage, StorageUnavailable, StoredFile, check_key
 
 PRESIGN_SECONDS = 300
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 60
+ATTEMPTS = 3  # botocore "standard" retries, with backoff: a bucket that is down fails in seconds
+
+
+def _unreachable(exc: Exception) -> bool:
+    """Errors that mean the bucket did not answer (as opposed to answering no)."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(exc, (ConnectionError, HTTPClientError)):
+        return True
+    if isinstance(exc, ClientError):
+        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+    if isinstance(exc, S3UploadFailedError):  # upload_file wraps the cause in its message
+        return any(w in str(exc) for w in ("Could not connect", "Connection", "(50", "timed out"))
+    return False
 
 
 class S3Storage(Storage):
     def __init__(self, settings: WebSettings) -> None:
         import boto3
+        from botocore.config import Config
 
         self.bucket = settings.s3_bucket or ""
         self.prefix = settings.s3_prefix.strip("/")
@@ -33,7 +56,14 @@ class S3Storage(Storage):
             region_name=settings.s3_region,
             aws_access_key_id=settings.s3_access_key_id,
             aws_secret_access_key=settings.s3_secret_access_key,
+            config=Config(
+                signature_version="s3v4",
+                connect_timeout=CONNECT_TIMEOUT_S,
+                read_timeout=READ_TIMEOUT_S,
+                retries={"mode": "standard", "max_attempts": ATTEMPTS},
+            ),
         )
+        self.endpoint = settings.s3_endpoint_url or "AWS S3"
         self._scratch = Path(tempfile.gettempdir()) / "autorig-incoming"
         self._scratch.mkdir(parents=True, exist_ok=True)
 
@@ -41,27 +71,38 @@ class S3Storage(Storage):
         check_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    async def _call(self, what: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        """Run a blocking boto3 call in a thread; a bucket that does not answer becomes
+        ``StorageUnavailable`` naming the bucket and the endpoint."""
+        try:
+            return await asyncio.to_thread(fn, *args, **kw)
+        except Exception as exc:
+            if _unreachable(exc):
+                raise StorageUnavailable(
+                    f"storage is unavailable: {what} in bucket {self.bucket!r} at {self.endpoint} failed "
+                    f"({type(exc).__name__}: {exc}); try again later"
+                ) from exc
+            raise
+
     async def put_file(self, key: str, path: Path, content_type: str | None = None) -> StoredFile:
         size = Path(path).stat().st_size
         extra = {"ContentType": content_type} if content_type else None
-        try:
-            # upload_file streams from disk in multipart chunks; never the whole file in memory.
-            await asyncio.to_thread(self.client.upload_file, str(path), self.bucket, self._key(key), ExtraArgs=extra)
-        finally:
-            Path(path).unlink(missing_ok=True)
+        # upload_file streams from disk in multipart chunks; never the whole file in memory.
+        await self._call(f"storing {key}", self.client.upload_file, str(path), self.bucket, self._key(key), ExtraArgs=extra)
+        Path(path).unlink(missing_ok=True)  # only once stored: a failed upload keeps the file
         return StoredFile(key, size)
 
     async def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
         try:
-            await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=self._key(key))
+            await self._call(f"looking up {key}", self.client.head_object, Bucket=self.bucket, Key=self._key(key))
             return True
         except ClientError:
             return False
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
+        await self._call(f"deleting {key}", self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
 
     def public_url(self, key: str) -> str:
         return f"{self.public_base}/{self._key(key)}"
@@ -83,7 +124,7 @@ class S3Storage(Storage):
         return self._scratch
 
     async def fetch(self, key: str, dest: Path) -> None:
-        await asyncio.to_thread(self.client.download_file, self.bucket, self._key(key), str(dest))
+        await self._call(f"reading {key}", self.client.download_file, self.bucket, self._key(key), str(dest))
 
     async def delete_prefix(self, prefix: str) -> int:
         def _delete() -> int:
@@ -96,4 +137,4 @@ class S3Storage(Storage):
                     n += len(keys)
             return n
 
-        return await asyncio.to_thread(_delete)
+        return await self._call(f"deleting {prefix}", _delete)

@@ -24,6 +24,15 @@ from autorig.web.storage import Storage
 log = logging.getLogger(__name__)
 
 RESTART_DELAY_S = 0.5  # lets the 202 reach the admin before the process goes away
+# Exit status that asks systemd for a fresh start (the units say RestartForceExitStatus=75).
+RESTART_EXIT_STATUS = 75
+
+
+def systemd_unit() -> str | None:
+    """The unit this process runs as, named by ``AUTORIG_SYSTEMD_UNIT`` (deploy's unit files set
+    it). Not guessed from ``INVOCATION_ID``: any unit sets that, and one without
+    ``RestartForceExitStatus=75`` (or ``Restart=no``) would not start the process again."""
+    return os.environ.get("AUTORIG_SYSTEMD_UNIT") or None
 MAX_ADJUST = 1_000_000
 
 
@@ -78,13 +87,19 @@ class AdminService:
 
     @property
     def restart_how(self) -> str:
-        return " ".join(self.settings.restart_command) or "re-execute"
+        if self.settings.restart_command:
+            return " ".join(self.settings.restart_command)
+        if unit := systemd_unit():
+            return f"systemd: graceful stop, exit {RESTART_EXIT_STATUS}, {unit} starts again"
+        return "re-execute"
 
     async def restart_service(self) -> None:
         """Run after the 202 went out. With ``RESTART_COMMAND``, run it (it restarts the service,
         e.g. ``systemctl restart autorig``); otherwise shut down gracefully (SIGTERM to this
-        process: uvicorn finishes the requests in flight, the lifespan stops the services) and
-        re-execute the same command line (``reexec_if_requested``). Tasks resume from the database."""
+        process: uvicorn finishes the requests in flight, the lifespan stops the services), then
+        under systemd exit with ``RESTART_EXIT_STATUS`` so the unit starts afresh (its env file
+        read again, no privileges needed), elsewhere re-execute the same command line
+        (``reexec_if_requested``). Tasks resume from the database."""
         await asyncio.sleep(RESTART_DELAY_S)
         if self.settings.restart_command:
             log.warning("restarting the service with: %s", self.restart_how)
@@ -100,12 +115,14 @@ class AdminService:
         signal.raise_signal(signal.SIGTERM)
 
     def reexec_if_requested(self) -> None:
-        """Called last in the app's shutdown: replace this process with a fresh one (same pid,
-        same command line and environment)."""
+        """Called last in the app's shutdown: under systemd, exit for the unit to restart us;
+        elsewhere replace this process with a fresh one (same pid, command line and environment)."""
         if not self.restart_requested:
             return
         for handler in logging.getLogger().handlers:
             handler.flush()
         sys.stdout.flush()
         sys.stderr.flush()
+        if systemd_unit():
+            os._exit(RESTART_EXIT_STATUS)
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])

@@ -115,6 +115,15 @@ class WorkerClient:
             raise WorkerRejected(f"job status: HTTP {status}: {_reason(status, text)}", status)
         return protocol.JobStatus.model_validate_json(text)
 
+    async def jobs(self, worker: str, worker_task_ids: list[str]) -> protocol.JobsStatusResponse:
+        """Many jobs in one request (``protocol.MAX_STATUS_BATCH`` ids at most). A worker from
+        before this route answers 404 or 405: ``WorkerRejected`` with that status."""
+        body = protocol.JobsStatusRequest(worker_task_ids=worker_task_ids).model_dump()
+        status, text = await self._request("POST", worker + protocol.JOBS_STATUS_PATH, json=body, headers=self._auth())
+        if status >= 400:
+            raise WorkerRejected(f"jobs status: HTTP {status}: {_reason(status, text)}", status)
+        return protocol.JobsStatusResponse.model_validate_json(text)
+
     async def convert(self, worker: str, input_url: str, timeout_s: float) -> str:
         """FBX -> GLB; the returned URL is a finished file (the worker answers when it is done)."""
         status, text = await self._request(

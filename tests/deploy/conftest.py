@@ -1,0 +1,6 @@
+"""Deploy tests reuse the backend tests' real parts (``tests/web/webkit.py``: ports, fake workers)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))

@@ -1,0 +1,283 @@
+"""Hands: the wrist and five fingers (or a thumb and a mitten) placed from the hand's own shape.
+
+Runs after the arms (``skeleton_arms``) in the canonical frame (+Z up, facing -Y, left = +X),
+in named passes per hand:
+
+1. **samples**: the triangles near the hand are sampled evenly by area (so a low-poly hand and a
+   dense one look alike), and only the connected lump that reaches the arm's wrist is kept (a
+   thigh next to a hanging hand is not the hand).
+2. **wrist**: walking from the fingertips back along the forearm, the wrist is where the
+   cross-section (the convex hull of a thin slab) is smallest between the palm (widened by the
+   thumb) and the forearm. The arm pass finds the narrowest voxel column about a hand's length
+   in; on fine hands this is sharper, and it is what the finger lengths hang from.
+3. **frame**: the hand's axis runs from the wrist to the middle of the finger block; its width
+   axis is the block's widest spread across that axis, signed towards the character's front
+   (the thumb's side); the palm normal completes it, mirrored between the hands.
+4. **fingers**: the four fingers' centre lines come from splitting the finger block across its
+   width (1-D k-means, started from an even split: separated fingers pull the split to their own
+   centres, a mitten stays evenly split as Mixamo does); each finger's tip is the farthest
+   sample in its band, its thickness centre the middle of its band's samples. The knuckles sit
+   along each finger at the proportions of a hand (``FINGER_PROPORTIONS``), scaled from the
+   wrist-to-tip length; the thumb from the front edge of the palm.
+5. **level**: ``auto`` keeps five fingers when the hand is sampled finely enough to have them,
+   a thumb and a mitten when it has only a few triangles, none when it is a stub.
+
+Positions are returned in the canonical frame, keyed by humanoid names (``LeftHandIndex1``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
+
+from autorig.rigging import humanoid
+
+LEVELS = ("auto", "full", "mitten", "none")
+
+# --- tolerances (fractions of the character's height unless said otherwise) ---------------
+# Triangles this close to the arm's wrist are sampled for the hand.
+HAND_REACH = 0.22
+# Surface samples over the hand region; enough that a finger 1 % of the height wide gets dozens.
+HAND_SAMPLES = 24000
+# Voxel size that joins samples into lumps (fingers of one hand stay one lump through the palm).
+LUMP_VOXEL = 0.006
+# A lump belongs to the hand when it comes this close to the arm's wrist.
+LUMP_TOUCH = 0.04
+# The wrist is searched this far from the fingertips (hand lengths of stylised characters).
+WRIST_SEARCH = (0.06, 0.17)
+# Slabs for the cross-section profile, and the smallest number of samples that makes a hull.
+SLAB = 0.006
+MIN_SLAB_SAMPLES = 8
+# The arm's wrist is kept unless ours is this much narrower (fraction of its cross-section).
+WRIST_NARROWER = 0.85
+# The finger block (for the width axis and the split) is the distal part of the hand, from this
+# fraction of the wrist-to-tip length.
+BLOCK_FROM = 0.6
+# Levels for ``auto``: triangles on one hand below which a hand is a mitten / has no fingers.
+# (A mitten with a thumb gets five fingers too: four spread across the block, as Mixamo does.)
+FULL_MIN_TRIANGLES = 40
+MITTEN_MIN_TRIANGLES = 12
+
+# Where each finger's joints sit in the hand frame, as fractions of the wrist-to-tip length:
+# (along the hand, across towards the thumb, towards the palm). Proportions of a human hand
+# (knuckles a little under half way, phalanges about 1 : 0.7 : 0.6), as artists rig them.
+FINGER_PROPORTIONS: dict[str, tuple[tuple[float, float, float], ...]] = {
+    "Thumb": ((0.13, 0.13, 0.05), (0.27, 0.23, 0.12), (0.40, 0.28, 0.19), (0.52, 0.31, 0.24)),
+    "Index": ((0.46, 0.12, 0.01), (0.66, 0.13, 0.03), (0.80, 0.14, 0.06), (0.95, 0.15, 0.08)),
+    "Middle": ((0.47, 0.00, 0.00), (0.67, 0.00, 0.01), (0.82, 0.00, 0.04), (1.00, 0.00, 0.06)),
+    "Ring": ((0.45, -0.11, 0.01), (0.63, -0.13, 0.04), (0.77, -0.14, 0.07), (0.93, -0.15, 0.09)),
+    "Pinky": ((0.40, -0.21, 0.04), (0.54, -0.24, 0.06), (0.65, -0.25, 0.08), (0.78, -0.26, 0.10)),
+}
+# Order of the four fingers across the block, thumb side first.
+BLOCK_FINGERS = ("Index", "Middle", "Ring", "Pinky")
+
+
+@dataclass
+class Hand:
+    """One hand in the canonical frame: the wrist, and finger joints by humanoid name
+    (``LeftHandThumb1`` .. ``LeftHandPinky4``; 4 = the finger's end)."""
+
+    wrist: np.ndarray
+    joints: dict[str, np.ndarray]
+    level: str
+    axis: np.ndarray
+    width_axis: np.ndarray
+    palm_normal: np.ndarray
+    length: float
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _sample_surface(vertices: np.ndarray, triangles: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
+    """(count, 3) points spread over the triangles by area (deterministic)."""
+    if len(triangles) == 0:
+        return np.empty((0, 3))
+    a, b, c = (vertices[triangles[:, k]] for k in range(3))
+    area = 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
+    total = area.sum()
+    if total <= 0:
+        return np.concatenate([a, b, c])
+    rng = np.random.default_rng(seed)
+    tri = rng.choice(len(triangles), size=count, p=area / total)
+    r1, r2 = rng.random(count), rng.random(count)
+    flip = r1 + r2 > 1
+    r1[flip], r2[flip] = 1 - r1[flip], 1 - r2[flip]
+    pts = a[tri] + r1[:, None] * (b[tri] - a[tri]) + r2[:, None] * (c[tri] - a[tri])
+    return np.concatenate([pts, vertices[np.unique(triangles)]])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
+
+
+def _hand_samples(vertices, triangles, wrist, elbow, height) -> tuple[np.ndarray, int]:
+    """Samples of the hand's lump and the number of triangles it is made of."""
+    axis = _unit(wrist - elbow)
+    near = np.linalg.norm(vertices - wrist, axis=1) < HAND_REACH * height
+    tri = triangles[near[triangles].any(axis=1)]
+    pts = _sample_surface(vertices, tri, HAND_SAMPLES)
+    if len(pts) == 0:
+        return pts, 0
+    s = (pts - wrist) @ axis
+    pts = pts[(s > -0.5 * HAND_REACH * height)]
+    # Join samples into lumps on a voxel grid; keep the lumps that reach the wrist.
+    vox = LUMP_VOXEL * height
+    ijk = np.floor((pts - pts.min(axis=0)) / vox).astype(np.int64)
+    grid = np.zeros(ijk.max(axis=0) + 1, dtype=bool)
+    grid[tuple(ijk.T)] = True
+    labels, _ = ndimage.label(grid, structure=np.ones((3, 3, 3)))
+    lab = labels[tuple(ijk.T)]
+    touching = np.unique(lab[np.linalg.norm(pts - wrist, axis=1) < LUMP_TOUCH * height])
+    keep = np.isin(lab, touching)
+    pts = pts[keep]
+    # Only what lies beyond the elbow-wrist midpoint along the forearm belongs to the hand.
+    s = (pts - wrist) @ axis
+    pts = pts[s > -0.5 * np.linalg.norm(wrist - elbow)]
+    in_hand = triangles[(np.linalg.norm(vertices[triangles].mean(axis=1) - wrist, axis=1) < HAND_REACH * height)]
+    cent = vertices[in_hand].mean(axis=1)
+    n_tris = int(np.count_nonzero((cent - wrist) @ axis > 0))
+    return pts, n_tris
+
+
+def _section_area(pts2d: np.ndarray) -> float:
+    if len(pts2d) < MIN_SLAB_SAMPLES:
+        return np.nan
+    try:
+        return float(ConvexHull(pts2d).volume)
+    except QhullError:
+        return np.nan
+
+
+def _find_wrist(pts: np.ndarray, wrist: np.ndarray, axis: np.ndarray, height: float) -> tuple[np.ndarray, float]:
+    """The wrist from the hand side: the smallest cross-section between palm and forearm.
+    Returns the wrist (3,) and the tip's distance along ``axis`` from it."""
+    s = (pts - wrist) @ axis
+    tip = float(s.max())
+    basis = np.linalg.svd(np.eye(3) - np.outer(axis, axis))[0][:, :2]
+    slab = SLAB * height
+    lo, hi = tip - WRIST_SEARCH[1] * height, tip - WRIST_SEARCH[0] * height
+    centres = np.arange(lo, hi + slab / 2, slab / 2)
+    areas = np.array([_section_area((pts[np.abs(s - c) < slab / 2] - wrist) @ basis) for c in centres])
+    arm_area = _section_area((pts[np.abs(s) < slab / 2] - wrist) @ basis)
+    if not np.isfinite(areas).any():
+        return wrist, tip
+    smooth = ndimage.uniform_filter1d(np.where(np.isfinite(areas), areas, np.nanmax(areas)), 3, mode="nearest")
+    k = int(np.argmin(smooth))
+    # Only a true narrowing counts: a minimum at the end of the search is the forearm tapering on.
+    if 0 < k < len(centres) - 1 and (not np.isfinite(arm_area) or smooth[k] < WRIST_NARROWER * arm_area):
+        sel = np.abs(s - centres[k]) < slab / 2
+        centre = pts[sel].mean(axis=0)
+        centre = centre - ((centre - wrist) @ axis - centres[k]) * axis
+        return centre, tip - centres[k]
+    return wrist, tip
+
+
+def _kmeans_1d(u: np.ndarray, centres: np.ndarray, rounds: int = 12) -> np.ndarray:
+    c = centres.copy()
+    for _ in range(rounds):
+        lab = np.argmin(np.abs(u[:, None] - c[None, :]), axis=1)
+        for k in range(len(c)):
+            if np.any(lab == k):
+                c[k] = u[lab == k].mean()
+    return np.sort(c)[::-1]
+
+
+def place_hand(
+    vertices: np.ndarray,
+    triangles: np.ndarray,
+    wrist: np.ndarray,
+    elbow: np.ndarray,
+    side: str,
+    height: float,
+    level: str = "auto",
+) -> Hand:
+    """One hand. vertices: (n, 3) float64 canonical frame; triangles: (m, 3) int64; wrist,
+    elbow: (3,) the arm pass's joints; side: "Left" or "Right"; level: one of LEVELS."""
+    if level not in LEVELS:
+        raise ValueError(f"fingers must be one of {', '.join(LEVELS)}, not {level!r}")
+    wrist = np.asarray(wrist, dtype=np.float64)
+    axis0 = _unit(wrist - elbow)
+    front = np.array([0.0, -1.0, 0.0])
+    empty = Hand(wrist, {}, "none", axis0, front, np.zeros(3), 0.0)
+    if level == "none":
+        empty.reason = "fingers not requested"
+        return empty
+    pts, n_tris = _hand_samples(vertices, triangles, wrist, elbow, height)
+    if len(pts) < MIN_SLAB_SAMPLES * 4:
+        empty.reason = "no hand beyond the wrist"
+        return empty
+    new_wrist, length = _find_wrist(pts, wrist, axis0, height)
+    # The hand's own axis: from the wrist to the middle of the finger block.
+    s = (pts - new_wrist) @ axis0
+    block = pts[s > BLOCK_FROM * length]
+    axis = _unit(block.mean(axis=0) - new_wrist)
+    if np.dot(axis, axis0) < 0.5:  # a lump off to the side (a held object): keep the forearm's line
+        axis = axis0
+    s = (pts - new_wrist) @ axis
+    length = float(s.max())
+    block = pts[s > BLOCK_FROM * length]
+    # Width axis: the block's widest spread across the axis, towards the front (the thumb).
+    flat = block - block.mean(axis=0)
+    flat = flat - np.outer(flat @ axis, axis)
+    width = np.linalg.svd(flat, full_matrices=False)[2][0] if len(flat) >= 3 else front
+    width = _unit(width - np.dot(width, axis) * axis)
+    if np.dot(width, front) < 0:
+        width = -width
+    # Palm normal: down for a left hand in T-pose (axis x width), mirrored on the right.
+    normal = _unit(np.cross(axis, width)) * (1.0 if side == "Left" else -1.0)
+
+    if level == "auto":
+        level = "full" if n_tris >= FULL_MIN_TRIANGLES else "mitten" if n_tris >= MITTEN_MIN_TRIANGLES else "none"
+        reason = f"{n_tris} triangles beyond the wrist"
+        if level == "none":
+            return Hand(new_wrist, {}, "none", axis, width, normal, length, reason=f"hand too coarse for fingers ({reason})")
+    else:
+        reason = f"--fingers {level}"
+
+    rel = pts - new_wrist
+    s, u, v = rel @ axis, rel @ width, rel @ normal
+    in_block = s > BLOCK_FROM * length
+    # The four fingers across the block (thumb side first).
+    template_u = np.array([FINGER_PROPORTIONS[f][2][1] for f in BLOCK_FINGERS]) * length
+    ub = u[in_block]
+    if len(ub):
+        lo, hi = np.percentile(ub, [2, 98])
+        even = hi - (np.arange(4) + 0.5) * (hi - lo) / 4
+        centres = _kmeans_1d(ub, even)
+        # A split that drifts far from even (a finger missing, a held object) is not trusted.
+        if np.any(np.abs(centres - even) > 0.5 * (hi - lo) / 4):
+            centres = even
+    else:
+        centres = template_u
+    half_gap = np.abs(np.diff(centres)).min() / 2 if len(centres) > 1 else length
+
+    joints: dict[str, np.ndarray] = {}
+
+    def put(name: str, sf: float, uf: float, vf: float) -> None:
+        joints[f"{side}Hand{name}"] = new_wrist + sf * axis + uf * width + vf * normal
+
+    for k, f in enumerate(BLOCK_FINGERS):
+        band = in_block & (np.abs(u - centres[k]) < half_gap)
+        tip_s = float(s[band].max()) if band.any() else FINGER_PROPORTIONS[f][3][0] * length
+        v_mid = float(np.median(v[band])) if band.any() else 0.0
+        prop = FINGER_PROPORTIONS[f]
+        # Scale the proportions so the finger's end meets its own tip.
+        scale = tip_s / (prop[3][0] * length)
+        u_shift = centres[k] - prop[2][1] * length
+        for j, (sf, uf, vf) in enumerate(prop, 1):
+            put(f"{f}{j}", sf * length * scale, uf * length + u_shift, v_mid + (vf - prop[2][2]) * length)
+    # The thumb: from the front edge of the palm, by the proportions.
+    thumb = FINGER_PROPORTIONS["Thumb"]
+    for j, (sf, uf, vf) in enumerate(thumb, 1):
+        put(f"Thumb{j}", sf * length, uf * length, vf * length)
+    if level == "mitten":
+        # A thumb and one block: the mitten bone runs down the middle of the block.
+        mid = {j: np.mean([joints[f"{side}Hand{f}{j}"] for f in BLOCK_FINGERS], axis=0) for j in range(1, 5)}
+        joints = {k: p for k, p in joints.items() if "Thumb" in k}
+        for j in range(1, 5):
+            joints[f"{side}HandIndex{j}"] = mid[j]
+    return Hand(new_wrist, joints, level, axis, width, normal, length, reason=reason)

@@ -51,8 +51,10 @@ WRIST_SEARCH = (0.06, 0.17)
 # Slabs for the cross-section profile, and the smallest number of samples that makes a hull.
 SLAB = 0.006
 MIN_SLAB_SAMPLES = 8
-# The arm's wrist is kept unless ours is this much narrower (fraction of its cross-section).
-WRIST_NARROWER = 0.85
+# The wrist is a narrowing to below this fraction of the widest section between it and the
+# tips, after which the forearm widens again by at least this fraction.
+WRIST_NARROWER = 0.9
+WRIST_RISE = 0.05
 # The finger block (for the width axis and the split) is the distal part of the hand, from this
 # fraction of the wrist-to-tip length.
 BLOCK_FROM = 0.6
@@ -71,6 +73,18 @@ FINGER_PROPORTIONS: dict[str, tuple[tuple[float, float, float], ...]] = {
     "Ring": ((0.45, -0.11, 0.01), (0.63, -0.13, 0.04), (0.77, -0.14, 0.07), (0.93, -0.15, 0.09)),
     "Pinky": ((0.40, -0.21, 0.04), (0.54, -0.24, 0.06), (0.65, -0.25, 0.08), (0.78, -0.26, 0.10)),
 }
+# A finger's centre at a joint is the middle of its band's samples this long (fraction of the
+# wrist-to-tip length) around the joint; fewer samples than this and the proportions are used.
+SLICE_OF_LENGTH = 0.06
+MIN_SLICE_SAMPLES = 5
+# The thumb is what sticks out past the index finger's band on the thumb side, between these
+# fractions of the wrist-to-tip length; with fewer samples than this the proportions are kept.
+THUMB_SPAN = (0.05, 0.65)
+MIN_THUMB_SAMPLES = 20
+# The thumb's end is the middle of the samples this close (fraction of the length) to its
+# farthest point from its base; joints 2 and 3 sit at these fractions of the way to it.
+THUMB_TIP_CLUSTER = 0.12
+THUMB_JOINT_FRACTIONS = (0.39, 0.72)
 # Order of the four fingers across the block, thumb side first.
 BLOCK_FINGERS = ("Index", "Middle", "Ring", "Pinky")
 
@@ -153,27 +167,53 @@ def _section_area(pts2d: np.ndarray) -> float:
 
 
 def _find_wrist(pts: np.ndarray, wrist: np.ndarray, axis: np.ndarray, height: float) -> tuple[np.ndarray, float]:
-    """The wrist from the hand side: the smallest cross-section between palm and forearm.
-    Returns the wrist (3,) and the tip's distance along ``axis`` from it."""
+    """The wrist from the hand side. Walking from the fingertips towards the elbow, the
+    cross-section grows through the fingers and the palm (widened by the thumb), then
+    narrows: the wrist is the last real narrowing before the forearm (below the widest section
+    between it and the tips, and followed by a widening forearm). Returns the wrist (3,) and the
+    tip's distance along ``axis`` from it; the given wrist when there is no such narrowing."""
     s = (pts - wrist) @ axis
     tip = float(s.max())
     basis = np.linalg.svd(np.eye(3) - np.outer(axis, axis))[0][:, :2]
     slab = SLAB * height
-    lo, hi = tip - WRIST_SEARCH[1] * height, tip - WRIST_SEARCH[0] * height
-    centres = np.arange(lo, hi + slab / 2, slab / 2)
+    # From the tip inward.
+    centres = np.arange(tip - WRIST_SEARCH[0] * height / 2, tip - WRIST_SEARCH[1] * height, -slab / 2)
     areas = np.array([_section_area((pts[np.abs(s - c) < slab / 2] - wrist) @ basis) for c in centres])
-    arm_area = _section_area((pts[np.abs(s) < slab / 2] - wrist) @ basis)
-    if not np.isfinite(areas).any():
+    finite = np.isfinite(areas)
+    if finite.sum() < 5:
         return wrist, tip
-    smooth = ndimage.uniform_filter1d(np.where(np.isfinite(areas), areas, np.nanmax(areas)), 3, mode="nearest")
-    k = int(np.argmin(smooth))
-    # Only a true narrowing counts: a minimum at the end of the search is the forearm tapering on.
-    if 0 < k < len(centres) - 1 and (not np.isfinite(arm_area) or smooth[k] < WRIST_NARROWER * arm_area):
-        sel = np.abs(s - centres[k]) < slab / 2
+    last = int(np.flatnonzero(finite).max())
+    smooth = ndimage.uniform_filter1d(np.where(finite, areas, 0.0), 3, mode="nearest")
+    # The most proximal narrowing: a palm can narrow too between the knuckles and the thumb.
+    best = None
+    for k in range(1, last):
+        if (tip - centres[k]) < WRIST_SEARCH[0] * height or not smooth[k] <= min(smooth[k - 1], smooth[k + 1]):
+            continue
+        if smooth[k] > WRIST_NARROWER * smooth[:k].max() or smooth[k + 1 : last + 1].max() < (1.0 + WRIST_RISE) * smooth[k]:
+            continue
+        best = k
+    if best is not None:
+        sel = np.abs(s - centres[best]) < slab / 2
         centre = pts[sel].mean(axis=0)
-        centre = centre - ((centre - wrist) @ axis - centres[k]) * axis
-        return centre, tip - centres[k]
+        centre = centre - ((centre - wrist) @ axis - centres[best]) * axis
+        return centre, tip - centres[best]
     return wrist, tip
+
+
+def _finger_lines(s: np.ndarray, u: np.ndarray, centres: np.ndarray, s0: float, rounds: int = 4) -> np.ndarray:
+    """Fingers fan out: each finger's centre across the hand as a line ``u = a + b (s - s0)``.
+    Samples go to the nearest line, each line is refitted to its samples (k-lines). Returns
+    (k, 2) [a, b]; a line with too few samples keeps its constant centre."""
+    lines = np.column_stack([centres, np.zeros(len(centres))])
+    for _ in range(rounds):
+        pred = lines[:, 0] + lines[:, 1] * (s - s0)[:, None]
+        lab = np.argmin(np.abs(u[:, None] - pred), axis=1)
+        for k in range(len(lines)):
+            sel = lab == k
+            if np.count_nonzero(sel) >= MIN_SLICE_SAMPLES * 2 and np.ptp(s[sel]) > 0:
+                b, a = np.polyfit(s[sel] - s0, u[sel], 1)
+                lines[k] = (a, b)
+    return lines
 
 
 def _kmeans_1d(u: np.ndarray, centres: np.ndarray, rounds: int = 12) -> np.ndarray:
@@ -254,26 +294,51 @@ def place_hand(
     else:
         centres = template_u
     half_gap = np.abs(np.diff(centres)).min() / 2 if len(centres) > 1 else length
+    lines = _finger_lines(s[in_block], u[in_block], centres, BLOCK_FROM * length)
 
     joints: dict[str, np.ndarray] = {}
 
     def put(name: str, sf: float, uf: float, vf: float) -> None:
         joints[f"{side}Hand{name}"] = new_wrist + sf * axis + uf * width + vf * normal
 
+    slab = max(SLICE_OF_LENGTH * length, SLAB * height)
     for k, f in enumerate(BLOCK_FINGERS):
-        band = in_block & (np.abs(u - centres[k]) < half_gap)
-        tip_s = float(s[band].max()) if band.any() else FINGER_PROPORTIONS[f][3][0] * length
-        v_mid = float(np.median(v[band])) if band.any() else 0.0
+        line_u = lines[k, 0] + lines[k, 1] * (s - BLOCK_FROM * length)
+        nearest = np.argmin(np.abs(u[:, None] - (lines[:, 0] + lines[:, 1] * (s - BLOCK_FROM * length)[:, None])), axis=1) == k
+        band = (np.abs(u - line_u) < half_gap) & nearest & (s > 0)
+        tip_s = float(s[band & in_block].max()) if (band & in_block).any() else FINGER_PROPORTIONS[f][3][0] * length
         prop = FINGER_PROPORTIONS[f]
         # Scale the proportions so the finger's end meets its own tip.
         scale = tip_s / (prop[3][0] * length)
         u_shift = centres[k] - prop[2][1] * length
         for j, (sf, uf, vf) in enumerate(prop, 1):
-            put(f"{f}{j}", sf * length * scale, uf * length + u_shift, v_mid + (vf - prop[2][2]) * length)
-    # The thumb: from the front edge of the palm, by the proportions.
+            sj = sf * length * scale
+            # The finger's centre line: the middle of its band's samples around this joint.
+            near = band & (np.abs(s - min(sj, tip_s - slab / 2)) < slab / 2)
+            if np.count_nonzero(near) >= MIN_SLICE_SAMPLES:
+                uj, vj = float(np.median(u[near])), 0.5 * float(v[near].min() + v[near].max())
+            else:
+                uj, vj = uf * length + u_shift, vf * length
+            put(f"{f}{j}", sj, uj, vj)
+    # The thumb: its base at the front edge of the palm by the proportions; the rest follows
+    # what sticks out past the index finger on the thumb side, when something does.
     thumb = FINGER_PROPORTIONS["Thumb"]
     for j, (sf, uf, vf) in enumerate(thumb, 1):
         put(f"Thumb{j}", sf * length, uf * length, vf * length)
+    index_u = lines[0, 0] + lines[0, 1] * (s - BLOCK_FROM * length)
+    out = (s > THUMB_SPAN[0] * length) & (s < THUMB_SPAN[1] * length) & (u > index_u + half_gap)
+    if np.count_nonzero(out) >= MIN_THUMB_SAMPLES:
+        base = joints[f"{side}HandThumb1"]
+        cand = pts[out]
+        far = cand[np.argmax(np.linalg.norm(cand - base, axis=1))]
+        end = cand[np.linalg.norm(cand - far, axis=1) < THUMB_TIP_CLUSTER * length].mean(axis=0)
+        span = float(np.linalg.norm(end - base))
+        along = (cand - base) @ _unit(end - base)
+        for j, f in zip((2, 3), THUMB_JOINT_FRACTIONS):
+            # The thumb's centre there: the middle of its samples across the line, at that place.
+            near = np.abs(along - f * span) < THUMB_TIP_CLUSTER * length / 2
+            joints[f"{side}HandThumb{j}"] = cand[near].mean(axis=0) if np.count_nonzero(near) > MIN_SLICE_SAMPLES else base + f * (end - base)
+        joints[f"{side}HandThumb4"] = end
     if level == "mitten":
         # A thumb and one block: the mitten bone runs down the middle of the block.
         mid = {j: np.mean([joints[f"{side}Hand{f}{j}"] for f in BLOCK_FINGERS], axis=0) for j in range(1, 5)}

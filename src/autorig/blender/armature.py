@@ -21,11 +21,12 @@ or lying on its back:
   (made perpendicular to the bone). In a T-pose X points down on the left arm and up on the
   right arm; raising or lowering the arm is a rotation about Z, swinging it forward about X.
 
-- fingers (``LeftHandIndex1`` ...): **X = the hand's width axis** (from the pinky's knuckle to
-  the index finger's, i.e. towards the thumb; the character's front on a mitten), negated on the
-  right hand; so every finger **curls about X** (the same sign on both hands, mirror images).
-  Thumbs: X = the palm's normal on the left hand (Z then runs across the palm), negated on the
-  right; the thumb curls into the palm about X as well.
+- fingers and thumbs (``LeftHandIndex1``, ``LeftHandThumb2``, ...): **X = the bone's direction
+  crossed with the palm's normal** (the normal pointing out of the palm: down for palms-down
+  hands in T-pose; the hand's axis crossed with its width, pinky knuckle to index knuckle, or
+  the character's front on a mitten), so **Z points out of the palm** and a **positive turn
+  about X curls** the finger or thumb into the palm, the same on both hands (mirror images).
+  On the left hand of a T-pose X points back (away from the thumb), on the right to the front.
 
 "X = left/right" and "Z = front" mean the given direction made perpendicular to Y (the closest
 possible axis). Because ``front`` and ``up`` lie in the character's plane of symmetry, the left
@@ -154,17 +155,22 @@ def hand_width(joints: dict[str, np.ndarray], side: str, front: np.ndarray) -> n
     return front
 
 
-def finger_x(joints: dict[str, np.ndarray], humanoid_name: str, front: np.ndarray) -> np.ndarray:
-    """The reference X axis of a finger bone (see the module docstring), before being made
-    perpendicular to the bone."""
-    side, finger, _ = humanoid.finger_of(humanoid_name)
-    sign = 1.0 if side == "Left" else -1.0
-    width = hand_width(joints, side, front)
-    if finger != "Thumb":
-        return sign * width
+def palm_normal(joints: dict[str, np.ndarray], side: str, front: np.ndarray) -> np.ndarray:
+    """(3,) unit: the palm's normal (pointing out of the palm) of a hand with finger joints:
+    the hand's axis (wrist to the middle or mitten knuckle) crossed with its width, mirrored
+    on the right hand (down on both hands of a T-pose with the palms down)."""
     knuckle = joints.get(f"{side}HandMiddle1", joints.get(f"{side}HandIndex1"))
-    hand_axis = _unit((knuckle if knuckle is not None else joints[f"{side}HandThumb2"]) - joints[f"{side}Hand"])
-    return np.cross(hand_axis, width)  # the palm normal on the left hand, its mirror's negative on the right
+    if knuckle is None:
+        knuckle = joints[f"{side}HandThumb2"]
+    axis = _unit(knuckle - joints[f"{side}Hand"])
+    return _unit(np.cross(axis, hand_width(joints, side, front))) * (1.0 if side == "Left" else -1.0)
+
+
+def finger_x(joints: dict[str, np.ndarray], humanoid_name: str, front: np.ndarray, head: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """The X axis of a finger bone (see the module docstring): the bone's direction crossed
+    with the palm's normal, so a positive turn about X curls the finger into the palm."""
+    side = humanoid.finger_of(humanoid_name)[0]
+    return np.cross(_unit(tail - head), palm_normal(joints, side, front))
 
 
 def z_axis(head: np.ndarray, tail: np.ndarray, rule: str, up: np.ndarray, front: np.ndarray, left: np.ndarray, x_ref: np.ndarray | None = None) -> np.ndarray:
@@ -173,7 +179,7 @@ def z_axis(head: np.ndarray, tail: np.ndarray, rule: str, up: np.ndarray, front:
     y = _unit(tail - head)
     if rule in (FINGER, THUMB) and x_ref is not None:
         x = _perpendicular(x_ref, y)
-        if np.linalg.norm(x) >= DEGENERATE_PROJECTION * np.linalg.norm(x_ref):
+        if np.linalg.norm(x) >= DEGENERATE_PROJECTION:  # not a bone pointing straight out of the palm
             return _unit(np.cross(_unit(x), y))
         rule = ARM
     if rule == ARM:
@@ -225,7 +231,7 @@ def plan_bones(bones: BoneSet, orientation, preset: presets.Preset, vertices: np
         if np.linalg.norm(tail - head) < floor:
             along = plans[parent].tail - plans[parent].head if parent else up
             tail = head + _unit(along) * floor
-        x_ref = finger_x(joints, hname, front) if rule in (FINGER, THUMB) else None
+        x_ref = finger_x(joints, hname, front, head, tail) if rule in (FINGER, THUMB) else None
         plans[name] = BonePlan(name, hname, parent, head, tail, z_axis(head, tail, rule, up, front, left, x_ref), deform)
 
     ground = ground_point(vertices, joints["Hips"], up)

@@ -143,3 +143,31 @@ def test_finger_names_in_every_preset(skeleton, prefix, names):
     for h in humanoid.FINGER_BONE_NAMES:
         parent = presets.parent_of(p, h)
         assert order[p.bone(parent)] < order[p.bone(h)]
+
+
+def test_skin_weights_keep_the_fingers_apart():
+    """On the procedural hand with its fitted fingers: every finger's skin follows its own
+    finger's bones (and the hand's), never a neighbour's, so curling one drags no other."""
+    from autorig.rigging.bones import BoneSet
+    from autorig.rigging.mesh import CharacterMesh
+    from autorig.rigging.skinning import compute_weights
+
+    v, t = _hand("separate")
+    hand = place_hand(v, t, WRIST, ELBOW, "Left", HEIGHT, "full")
+    names, heads, tails, parents = ["LeftForeArm", "LeftHand"], [ELBOW, hand.wrist], [hand.wrist, hand.joints["LeftHandMiddle1"]], [-1, 0]
+    for finger in humanoid.FINGERS:
+        for k in (1, 2, 3):
+            names.append(f"LeftHand{finger}{k}")
+            heads.append(hand.joints[f"LeftHand{finger}{k}"])
+            tails.append(hand.joints[f"LeftHand{finger}{k + 1}"])
+            parents.append(1 if k == 1 else len(names) - 2)
+    bones = BoneSet(names, heads, tails, parents)
+    w = compute_weights(CharacterMesh(v, t), bones).dense(len(bones))
+    for finger, (y, length) in FINGERS.items():
+        # The outer half of the finger (well past where it leaves the palm).
+        on = (np.abs(v[:, 1] - y) < FINGER_RADIUS * 1.2) & (v[:, 0] > KNUCKLE_X + 0.5 * length)
+        assert on.sum() > 10, finger
+        own = [names.index(f"LeftHand{finger}{k}") for k in (1, 2, 3)]
+        others = [i for i, n in enumerate(names) if humanoid.finger_of(n) and humanoid.finger_of(n)[1] != finger]
+        assert w[on][:, own].sum(axis=1).min() > 0.95, finger
+        assert w[on][:, others].max() < 0.02, finger

@@ -93,3 +93,13 @@ def test_summary_lines():
     assert s["deformation_mean"]["value"] == pytest.approx(0.45) and s["deformation_mean"]["pass"]
     text = "\n".join(fingers.format_summary(s))
     assert "finger joint error" in text and "PASS" in text
+
+
+def test_sides_follow_the_wrists_when_names_are_wrong():
+    """An artist's ``Thumb.L`` on the right hand is scored as the right thumb."""
+    heads = np.array([[-1.0, 0, 1.5], [-1.05, 0, 1.5], [1.0, 0, 1.5]])
+    names = ["Thumb.L", "Thumb2.L", "Thumb.R"]
+    wrists = {"Left": np.array([0.9, 0, 1.5]), "Right": np.array([-0.9, 0, 1.5])}
+    artist = fingers.artist_finger_joints(names, heads, wrists)
+    assert set(artist) == {"RightHandThumb1", "RightHandThumb2", "LeftHandThumb1"}
+    assert np.allclose(artist["RightHandThumb1"], heads[0])

@@ -171,3 +171,17 @@ def test_skin_weights_keep_the_fingers_apart():
         others = [i for i, n in enumerate(names) if humanoid.finger_of(n) and humanoid.finger_of(n)[1] != finger]
         assert w[on][:, own].sum(axis=1).min() > 0.95, finger
         assert w[on][:, others].max() < 0.02, finger
+
+
+def test_a_hand_holding_a_staff_takes_the_other_hands_fingers():
+    fig = synthetic.humanoid_figure("T")
+    wrist = fig.joints["RightHand"]
+    staff = synthetic.limb(wrist + [-0.08, 0.0, -0.5], wrist + [-0.08, 0.0, 0.5], 0.015, 0.015)
+    v, t = _merge([(fig.mesh.vertices, fig.mesh.triangles), staff])
+    from autorig.rigging.mesh import CharacterMesh
+
+    sk = fit(CharacterMesh(v, t), fingers="full")
+    assert "mirrored" in sk.hands["Right"]["reason"]
+    for n in ("HandIndex3", "HandThumb2", "HandPinky1"):
+        left, right = sk.joints["Left" + n] - sk.joints["LeftHand"], sk.joints["Right" + n] - sk.joints["RightHand"]
+        assert np.allclose(left * [-1, 1, 1], right, atol=1e-9), n

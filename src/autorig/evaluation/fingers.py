@@ -58,14 +58,19 @@ def parse_finger(name: str) -> tuple[str, str, int, bool] | None:
     return side, finger, place, any(t in _END_WORDS for t in tokens)
 
 
-def artist_finger_joints(names: list[str], heads: np.ndarray) -> dict[str, np.ndarray]:
+def artist_finger_joints(names: list[str], heads: np.ndarray, wrists: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Humanoid finger joint name (``LeftHandIndex1..3``) -> (3,) head of the artist's bone:
-    each finger's first three bones by place in the chain, end bones left out."""
+    each finger's first three bones by place in the chain, end bones left out. wrists: the
+    character's own "Left"/"Right" wrist positions; when given, a bone's side is the nearer
+    wrist's (an artist's ``Thumb.L`` can sit on the right hand), not its name's."""
     chains: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for i, n in enumerate(names):
         p = parse_finger(n)
         if p is not None and not p[3]:
-            chains.setdefault((p[0], p[1]), []).append((p[2], i))
+            side = p[0]
+            if wrists and all(k in wrists for k in ("Left", "Right")):
+                side = min(("Left", "Right"), key=lambda k: float(np.linalg.norm(heads[i] - wrists[k])))
+            chains.setdefault((side, p[1]), []).append((p[2], i))
     out = {}
     for (side, finger), bones in chains.items():
         for k, (_, i) in enumerate(sorted(bones)[: humanoid.PHALANGES], 1):
@@ -83,9 +88,12 @@ def complete(artist: dict[str, np.ndarray]) -> bool:
     return all(f"{s}Hand{f}{k}" in artist for s in ("Left", "Right") for f in humanoid.FINGERS for k in range(1, 4))
 
 
-def score(pred: dict[str, np.ndarray], names: list[str], heads: np.ndarray, height: float) -> dict | None:
-    """The ``fingers`` block of an eval row, or None when the artist's rig has no fingers."""
-    artist = artist_finger_joints(names, heads)
+def score(pred: dict[str, np.ndarray], names: list[str], heads: np.ndarray, height: float,
+          wrists: dict[str, np.ndarray] | None = None) -> dict | None:
+    """The ``fingers`` block of an eval row, or None when the artist's rig has no fingers.
+    wrists: the ground truth's ``LeftHand``/``RightHand`` as {"Left", "Right"} (see
+    ``artist_finger_joints``)."""
+    artist = artist_finger_joints(names, heads, wrists)
     if not artist:
         return None
     errs = joint_errors(pred, artist, height)

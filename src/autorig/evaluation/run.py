@@ -153,7 +153,8 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict:
         from autorig.evaluation import fingers
 
         pred = {k: np.asarray(v, dtype=np.float64) for k, v in (rep.get("joints") or {}).items()}
-        row["fingers"] = fingers.score(pred, c.bone_names, c.bone_heads, c.height)
+        wrists = {side: c.joints[f"{side}Hand"] for side in ("Left", "Right") if f"{side}Hand" in c.joints}
+        row["fingers"] = fingers.score(pred, c.bone_names, c.bone_heads, c.height, wrists)
     except Exception as exc:  # noqa: BLE001
         row["errors"]["fingers"] = _error(exc)
 

@@ -37,7 +37,7 @@ from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.prepare import Orientation, analyze, classify_pose
 from autorig.rigging.skeleton_arms import Arm, find_arms
 from autorig.rigging.skeleton_body import build
-from autorig.rigging.skeleton_hands import place_hand
+from autorig.rigging.skeleton_hands import HAND_SIZE_MISMATCH, place_hand
 from autorig.rigging.skeleton_legs import Legs, find_legs, hidden_legs
 from autorig.rigging.skeleton_trunk import Trunk, find_trunk
 
@@ -126,6 +126,19 @@ def _hands(canonical: np.ndarray, triangles: np.ndarray, joints_c: dict[str, np.
              for side in ("Left", "Right")}
     order = ("none", "mitten", "full")
     level = min((h.level for h in found.values()), key=order.index)
+    # A hand much bigger than the other holds something (a sword, a staff): it takes the
+    # mirror image of the other hand, moved to its own wrist.
+    sizes = {side: h.size for side, h in found.items()}
+    if level != "none" and np.all(sizes["Left"] > 0) and np.all(sizes["Right"] > 0) and np.any(
+        np.maximum(sizes["Left"], sizes["Right"]) > HAND_SIZE_MISMATCH * np.minimum(sizes["Left"], sizes["Right"])
+    ):
+        held, good = sorted(sizes, key=lambda k: float(np.prod(sizes[k])), reverse=True)
+        g = found[good]
+        mirror = np.array([-1.0, 1.0, 1.0])  # the canonical frame's mirror plane is x = 0
+        arm_wrist = joints_c[f"{held}Hand"]
+        moved = {humanoid.mirror_name(k): arm_wrist + (p - g.wrist) * mirror for k, p in g.joints.items()}
+        found[held] = type(g)(arm_wrist, moved, g.level, g.axis * mirror, g.width_axis * mirror, g.palm_normal * mirror, g.length,
+                              reason=f"mirrored from the {good.lower()} hand: this one holds something", size=g.size)
     out = {}
     for side, hand in found.items():
         reason = hand.reason if hand.level == level else f"{hand.reason}; {level} like the other hand"

@@ -85,6 +85,11 @@ MIN_THUMB_SAMPLES = 20
 # farthest point from its base; joints 2 and 3 sit at these fractions of the way to it.
 THUMB_TIP_CLUSTER = 0.12
 THUMB_JOINT_FRACTIONS = (0.39, 0.72)
+# ... and no further from its base than this (fraction of the length): beyond is something held.
+THUMB_REACH = 0.65
+# A hand this many times longer, wider or thicker than the other holds something
+# (skeleton._hands mirrors the other hand onto it).
+HAND_SIZE_MISMATCH = 1.25
 # Order of the four fingers across the block, thumb side first.
 BLOCK_FINGERS = ("Index", "Middle", "Ring", "Pinky")
 
@@ -102,6 +107,9 @@ class Hand:
     palm_normal: np.ndarray
     length: float
     reason: str = ""
+    # (4,) the hand's size: wrist to tip, the finger block's width and thickness, the thumb's
+    # span (world units).
+    size: np.ndarray = field(default_factory=lambda: np.zeros(4))
     warnings: list[str] = field(default_factory=list)
 
 
@@ -327,8 +335,9 @@ def place_hand(
         put(f"Thumb{j}", sf * length, uf * length, vf * length)
     index_u = lines[0, 0] + lines[0, 1] * (s - BLOCK_FROM * length)
     out = (s > THUMB_SPAN[0] * length) & (s < THUMB_SPAN[1] * length) & (u > index_u + half_gap)
+    base = joints[f"{side}HandThumb1"]
+    out &= np.linalg.norm(pts - base, axis=1) < THUMB_REACH * length  # not up a held staff
     if np.count_nonzero(out) >= MIN_THUMB_SAMPLES:
-        base = joints[f"{side}HandThumb1"]
         cand = pts[out]
         far = cand[np.argmax(np.linalg.norm(cand - base, axis=1))]
         end = cand[np.linalg.norm(cand - far, axis=1) < THUMB_TIP_CLUSTER * length].mean(axis=0)
@@ -345,4 +354,6 @@ def place_hand(
         joints = {k: p for k, p in joints.items() if "Thumb" in k}
         for j in range(1, 5):
             joints[f"{side}HandIndex{j}"] = mid[j]
-    return Hand(new_wrist, joints, level, axis, width, normal, length, reason=reason)
+    thumb_span = float(np.linalg.norm(joints[f"{side}HandThumb4"] - joints[f"{side}HandThumb1"])) if f"{side}HandThumb4" in joints else 0.0
+    size = np.array([length, np.ptp(u[in_block]) if in_block.any() else 0.0, np.ptp(v[in_block]) if in_block.any() else 0.0, thumb_span])
+    return Hand(new_wrist, joints, level, axis, width, normal, length, reason=reason, size=size)

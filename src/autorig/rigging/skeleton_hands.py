@@ -123,7 +123,7 @@ def _sample_surface(vertices: np.ndarray, triangles: np.ndarray, count: int, see
     if total <= 0:
         return np.concatenate([a, b, c])
     rng = np.random.default_rng(seed)
-    tri = rng.choice(len(triangles), size=count, p=area / total)
+    tri = np.minimum(np.searchsorted(np.cumsum(area), rng.random(count) * total), len(triangles) - 1)
     r1, r2 = rng.random(count), rng.random(count)
     flip = r1 + r2 > 1
     r1[flip], r2[flip] = 1 - r1[flip], 1 - r2[flip]
@@ -159,9 +159,8 @@ def _hand_samples(vertices, triangles, wrist, elbow, height) -> tuple[np.ndarray
     # Only what lies beyond the elbow-wrist midpoint along the forearm belongs to the hand.
     s = (pts - wrist) @ axis
     pts = pts[s > -0.5 * np.linalg.norm(wrist - elbow)]
-    in_hand = triangles[(np.linalg.norm(vertices[triangles].mean(axis=1) - wrist, axis=1) < HAND_REACH * height)]
-    cent = vertices[in_hand].mean(axis=1)
-    n_tris = int(np.count_nonzero((cent - wrist) @ axis > 0))
+    cent = vertices[tri].mean(axis=1)
+    n_tris = int(np.count_nonzero(((cent - wrist) @ axis > 0) & (np.linalg.norm(cent - wrist, axis=1) < HAND_REACH * height)))
     return pts, n_tris
 
 
@@ -310,10 +309,10 @@ def place_hand(
         joints[f"{side}Hand{name}"] = new_wrist + sf * axis + uf * width + vf * normal
 
     slab = max(SLICE_OF_LENGTH * length, SLAB * height)
+    line_u = lines[:, 0] + lines[:, 1] * (s - BLOCK_FROM * length)[:, None]  # (n, 4)
+    nearest = np.argmin(np.abs(u[:, None] - line_u), axis=1)
     for k, f in enumerate(BLOCK_FINGERS):
-        line_u = lines[k, 0] + lines[k, 1] * (s - BLOCK_FROM * length)
-        nearest = np.argmin(np.abs(u[:, None] - (lines[:, 0] + lines[:, 1] * (s - BLOCK_FROM * length)[:, None])), axis=1) == k
-        band = (np.abs(u - line_u) < half_gap) & nearest & (s > 0)
+        band = (np.abs(u - line_u[:, k]) < half_gap) & (nearest == k) & (s > 0)
         tip_s = float(s[band & in_block].max()) if (band & in_block).any() else FINGER_PROPORTIONS[f][3][0] * length
         prop = FINGER_PROPORTIONS[f]
         # Scale the proportions so the finger's end meets its own tip.

@@ -15,10 +15,12 @@ in named passes per hand:
    (the thumb's side); the palm normal completes it, mirrored between the hands.
 4. **fingers**: the four fingers' centre lines come from splitting the finger block across its
    width (1-D k-means, started from an even split: separated fingers pull the split to their own
-   centres, a mitten stays evenly split as Mixamo does); each finger's tip is the farthest
-   sample in its band, its thickness centre the middle of its band's samples. The knuckles sit
-   along each finger at the proportions of a hand (``FINGER_PROPORTIONS``), scaled from the
-   wrist-to-tip length; the thumb from the front edge of the palm.
+   centres, a mitten stays evenly split as Mixamo does), then each refitted as a line (fingers
+   fan out). The joints sit along each finger at the proportions of a hand
+   (``FINGER_PROPORTIONS``) of the wrist-to-tip length, stretched towards the finger's own tip
+   (at most ``TIP_STRETCH``), at the middle of the finger's samples there (its centre line and
+   thickness). The thumb's base is at the front edge of the palm; the rest follows what sticks
+   out past the index finger, when something does.
 5. **level**: ``auto`` keeps five fingers when the hand is sampled finely enough to have them,
    a thumb and a mitten when it has only a few triangles, none when it is a stub.
 
@@ -73,6 +75,8 @@ FINGER_PROPORTIONS: dict[str, tuple[tuple[float, float, float], ...]] = {
     "Ring": ((0.45, -0.11, 0.01), (0.63, -0.13, 0.04), (0.77, -0.14, 0.07), (0.93, -0.15, 0.09)),
     "Pinky": ((0.40, -0.21, 0.04), (0.54, -0.24, 0.06), (0.65, -0.25, 0.08), (0.78, -0.26, 0.10)),
 }
+# A finger's measured tip stretches its proportions by at most this fraction either way.
+TIP_STRETCH = 0.1
 # A finger's centre at a joint is the middle of its band's samples this long (fraction of the
 # wrist-to-tip length) around the joint; fewer samples than this and the proportions are used.
 SLICE_OF_LENGTH = 0.06
@@ -315,8 +319,9 @@ def place_hand(
         band = (np.abs(u - line_u[:, k]) < half_gap) & (nearest == k) & (s > 0)
         tip_s = float(s[band & in_block].max()) if (band & in_block).any() else FINGER_PROPORTIONS[f][3][0] * length
         prop = FINGER_PROPORTIONS[f]
-        # Scale the proportions so the finger's end meets its own tip.
-        scale = tip_s / (prop[3][0] * length)
+        # The proportions stretch towards the finger's own tip, but only so far: where fingers
+        # touch, a band can end at its neighbour's tip.
+        scale = float(np.clip(tip_s / (prop[3][0] * length), 1.0 - TIP_STRETCH, 1.0 + TIP_STRETCH))
         u_shift = centres[k] - prop[2][1] * length
         for j, (sf, uf, vf) in enumerate(prop, 1):
             sj = sf * length * scale

@@ -6,10 +6,11 @@ in named passes per hand:
 1. **samples**: the triangles near the hand are sampled evenly by area (so a low-poly hand and a
    dense one look alike), and only the connected lump that reaches the arm's wrist is kept (a
    thigh next to a hanging hand is not the hand).
-2. **wrist**: walking from the fingertips back along the forearm, the wrist is where the
-   cross-section (the convex hull of a thin slab) is smallest between the palm (widened by the
-   thumb) and the forearm. The arm pass finds the narrowest voxel column about a hand's length
-   in; on fine hands this is sharper, and it is what the finger lengths hang from.
+2. **wrist**: walking from the fingertips back along the forearm, the cross-section (the convex
+   hull of a thin slab) grows through the fingers and the palm (widened by the thumb), then
+   narrows: the wrist is the last narrowing before the forearm widens again. The arm pass finds
+   the narrowest voxel column about a hand's length in; on a fine hand this is sharper, and it
+   is what the finger lengths hang from.
 3. **frame**: the hand's axis runs from the wrist to the middle of the finger block; its width
    axis is the block's widest spread across that axis, signed towards the character's front
    (the thumb's side); the palm normal completes it, mirrored between the hands.
@@ -21,8 +22,9 @@ in named passes per hand:
    (at most ``TIP_STRETCH``), at the middle of the finger's samples there (its centre line and
    thickness). The thumb's base is at the front edge of the palm; the rest follows what sticks
    out past the index finger, when something does.
-5. **level**: ``auto`` keeps five fingers when the hand is sampled finely enough to have them,
-   a thumb and a mitten when it has only a few triangles, none when it is a stub.
+5. **level**: ``auto`` gives five fingers (a mitten too: four fingers spread across its
+   block), a thumb and a mitten bone (``Index``) when the hand has only a few triangles
+   (``MITTEN_MIN_TRIANGLES`` to ``FULL_MIN_TRIANGLES``), none below; the reason goes to rig.json.
 
 Positions are returned in the canonical frame, keyed by humanoid names (``LeftHandIndex1``).
 """

@@ -153,7 +153,8 @@ def _record_output(report: dict, outdir: Path, filename: str, triangles: int, se
     )
 
 
-def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix: bool, only: str, run: _Run, on_file: FileFn | None) -> None:
+def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix: bool, only: str, run: _Run, on_file: FileFn | None,
+         fingers: str = "auto") -> None:
     from autorig.blender import armature, export, scene
     from autorig.rigging import bones as bones_mod
 
@@ -172,13 +173,14 @@ def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix
     with run.stage("skeleton"):
         from autorig.rigging import skeleton as skeleton_mod
 
-        fit = skeleton_mod.fit(mesh)
+        fit = skeleton_mod.fit(mesh, fingers=fingers)
     report["joints"] = {n: _vec(p) for n, p in fit.joints.items()}
     report["orientation"] = _orientation_report(fit.orientation)
     report["confidence"] = round(float(fit.confidence), 4)
     report["confidence_reasons"] = list(fit.reasons)
     report["warnings"] += [w for w in [*getattr(fit.orientation, "warnings", []), *fit.warnings] if w not in report["warnings"]]
     report["stage_details"] = {"skeleton": dict(getattr(fit, "timings", {}) or {})}
+    report["fingers"] = dict(getattr(fit, "hands", {}) or {})
 
     with run.stage("skinning"):
         from autorig.rigging import skinning
@@ -230,6 +232,7 @@ def rig_file(
     skeleton: str = "mixamo",
     mixamo_prefix: bool = False,
     only: str = "all",
+    fingers: str = "auto",
     on_progress: ProgressFn | None = None,
     on_file: FileFn | None = None,
 ) -> dict:
@@ -249,7 +252,12 @@ def rig_file(
         raise ValueError(f"unknown skeleton {skeleton!r} (choose from {', '.join(presets.SKELETONS)})")
     name = protocol.safe_name(name or input_path.stem)
     outdir.mkdir(parents=True, exist_ok=True)
+    from autorig.rigging.skeleton_hands import LEVELS as FINGER_LEVELS
+
+    if fingers not in FINGER_LEVELS:
+        raise ValueError(f"unknown fingers {fingers!r} (choose from {', '.join(FINGER_LEVELS)})")
     report = _new_report(input_path, name, skeleton, mixamo_prefix, only)
+    report["options"]["fingers"] = fingers
     run = _Run(report, PROGRESS_ALL if only == "all" else PROGRESS_RIG, on_progress)
     files = protocol.output_files(name)
     extras = files[2:-1]  # what blender.outputs writes, in order
@@ -263,7 +271,7 @@ def rig_file(
 
     t0 = time.perf_counter()
     try:
-        _rig(input_path, outdir, name, skeleton, mixamo_prefix, only, run, announce)
+        _rig(input_path, outdir, name, skeleton, mixamo_prefix, only, run, announce, fingers=fingers)
     except RigError as exc:
         report["error"] = {"code": exc.code, "reason": exc.reason}
         raise
@@ -387,7 +395,7 @@ def _run_cli(work: Callable[[Console], str]) -> int:
 
 
 def cli_rig(args) -> int:
-    """``autorig rig INPUT -o OUTDIR [--name] [--skeleton] [--mixamo-prefix] [--only rig|all]``"""
+    """``autorig rig INPUT -o OUTDIR [--name] [--skeleton] [--mixamo-prefix] [--fingers] [--only rig|all]``"""
 
     def work(console: Console) -> str:
         report = rig_file(
@@ -397,6 +405,7 @@ def cli_rig(args) -> int:
             skeleton=args.skeleton,
             mixamo_prefix=args.mixamo_prefix,
             only=args.only,
+            fingers=getattr(args, "fingers", "auto"),
             on_progress=console.progress,
             on_file=console.wrote,
         )

@@ -31,21 +31,23 @@ def inspect(path: Path, pose_bone: str | None = None) -> dict:
     return json.loads(line[len("INSPECT:") :])
 
 
-def expected_parents(preset: presets.Preset) -> dict[str, str | None]:
-    """Bone name -> parent bone name for the armature a preset describes."""
+def expected_parents(preset: presets.Preset, fingers: str = "none") -> dict[str, str | None]:
+    """Bone name -> parent bone name for the armature a preset describes, with ``fingers``
+    ("full", "mitten" or "none", as rig.json's ``fingers`` says)."""
     out: dict[str, str | None] = {preset.root: None} if preset.root else {}
-    for h in (*humanoid.BONE_NAMES, *preset.end_joints()):
+    for h in (*humanoid.BONE_NAMES, *preset.end_joints(), *humanoid.finger_bones(fingers), *preset.finger_end_joints(fingers)):
         parent = presets.parent_of(preset, h)
         out[preset.bone(h)] = preset.bone(parent) if parent else preset.root
     return out
 
 
-def check_rigged_file(info: dict, preset: presets.Preset, bbox: np.ndarray, height: float) -> None:
-    """What every rigged file must hold: our bones and hierarchy, a full skin (every vertex
-    weighted, weights summing to 1, at most 4 influences), and the input's place and size."""
+def check_rigged_file(info: dict, preset: presets.Preset, bbox: np.ndarray, height: float, fingers: str = "none") -> None:
+    """What every rigged file must hold: our bones and hierarchy (with ``fingers``), a full skin
+    (every vertex weighted, weights summing to 1, at most 4 influences), and the input's place
+    and size."""
     assert len(info["armatures"]) == 1
-    assert {n: b["parent"] for n, b in info["bones"].items()} == expected_parents(preset)
-    deform = {preset.bone(n) for n in humanoid.BONE_NAMES}
+    assert {n: b["parent"] for n, b in info["bones"].items()} == expected_parents(preset, fingers)
+    deform = {preset.bone(n) for n in (*humanoid.BONE_NAMES, *humanoid.finger_bones(fingers))}
     assert {n for n, b in info["bones"].items() if b["deform"]} >= deform
     assert info["meshes"]
     for name, m in info["meshes"].items():

@@ -23,7 +23,7 @@ from autorig.rigging import clips, humanoid  # noqa: E402
 # Artist rigs with Mixamo bone names: a low-poly man facing +X, a 49k-triangle mannequin with
 # the mixamorig: prefix facing -Y, a zombie 8 units tall.
 MIXAMO_RIGS = ("quaternius__Animated_Human", "runxaway__Xbot", "quaternius__Zombie")
-REQUIRED_CLIPS = {"idle", "walk", "run", "jump", "wave", "dance", "sit_down", "punch", "look_around", "t_pose", "a_pose"}
+REQUIRED_CLIPS = {"idle", "walk", "run", "jump", "wave", "dance", "sit_down", "punch", "look_around", "t_pose", "a_pose", "grip"}
 # Clips where both feet stay on the ground the whole time.
 PLANTED = ("idle", "wave", "dance", "sit_down", "punch", "look_around")
 # Keyed poses match the computed clips to this (world units relative to height; radians).
@@ -41,7 +41,7 @@ def _humanoid_name(bone: str) -> str:
 def artist_skeleton(c) -> tuple[clips.ClipSkeleton, clips.BodyShape]:
     """A ClipSkeleton and BodyShape from a cached artist rig with Mixamo names (world frame)."""
     names = [_humanoid_name(n) for n in c.bone_names]
-    joints = {n: c.bone_heads[i] for i, n in enumerate(names) if n in humanoid.JOINT_NAMES}
+    joints = {n: c.bone_heads[i] for i, n in enumerate(names) if n in humanoid.ALL_JOINT_NAMES}
     up = np.array([0.0, 0.0, 1.0])
     left = joints["LeftUpLeg"] - joints["RightUpLeg"]
     left = left - (left @ up) * up
@@ -53,7 +53,7 @@ def artist_skeleton(c) -> tuple[clips.ClipSkeleton, clips.BodyShape]:
     humanoid_of = []
     for i in range(len(names)):
         j = i
-        while j >= 0 and names[j] not in humanoid.BONE_NAMES:
+        while j >= 0 and names[j] not in humanoid.ALL_BONE_NAMES:
             j = int(c.bone_parents[j])
         humanoid_of.append(names[j] if j >= 0 else None)
     w = c.weights.tocsr()
@@ -116,6 +116,41 @@ def test_library_has_the_named_clips(libraries):
             eye = np.einsum("fbji,fbjk->fbik", c.deltas, c.deltas)
             assert np.abs(eye - np.eye(3)).max() < 1e-9, (name, c.name)
             assert np.abs(np.linalg.det(c.deltas) - 1.0).max() < 1e-9, (name, c.name)
+
+
+def _hand_measures(skel: clips.ClipSkeleton, clip: clips.Clip, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame: wrist-to-middle-fingertip distance, index-to-pinky tip distance, and how far
+    the middle fingertip sits on the palm's side of the hand (along the posed palm normal)."""
+    pos = clips.forward_kinematics(skel, clip.deltas, clip.offset)
+    b = skel.bones
+    tip = lambda f: clips.end_point(skel, clip.deltas, pos, f"{side}Hand{f}3", skel.joints[f"{side}Hand{f}4"])  # noqa: E731
+    wrist = pos[:, b.index(f"{side}Hand")]
+    ctx_normal = clips._Context(skel, {n: np.eye(3) for n in b}, {"Left": 0.0, "Right": 0.0}).palm_normal(side)
+    normal = np.einsum("fij,j->fi", clip.deltas[:, b.index(f"{side}Hand")], ctx_normal)
+    reach = np.linalg.norm(tip("Middle") - wrist, axis=1)
+    spread = np.linalg.norm(tip("Index") - tip("Pinky"), axis=1)
+    palm_side = np.einsum("fi,fi->f", tip("Middle") - wrist, normal)
+    return reach, spread, palm_side
+
+
+def test_hands_relax_spread_and_close(libraries):
+    """An artist's finger bones (Mixamo names) are animated: a relaxed hand in idle, a fist in
+    punch (the fingers curl into the palm), spread fingers on the waving hand, and grip closes
+    both hands and opens them again."""
+    skel, _, lib = libraries["runxaway__Xbot"]
+    assert "LeftHandIndex2" in skel.bones
+    by = {c.name: c for c in lib.clips}
+    for side in ("Left", "Right"):
+        flat = _hand_measures(skel, by["t_pose"], side)
+        idle = _hand_measures(skel, by["idle"], side)
+        fist = _hand_measures(skel, by["punch"], side)
+        grip = _hand_measures(skel, by["grip"], side)
+        assert 0.85 * flat[0].max() < idle[0].min() < flat[0].min()  # relaxed: curled a little
+        assert fist[0].max() < 0.65 * flat[0].min()  # a fist: the fingertips come back to the palm
+        assert fist[2].min() > flat[2].max() + 0.05 * flat[0].min()  # ... on the palm side
+        assert grip[0].min() < 0.65 * flat[0].min() and grip[0][0] > 0.95 * flat[0].min()  # closes, starts open
+    wave = _hand_measures(skel, by["wave"], "Right")
+    assert wave[1].max() > 1.2 * _hand_measures(skel, by["t_pose"], "Right")[1].max()
 
 
 def test_loops_close(libraries):

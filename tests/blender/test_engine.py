@@ -42,9 +42,14 @@ def test_rig_end_to_end(eval_data, tmp_path):
     report = json.loads((out / "rig.json").read_text())
     assert report["error"] is None
     assert report["input"] == {"file": src.name, "format": "glb", "size": src.stat().st_size}
-    assert set(report["joints"]) == set(humanoid.JOINT_NAMES)
-    assert report["bone_names"] == {h: h for h in (*humanoid.BONE_NAMES, *humanoid.END_JOINTS)}
-    assert {b["name"] for b in report["bones"]} == set(presets.get("mixamo").all_bones())
+    # Fingers by default (--fingers auto): the same level on both hands, said in rig.json.
+    level = report["fingers"]["Left"]["level"]
+    assert report["fingers"]["Right"]["level"] == level and level in ("full", "mitten", "none")
+    assert report["options"]["fingers"] == "auto"
+    fingers = [*humanoid.finger_bones(level), *presets.get("mixamo").finger_end_joints(level)]
+    assert set(report["joints"]) == set(humanoid.JOINT_NAMES) | set(fingers)
+    assert report["bone_names"] == {h: h for h in (*humanoid.BONE_NAMES, *humanoid.END_JOINTS, *fingers)}
+    assert {b["name"] for b in report["bones"]} == set(presets.get("mixamo").all_bones(level))
     o = report["orientation"]
     assert (o["up_axis"], o["front_axis"]) == ("+Z", "-Y")  # glTF +Y up, facing +Z
     assert (o["up_axis_gltf"], o["front_axis_gltf"]) == ("+Y", "+Z")
@@ -65,7 +70,7 @@ def test_rig_end_to_end(eval_data, tmp_path):
     hips = np.array(report["joints"]["Hips"])
     for f in (f"{name}.glb", f"{name}.fbx"):
         info = inspect(out / f, pose_bone="LeftForeArm")
-        check_rigged_file(info, presets.get("mixamo"), expected, height)
+        check_rigged_file(info, presets.get("mixamo"), expected, height, level)
         # "Left" is the character's own left: turning the left forearm moves vertices on that side only
         assert info["pose"]["moved"] > 0
         assert np.dot(np.array(info["pose"]["centroid"]) - hips, left) > 0.1 * height
@@ -77,14 +82,17 @@ def test_rig_a_rigged_fbx_for_unreal(eval_data, tmp_path):
     mannequin's names under a root bone, and the model stays where it was."""
     src = eval_data / "rigged" / f"{CHARACTER}.fbx"
     out = tmp_path / "out"
-    proc = autorig("rig", src, "-o", out, "--only", "rig", "--name", "hero model", "--skeleton", "unreal")
+    proc = autorig("rig", src, "-o", out, "--only", "rig", "--name", "hero model", "--skeleton", "unreal", "--fingers", "mitten")
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "rig.json").read_text())
     assert report["name"] == "hero_model"
     assert "dropped existing armature HumanArmature (and its skin weights)" in report["warnings"]
     assert report["bone_names"]["Hips"] == "pelvis" and report["bone_names"]["root"] == "root"
+    assert report["fingers"]["Left"]["level"] == "mitten"  # a thumb and a mitten bone, Unreal's names
+    assert report["bone_names"]["LeftHandThumb1"] == "thumb_01_l" and report["bone_names"]["RightHandIndex3"] == "index_03_r"
     info = inspect(out / "hero_model.fbx")
-    check_rigged_file(info, presets.get("unreal"), input_bbox(eval_data / "unrigged" / f"{CHARACTER}.glb"), report["orientation"]["height"])
+    check_rigged_file(info, presets.get("unreal"), input_bbox(eval_data / "unrigged" / f"{CHARACTER}.glb"), report["orientation"]["height"],
+                      report["fingers"]["Left"]["level"])
 
 
 @pytest.mark.slow
@@ -99,6 +107,7 @@ def test_rig_file_calls_back_in_order(eval_data, tmp_path):
         skeleton="mixamo",
         mixamo_prefix=True,
         only="rig",
+        fingers="none",
         on_progress=lambda s, f: stages.append((s, f)),
         on_file=files.append,
     )
@@ -107,6 +116,8 @@ def test_rig_file_calls_back_in_order(eval_data, tmp_path):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert report["input"]["format"] == "obj"
     assert report["bone_names"]["LeftHand"] == "mixamorig:LeftHand"
+    # --fingers none: the skeleton of before, hands without fingers.
+    assert not any(humanoid.finger_of(h) for h in report["bone_names"]) and report["fingers"]["Left"]["level"] == "none"
     assert json.loads((tmp_path / "rig.json").read_text())["bone_names"] == report["bone_names"]
 
 
@@ -133,4 +144,4 @@ def test_rig_keeps_a_lying_scaled_model_in_place(eval_data, tmp_path):
     assert (o["up_axis"], o["front_axis"]) == ("+Y", "+Z")  # Blender world: head towards +Y, face up
     expected = input_bbox(src)
     for f in ("lying.glb", "lying.fbx"):
-        check_rigged_file(inspect(out / f), presets.get("mixamo"), expected, o["height"])
+        check_rigged_file(inspect(out / f), presets.get("mixamo"), expected, o["height"], report["fingers"]["Left"]["level"])

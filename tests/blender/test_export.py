@@ -151,6 +151,73 @@ def test_roll_convention(eval_data, turn):
             assert np.dot(-(mirror @ x_l), x_r) > 0.95, name
 
 
+FINGERED = "runxaway__Xbot"  # an artist's full hands (mixamorig: names), palms down in T-pose
+
+
+def _finger_plans(eval_data, rotation: np.ndarray, skeleton: str = "mixamo"):
+    """Plans of our armature on the artist's joints, fingers included (their first three bones
+    and the 4 end joints), turned by ``rotation``."""
+    gt = read_gt(eval_data, FINGERED)
+    height = float(gt["mesh"]["height"])
+    front0 = np.array(FACING[gt["import_info"]["facing_gltf"]])
+    joints = humanoid_joints(gt_joints(gt), front0, height)
+    for b in gt["skeleton"]["bones"]:
+        name = b["name"].split(":")[-1]
+        if humanoid.finger_of(name) and name in humanoid.ALL_JOINT_NAMES:
+            x, y, z = b["head"]  # glTF frame -> Blender's (x, -z, y)
+            joints[name] = np.array([x, -z, y])
+    joints = {k: rotation @ v for k, v in joints.items()}
+    up, front = rotation @ [0.0, 0.0, 1.0], rotation @ front0
+    bones = bones_mod.from_joints(joints)
+    orientation = SimpleNamespace(up=up, front=front, left=np.cross(up, front), height=height)
+    feet = np.array([joints["LeftFoot"], joints["RightFoot"]])
+    plans = armature.plan_bones(bones, orientation, presets.get(skeleton), feet)
+    return {p.humanoid: p for p in plans}, joints, up, front, np.cross(up, front)
+
+
+@pytest.mark.parametrize("turn", ["upright", "lying"])
+def test_finger_roll_convention(eval_data, turn):
+    """Every finger bone and thumb bone: Z out of the palm, X = direction x palm normal, so a
+    positive turn about X curls it into the palm, on both hands (mirror images)."""
+    from scipy.spatial.transform import Rotation
+
+    rotation = np.eye(3) if turn == "upright" else Rotation.from_euler("xyz", [80, 20, -35], degrees=True).as_matrix()
+    plans, joints, up, front, left = _finger_plans(eval_data, rotation)
+    fingers = [n for n in plans if humanoid.finger_of(n)]
+    assert len(fingers) == 2 * 5 * 4  # 3 bones and the end bone per finger
+    for side in ("Left", "Right"):
+        wrist, knuckle = joints[f"{side}Hand"], joints[f"{side}HandMiddle1"]
+        palm = armature.palm_normal(joints, side, front)
+        assert np.dot(palm, -up) > 0.7  # palms down in the T-pose
+        for name in [n for n in fingers if n.startswith(side)]:
+            p = plans[name]
+            y = (p.tail - p.head) / np.linalg.norm(p.tail - p.head)
+            x = np.cross(y, p.z_axis)
+            assert abs(np.dot(y, p.z_axis)) < 1e-9 and np.dot(p.z_axis, palm) > 0.0, name
+            # A positive turn about X moves the tail towards the palm side.
+            tip = Rotation.from_rotvec(x * np.radians(30)).as_matrix() @ (p.tail - p.head)
+            assert np.dot(tip - (p.tail - p.head), palm) > 0, name
+            if humanoid.finger_of(name)[1] != "Thumb":
+                # Across the hand: X points away from the thumb on the left, towards it on the right.
+                across = (joints[f"{side}HandIndex1"] - joints[f"{side}HandPinky1"]) * (-1 if side == "Left" else 1)
+                assert np.dot(x, across / np.linalg.norm(across)) > 0.8, name
+        assert np.linalg.norm(knuckle - wrist) > 0
+    mirror = np.eye(3) - 2 * np.outer(left, left)
+    for name in fingers:
+        if name.startswith("Left"):
+            p, q = plans[name], plans[humanoid.mirror_name(name)]
+            assert np.dot(mirror @ p.z_axis, q.z_axis) > 0.9, name
+
+
+def test_finger_bones_in_every_preset(eval_data):
+    for skeleton, names in (("mixamo", ("LeftHandThumb1", "RightHandPinky4")), ("unreal", ("thumb_01_l", "pinky_03_r")),
+                            ("unity", ("Left Thumb Proximal", "Right Little Distal"))):
+        plans, *_ = _finger_plans(eval_data, np.eye(3), skeleton)
+        got = {p.name for p in plans.values()}
+        assert set(names) <= got, skeleton
+        assert sorted(got) == sorted(presets.get(skeleton).all_bones("full")), skeleton
+
+
 def test_rolls_follow_the_character_not_the_world(eval_data):
     from scipy.spatial.transform import Rotation
 

@@ -35,7 +35,10 @@ def test_joints_land_near_the_known_joints(pose, chibi):
 
 def test_result_has_every_joint_and_the_bookkeeping():
     sk = fit(synthetic.humanoid_figure("T", shells=True).mesh)
-    assert set(sk.joints) == set(humanoid.JOINT_NAMES)
+    level = sk.hands["Left"]["level"]
+    assert sk.hands["Right"]["level"] == level
+    fingers = {n for n in humanoid.ALL_JOINT_NAMES if (f := humanoid.finger_of(n)) and f[1] in humanoid.FINGER_LEVELS[level]}
+    assert set(sk.joints) == set(humanoid.JOINT_NAMES) | fingers
     assert all(v.shape == (3,) and np.all(np.isfinite(v)) for v in sk.joints.values())
     assert 0.0 <= sk.confidence <= 1.0 and sk.confidence > 0.8
     assert sk.reasons and all(isinstance(r, str) for r in sk.reasons)

@@ -47,7 +47,7 @@ def _mesh_world(ob: bpy.types.Object) -> np.ndarray:
 def humanoid_of_bones(rig: Any) -> dict[str, str]:
     """Actual bone name -> humanoid name of the bone or of its nearest humanoid ancestor
     (so an artist's finger bones count as the hand)."""
-    inverse = {actual: h for h, actual in rig.bone_names.items() if h in humanoid.BONE_NAMES}
+    inverse = {actual: h for h, actual in rig.bone_names.items() if h in humanoid.ALL_BONE_NAMES}
     out: dict[str, str] = {}
     for bone in rig.armature.data.bones:
         b = bone
@@ -60,9 +60,10 @@ def humanoid_of_bones(rig: Any) -> dict[str, str]:
 
 def clip_skeleton(rig: Any) -> clip_lib.ClipSkeleton:
     """The character as `clips` sees it: joints, own axes, height and the ground."""
-    joints = {k: np.asarray(v, dtype=np.float64) for k, v in rig.joints.items() if k in humanoid.JOINT_NAMES}
+    joints = {k: np.asarray(v, dtype=np.float64) for k, v in rig.joints.items() if k in humanoid.ALL_JOINT_NAMES}
     # Only bones the armature really has are animated.
-    joints = {k: v for k, v in joints.items() if k in humanoid.END_JOINTS or k in rig.bone_names}
+    ends = humanoid.END_JOINTS | humanoid.FINGER_END_JOINTS
+    joints = {k: v for k, v in joints.items() if k in ends or k in rig.bone_names}
     up = np.asarray(rig.up, dtype=np.float64)
     ground = min(float((_mesh_world(ob) @ up).min()) for ob in rig.meshes if len(ob.data.vertices))
     return clip_lib.ClipSkeleton(joints, up, np.asarray(rig.front, dtype=np.float64), np.asarray(rig.left, dtype=np.float64), float(rig.height), ground)

@@ -21,6 +21,13 @@ or lying on its back:
   (made perpendicular to the bone). In a T-pose X points down on the left arm and up on the
   right arm; raising or lowering the arm is a rotation about Z, swinging it forward about X.
 
+- fingers and thumbs (``LeftHandIndex1``, ``LeftHandThumb2``, ...): **X = the bone's direction
+  crossed with the palm's normal** (the normal pointing out of the palm: down for palms-down
+  hands in T-pose; the hand's axis crossed with its width, pinky knuckle to index knuckle, or
+  the character's front on a mitten), so **Z points out of the palm** and a **positive turn
+  about X curls** the finger or thumb into the palm, the same on both hands (mirror images).
+  On the left hand of a T-pose X points back (away from the thumb), on the right to the front.
+
 "X = left/right" and "Z = front" mean the given direction made perpendicular to Y (the closest
 possible axis). Because ``front`` and ``up`` lie in the character's plane of symmetry, the left
 and right bones are exact mirror images (Blender's Symmetrize convention: Y and Z reflected
@@ -46,6 +53,8 @@ MIN_BONE_FRACTION = 1e-3
 # End bones (HeadTop_End, *Toe_End) continue their parent; they are this fraction of its length
 # (Mixamo's end bones are short stubs; the joint position is what matters).
 END_BONE_FRACTION = 0.5
+# Finger bones may be this much shorter than MIN_BONE_FRACTION (a toy hand's phalanx is tiny).
+FINGER_MIN_FRACTION = 0.25
 # A preset's root bone points up from the ground this fraction of the height (it only needs a
 # direction and a length that is visible in an editor).
 ROOT_BONE_FRACTION = 0.1
@@ -53,7 +62,7 @@ ROOT_BONE_FRACTION = 0.1
 # unstable to define a roll (bone within ~6 degrees of the axis); use the fallback axis.
 DEGENERATE_PROJECTION = 0.1
 
-TORSO, LEG, ARM = "torso", "leg", "arm"
+TORSO, LEG, ARM, FINGER, THUMB = "torso", "leg", "arm", "finger", "thumb"
 _LEG_PARTS = ("UpLeg", "Leg", "Foot", "ToeBase", "Toe_End")
 _ARM_PARTS = ("Shoulder", "Arm", "ForeArm", "Hand")
 
@@ -121,6 +130,9 @@ def character_axes(orientation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def family(humanoid_name: str) -> str:
     """Which roll rule a bone follows: TORSO, LEG or ARM (see the module docstring)."""
+    finger = humanoid.finger_of(humanoid_name)
+    if finger is not None:
+        return THUMB if finger[1] == "Thumb" else FINGER
     part = humanoid_name.removeprefix("Left").removeprefix("Right")
     if humanoid_name != part:
         if part in _LEG_PARTS:
@@ -134,9 +146,42 @@ def _perpendicular(v: np.ndarray, y: np.ndarray) -> np.ndarray:
     return v - np.dot(v, y) * y
 
 
-def z_axis(head: np.ndarray, tail: np.ndarray, rule: str, up: np.ndarray, front: np.ndarray, left: np.ndarray) -> np.ndarray:
-    """The local Z axis of a bone from ``head`` to ``tail`` under the roll convention: (3,) unit."""
+def hand_width(joints: dict[str, np.ndarray], side: str, front: np.ndarray) -> np.ndarray:
+    """(3,) unit: a hand's width axis towards the thumb (pinky knuckle to index knuckle), or
+    the character's front for a hand without the four fingers (a mitten)."""
+    a, b = joints.get(f"{side}HandIndex1"), joints.get(f"{side}HandPinky1")
+    if a is not None and b is not None and np.linalg.norm(a - b) > 0:
+        return _unit(a - b)
+    return front
+
+
+def palm_normal(joints: dict[str, np.ndarray], side: str, front: np.ndarray) -> np.ndarray:
+    """(3,) unit: the palm's normal (pointing out of the palm) of a hand with finger joints:
+    the hand's axis (wrist to the middle or mitten knuckle) crossed with its width, mirrored
+    on the right hand (down on both hands of a T-pose with the palms down)."""
+    knuckle = joints.get(f"{side}HandMiddle1", joints.get(f"{side}HandIndex1"))
+    if knuckle is None:
+        knuckle = joints[f"{side}HandThumb2"]
+    axis = _unit(knuckle - joints[f"{side}Hand"])
+    return _unit(np.cross(axis, hand_width(joints, side, front))) * (1.0 if side == "Left" else -1.0)
+
+
+def finger_x(joints: dict[str, np.ndarray], humanoid_name: str, front: np.ndarray, head: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """The X axis of a finger bone (see the module docstring): the bone's direction crossed
+    with the palm's normal, so a positive turn about X curls the finger into the palm."""
+    side = humanoid.finger_of(humanoid_name)[0]
+    return np.cross(_unit(tail - head), palm_normal(joints, side, front))
+
+
+def z_axis(head: np.ndarray, tail: np.ndarray, rule: str, up: np.ndarray, front: np.ndarray, left: np.ndarray, x_ref: np.ndarray | None = None) -> np.ndarray:
+    """The local Z axis of a bone from ``head`` to ``tail`` under the roll convention: (3,) unit.
+    x_ref: the reference X axis of a finger bone (``finger_x``)."""
     y = _unit(tail - head)
+    if rule in (FINGER, THUMB) and x_ref is not None:
+        x = _perpendicular(x_ref, y)
+        if np.linalg.norm(x) >= DEGENERATE_PROJECTION:  # not a bone pointing straight out of the palm
+            return _unit(np.cross(_unit(x), y))
+        rule = ARM
     if rule == ARM:
         z = _perpendicular(front, y)
         if np.linalg.norm(z) < DEGENERATE_PROJECTION:  # arm pointing forward: keep Z in the symmetry plane
@@ -152,7 +197,7 @@ def joints_from_bones(bones: BoneSet) -> dict[str, np.ndarray]:
     """Humanoid joint positions from the bone set of ``bones.from_joints``: each bone's head,
     and the end joints (HeadTop_End, *Toe_End) from the tails of their bones."""
     joints = {n: bones.heads[i].copy() for i, n in enumerate(bones.names)}
-    for end, parent in humanoid.END_JOINTS.items():
+    for end, parent in (humanoid.END_JOINTS | humanoid.FINGER_END_JOINTS).items():
         if parent in joints:
             joints[end] = bones.tails[bones.index(parent)].copy()
     return joints
@@ -181,10 +226,13 @@ def plan_bones(bones: BoneSet, orientation, preset: presets.Preset, vertices: np
     def add(hname: str, name: str, parent: str | None, head, tail, deform: bool, rule: str) -> None:
         head = np.asarray(head, dtype=np.float64)
         tail = np.asarray(tail, dtype=np.float64)
-        if np.linalg.norm(tail - head) < min_len:
+        # Finger bones are short: a fraction of the usual minimum still keeps them apart.
+        floor = min_len * (FINGER_MIN_FRACTION if rule in (FINGER, THUMB) else 1.0)
+        if np.linalg.norm(tail - head) < floor:
             along = plans[parent].tail - plans[parent].head if parent else up
-            tail = head + _unit(along) * min_len
-        plans[name] = BonePlan(name, hname, parent, head, tail, z_axis(head, tail, rule, up, front, left), deform)
+            tail = head + _unit(along) * floor
+        x_ref = finger_x(joints, hname, front, head, tail) if rule in (FINGER, THUMB) else None
+        plans[name] = BonePlan(name, hname, parent, head, tail, z_axis(head, tail, rule, up, front, left, x_ref), deform)
 
     ground = ground_point(vertices, joints["Hips"], up)
     if preset.root:
@@ -199,6 +247,14 @@ def plan_bones(bones: BoneSet, orientation, preset: presets.Preset, vertices: np
         direction = parent.tail - parent.head
         head = joints[end]
         add(end, preset.bone(end), parent.name, head, head + direction * END_BONE_FRACTION, False, family(end))
+    level = humanoid.finger_level(bones.names)
+    for hname in humanoid.finger_bones(level):
+        i = bones.index(hname)
+        add(hname, preset.bone(hname), preset.bone(humanoid.PARENT[hname]), bones.heads[i], bones.tails[i], bool(bones.deform[i]), family(hname))
+    for end in preset.finger_end_joints(level):
+        parent = plans[preset.bone(humanoid.FINGER_END_JOINTS[end])]
+        head = joints[end]
+        add(end, preset.bone(end), parent.name, head, head + (parent.tail - parent.head) * END_BONE_FRACTION, False, family(end))
     return list(plans.values())
 
 

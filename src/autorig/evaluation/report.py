@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from autorig.evaluation import fingers
+
 
 @dataclass(frozen=True)
 class Targets:
@@ -149,6 +151,7 @@ def summarize(rows: list[dict], targets: Targets = TARGETS) -> dict:
     s["confidence"] = confidence_relation([(r["joints"].get("confidence"), r["joints"]["mean"]) for r in scored])
     checks = [s[k]["pass"] for k in ("joint_mean", "joint_worst_character", "deformation_mean",
                                      "deformation_worst_mean", "deformation_worst_p99", "unweighted", "speed_largest")]
+    s["fingers"] = fingers.summarize(rows)
     s["passed"] = sum(checks)
     s["checks"] = len(checks)
     s["all_pass"] = all(checks)
@@ -250,6 +253,7 @@ def format_character(row: dict) -> str:
         for stage, label in (("skinning", "ours"), ("bone_heat", "bone heat")):
             if stage in errors:
                 lines.append(f"    {label}: ERROR {_short(errors[stage])}")
+    lines += fingers.format_character(row)
     sp = row.get("speed")
     if sp:
         parts = "  ".join(f"{k} {_f(sp.get(k))}" for k in SPEED_STAGES)
@@ -335,6 +339,7 @@ def format_summary(s: dict) -> str:
     if sl.get("name"):
         L.append(_line("skeleton+skinning, slowest", _f(sl["seconds"]) + " s", "", None,
                        f"{sl['name']}, {_f(sl['triangles'])} triangles"))
+    L += fingers.format_summary(s.get("fingers"))
     if s["errors"]:
         L.append(_line("characters with errors", str(len(s["errors"])), "", None, _names(list(s["errors"]), 8).strip(" ()")))
     if s.get("confidence"):

@@ -149,6 +149,14 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict:
         }
     except Exception as exc:  # noqa: BLE001
         row["errors"]["joints"] = _error(exc)
+    try:
+        from autorig.evaluation import fingers
+
+        pred = {k: np.asarray(v, dtype=np.float64) for k, v in (rep.get("joints") or {}).items()}
+        wrists = {side: c.joints[f"{side}Hand"] for side in ("Left", "Right") if f"{side}Hand" in c.joints}
+        row["fingers"] = fingers.score(pred, c.bone_names, c.bone_heads, c.height, wrists)
+    except Exception as exc:  # noqa: BLE001
+        row["errors"]["fingers"] = _error(exc)
 
     # Skinning: our weights for the artist's skeleton on the artist's mesh.
     try:
@@ -158,6 +166,11 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict:
         skin, sec = _timed(compute_weights, c.rigged, bones)
         row["skinning"] = {**_deformation(c, bones, skin.sparse(len(bones)), poses), "seconds": sec,
                            "timings": dict(getattr(skin, "timings", {}) or {})}
+        from autorig.evaluation import fingers
+
+        # With the fingers curled too; a rig without finger bones scores as above.
+        curled = fingers.deformation(c.rigged.vertices, bones, c.weights, skin.sparse(len(bones)), c.height, poses, POSE_SEED)
+        row["skinning_fingers"] = curled or {k: row["skinning"][k] for k in ("mean", "p99", "max")}
     except Exception as exc:  # noqa: BLE001
         row["errors"]["skinning"] = _error(exc)
     return row

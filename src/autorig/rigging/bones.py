@@ -45,25 +45,33 @@ _HAND_LENGTH = 0.35
 
 
 def from_joints(joints: dict[str, np.ndarray]) -> BoneSet:
-    """The humanoid bone set from joint positions (humanoid.JOINT_NAMES, world space).
+    """The humanoid bone set from joint positions (humanoid.JOINT_NAMES, plus the finger
+    joints when the skeleton has fingers; world space).
 
     A bone runs from its joint to its first child's joint (Spine2 to Neck, not to a
-    shoulder); HeadTop_End and Toe_End close Head and ToeBase; a hand continues its
-    forearm's direction.
+    shoulder); HeadTop_End and Toe_End close Head and ToeBase; a finger bone ends at the
+    next joint of its finger (4 = the end); a hand ends at its middle finger's knuckle (the
+    mitten's with a mitten), or without fingers continues its forearm's direction.
     """
-    names = list(humanoid.BONE_NAMES)
+    names = list(humanoid.BONE_NAMES) + [b for b in humanoid.FINGER_BONE_NAMES if b in joints]
     idx = {n: i for i, n in enumerate(names)}
     heads = np.array([joints[n] for n in names], dtype=np.float64)
     tails = np.empty_like(heads)
     ends = {parent: end for end, parent in humanoid.END_JOINTS.items()}
     for i, n in enumerate(names):
         kids = humanoid.children(n)
-        if n in ends:
+        finger = humanoid.finger_of(n)
+        if finger is not None:
+            side, f, k = finger
+            tails[i] = joints[f"{side}Hand{f}{k + 1}"]
+        elif n in ends:
             tails[i] = joints[ends[n]]
         elif kids:
             # The spine continues to the neck, not to a shoulder; a hip bone to the spine.
             main = next((k for k in kids if not k.startswith(("Left", "Right"))), kids[0])
             tails[i] = joints[main]
+        elif f"{n}Middle1" in joints or f"{n}Index1" in joints:
+            tails[i] = joints[f"{n}Middle1" if f"{n}Middle1" in joints else f"{n}Index1"]
         else:
             parent = humanoid.PARENT[n]
             tails[i] = heads[i] + (heads[i] - joints[parent]) * _HAND_LENGTH

@@ -92,6 +92,16 @@ BODY_PARTS = (
 FOOT_BALL_HEIGHT = 0.07
 
 SIDES = ("Left", "Right")
+# Hand poses, for skeletons with finger bones: the curl of joints 1, 2, 3 of the four fingers,
+# of the thumb's, and the spread of the fingers at the knuckles (degrees; the index turns
+# towards the thumb by the spread, the ring and pinky away by RING_PINKY_SPREAD times it).
+HAND_POSES: dict[str, dict[str, tuple[float, ...] | float]] = {
+    "flat": {"fingers": (0.0, 0.0, 0.0), "thumb": (0.0, 0.0, 0.0), "spread": 0.0},
+    "relaxed": {"fingers": (18.0, 24.0, 14.0), "thumb": (8.0, 10.0, 8.0), "spread": 2.0},
+    "spread": {"fingers": (-4.0, 2.0, 2.0), "thumb": (-8.0, 0.0, 0.0), "spread": 12.0},
+    "fist": {"fingers": (80.0, 95.0, 60.0), "thumb": (25.0, 35.0, 45.0), "spread": -2.0},
+}
+RING_PINKY_SPREAD = (-0.7, -1.4)
 
 
 # --- rotation helpers ---------------------------------------------------------------------
@@ -164,7 +174,8 @@ class ClipSkeleton:
     """The character as the clip generator sees it, in world space.
 
     joints: humanoid joint name -> (3,) float64 world position; every bone of
-        humanoid.BONE_NAMES the armature has, plus end joints (HeadTop_End, *Toe_End) when known.
+        humanoid.ALL_BONE_NAMES the armature has (fingers too), plus end joints (HeadTop_End,
+        *Toe_End, finger ends) when known.
     up, front, left: (3,) unit vectors of the character's own frame (left = up x front).
     height: float, the character's height along ``up``.
     ground: float, height of the soles along ``up`` (min over the mesh of ``v . up``).
@@ -189,7 +200,7 @@ class ClipSkeleton:
     @property
     def bones(self) -> list[str]:
         """The humanoid bones present, parents first."""
-        return [b for b in humanoid.BONE_NAMES if b in self.joints]
+        return [b for b in humanoid.ALL_BONE_NAMES if b in self.joints]
 
     def parent(self, bone: str) -> str | None:
         """The nearest present humanoid ancestor."""
@@ -226,6 +237,12 @@ class ClipSkeleton:
         return t - self.h(t) * self.up
 
 
+def _hand_of(name: str | None) -> str | None:
+    """A finger bone's hand (``LeftHandIndex2`` -> ``LeftHand``); other names unchanged."""
+    finger = humanoid.finger_of(name) if name else None
+    return f"{finger[0]}Hand" if finger else name
+
+
 def _unit(v) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64).reshape(3)
     return v / np.linalg.norm(v)
@@ -255,7 +272,8 @@ class BodyShape:
         """vertices: (n, 3) float64 world rest positions; dominant: (n,) the humanoid bone
         with the largest weight on each vertex (None for unweighted or other bones)."""
         vertices = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
-        dom = np.array([d or "" for d in dominant])
+        # Skin a finger dominates is the hand's.
+        dom = np.array([_hand_of(d) or "" for d in dominant])
         out = cls()
         for part in BODY_PARTS:
             pts = vertices[dom == part]
@@ -392,6 +410,10 @@ def neutral_pose(skel: ClipSkeleton, abduct: dict[str, float]) -> dict[str, np.n
             n[hand] = n[fore]
         else:
             n[fore] = r_arm
+    for b in skel.bones:  # fingers hang with their hand
+        finger = humanoid.finger_of(b)
+        if finger and f"{finger[0]}Hand" in n:
+            n[b] = n[f"{finger[0]}Hand"]
     return n
 
 
@@ -503,6 +525,49 @@ class _Context:
 
     def flex_elbow(self, pose: Pose, side: str, deg) -> None:
         pose.turn(f"{side}ForeArm", -self.L, deg)
+
+    def palm_normal(self, side: str) -> np.ndarray | None:
+        """(3,) the rest pose's palm normal of a hand with fingers (towards the palm), or None.
+        The hand's axis runs from the wrist to the middle (or mitten) knuckle, its width from
+        the pinky's knuckle to the index's (the character's front on a mitten)."""
+        j = self.skel.joints
+        wrist = j.get(f"{side}Hand")
+        knuckle = j.get(f"{side}HandMiddle1", j.get(f"{side}HandIndex1"))
+        if wrist is None or knuckle is None:
+            return None
+        a, b = j.get(f"{side}HandIndex1"), j.get(f"{side}HandPinky1")
+        width = _unit(a - b) if a is not None and b is not None else self.F
+        return self.side_sign(side) * _unit(np.cross(_unit(knuckle - wrist), width))
+
+    def hand(self, pose: Pose, side: str, curl=(0.0, 0.0, 0.0), thumb=(0.0, 0.0, 0.0), spread=0.0) -> None:
+        """Curl a hand's fingers (positive: towards the palm) at joints 1, 2, 3 and spread
+        them at the knuckles; each value a number or (f,) per frame. Nothing without fingers."""
+        normal = self.palm_normal(side)
+        if normal is None:
+            return
+        j = self.skel.joints
+        turn_in = self.neutral[f"{side}Hand"]  # rest -> neutral pose, the axes turn with the hand
+        spreads = {"Index": 1.0, "Middle": 0.0, "Ring": RING_PINKY_SPREAD[0], "Pinky": RING_PINKY_SPREAD[1]}
+        for finger in humanoid.FINGERS:
+            for k in range(1, humanoid.PHALANGES + 1):
+                bone, nxt = f"{side}Hand{finger}{k}", f"{side}Hand{finger}{k + 1}"
+                if bone not in j or nxt not in j:
+                    continue
+                d = _unit(j[nxt] - j[bone])
+                axis = np.cross(d, normal)
+                if np.linalg.norm(axis) < 1e-6:
+                    continue
+                axis = turn_in @ _unit(axis)
+                amount = (thumb if finger == "Thumb" else curl)[k - 1]
+                if k == 1 and finger in spreads:
+                    pose.turn(bone, turn_in @ (self.side_sign(side) * normal), np.asarray(spread) * spreads[finger])
+                pose.turn(bone, axis, amount)
+
+    def hand_pose(self, pose: Pose, side: str, name: str, amount=1.0) -> None:
+        """One of HAND_POSES, scaled by ``amount`` (a number or (f,) per frame)."""
+        h = HAND_POSES[name]
+        a = np.asarray(amount, dtype=np.float64)
+        self.hand(pose, side, [c * a for c in h["fingers"]], [c * a for c in h["thumb"]], h["spread"] * a)
 
 
 # --- the clips ------------------------------------------------------------------------------------
@@ -628,6 +693,10 @@ def clip_wave(c: _Context, t: np.ndarray) -> Pose:
     wave = 22.0 * np.sin(2 * np.pi * 2.2 * (t - 0.7)) * smooth((t - 0.5) / 0.3) * smooth((2.6 - t) / 0.3)
     c.flex_elbow(p, side, 12.0 + (88.0 * up) + wave)
     c.lean_left(p, "Spine1", 3.0 * up)
+    # The waving hand opens, fingers spread; the other hangs relaxed.
+    c.hand_pose(p, side, "relaxed", 1.0 - up)
+    c.hand_pose(p, side, "spread", up)
+    c.hand_pose(p, "Left", "relaxed")
     c.twist_left(p, "Head", -8.0 * up)
     c.bend_forward(p, "Head", -4.0 * up)
     _arms_relaxed_one(c, p, "Left")
@@ -704,6 +773,7 @@ def clip_punch(c: _Context, t: np.ndarray) -> Pose:
     jab = keys(t, [(0.0, 0.0), (0.9, 0.0), (1.03, 1.0), (1.12, 1.0), (1.35, 0.0), (1.6, 0.0)])
     ext = {"Right": cross, "Left": jab}
     for side in SIDES:
+        c.hand_pose(p, side, "fist")
         e = ext[side]
         c.abduct(p, side, f"{side}Arm", 12.0 - 16.0 * e)
         c.limb_forward(p, f"{side}Arm", 55.0 + 33.0 * e)
@@ -718,6 +788,22 @@ def clip_punch(c: _Context, t: np.ndarray) -> Pose:
     c.bend_forward(p, "Spine1", 6.0 + 4.0 * cross)
     c.bend_forward(p, "Head", 4.0)
     p.offset -= c.U[None] * (0.05 * c.leg) + c.F[None] * (0.02 * c.leg) * cross[:, None]
+    return p
+
+
+def clip_grip(c: _Context, t: np.ndarray) -> Pose:
+    """Both forearms raised in front, the hands closing into fists and opening again."""
+    p = Pose(c, t)
+    close = keys(t, [(0.0, 0.0), (0.2, 0.0), (0.8, 1.0), (1.3, 1.0), (1.9, 0.0), (2.0, 0.0)])
+    for side in SIDES:
+        c.limb_forward(p, f"{side}Arm", 12.0)
+        c.flex_elbow(p, side, 70.0)
+        c.hand_pose(p, side, "flat", 1.0)
+        c.hand_pose(p, side, "fist", close)
+        p.plant(side)
+    c.bend_forward(p, "Head", 10.0)
+    _breathe(c, p, 2.0, 0.5)
+    p.offset -= c.U[None] * 0.01 * c.leg
     return p
 
 
@@ -763,10 +849,14 @@ def clip_a_pose(c: _Context, t: np.ndarray) -> Pose:
 
 @dataclass(frozen=True)
 class ClipSpec:
+    """hands: the HAND_POSES entry both hands hold through the clip, or None when the clip
+    poses the hands itself."""
+
     name: str
     seconds: float
     loop: bool
     make: Callable[[_Context, np.ndarray], Pose]
+    hands: str | None = "relaxed"
 
 
 # The library, in the order it is exported. Durations: gait cycles are two steps.
@@ -775,13 +865,14 @@ LIBRARY: tuple[ClipSpec, ...] = (
     ClipSpec("walk", 1.1, True, clip_walk),
     ClipSpec("run", 0.7, True, clip_run),
     ClipSpec("jump", 1.8, False, clip_jump),
-    ClipSpec("wave", 3.0, False, clip_wave),
+    ClipSpec("wave", 3.0, False, clip_wave, hands=None),
     ClipSpec("dance", 4.0, True, clip_dance),
     ClipSpec("sit_down", 3.0, False, clip_sit_down),
-    ClipSpec("punch", 1.6, True, clip_punch),
+    ClipSpec("punch", 1.6, True, clip_punch, hands=None),
     ClipSpec("look_around", 5.0, True, clip_look_around),
-    ClipSpec("t_pose", 1.0, False, clip_t_pose),
-    ClipSpec("a_pose", 1.0, False, clip_a_pose),
+    ClipSpec("t_pose", 1.0, False, clip_t_pose, hands="flat"),
+    ClipSpec("a_pose", 1.0, False, clip_a_pose, hands="flat"),
+    ClipSpec("grip", 2.0, True, clip_grip, hands=None),
 )
 CLIP_NAMES: tuple[str, ...] = tuple(c.name for c in LIBRARY)
 
@@ -1101,6 +1192,15 @@ def _contact_fixes(ctx: _Context, run, depth: np.ndarray, side: str, loop: bool)
     return fixes
 
 
+def _author(ctx: _Context, spec: ClipSpec, t: np.ndarray) -> Pose:
+    """The clip's pose, with the spec's hand pose on both hands (skeletons with fingers)."""
+    pose = spec.make(ctx, t)
+    if spec.hands:
+        for side in SIDES:
+            ctx.hand_pose(pose, side, spec.hands)
+    return pose
+
+
 def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> Clip:
     """Author, solve and contact-check one clip; where a hand goes into the body, the arm
     turns (`_contact_fixes`) just enough, just then."""
@@ -1110,12 +1210,12 @@ def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> C
     ctx.arm_fix = {}
 
     def run(sides=SIDES, frames=None) -> dict[str, np.ndarray]:
-        g, offset = _solve(ctx, spec.make(ctx, t))
+        g, offset = _solve(ctx, _author(ctx, spec, t))
         if frames is not None:
             g, offset = g[frames], offset[frames]
         return body.penetration(ctx.skel, g, offset, sides)
 
-    pose = spec.make(ctx, t)
+    pose = _author(ctx, spec, t)
     g, offset = _solve(ctx, pose)
     depth = body.penetration(ctx.skel, g, offset) if body is not None else {}
     fixes: dict[str, list[tuple[str, float, np.ndarray]]] = {}
@@ -1124,7 +1224,7 @@ def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> C
             fixes[side] = _contact_fixes(ctx, run, depth[side], side, spec.loop)
         if fixes:
             ctx.arm_fix = fixes
-            g, offset = _solve(ctx, spec.make(ctx, t))
+            g, offset = _solve(ctx, _author(ctx, spec, t))
             depth = body.penetration(ctx.skel, g, offset)
     ctx.arm_fix = {}
     report = {side: [(kind, float(w.max()), float((w > 0).mean())) for kind, _, w in turns] for side, turns in fixes.items() if turns}

@@ -14,6 +14,13 @@ tool the user targets, and may add bones that carry no weight:
   Head, LeftShoulder, LeftUpperArm, LeftLowerArm, LeftHand, LeftUpperLeg, LeftLowerLeg, LeftFoot,
   LeftToes), plus end bones.
 
+Fingers (when the skeleton has them, see ``humanoid.FINGER_LEVELS``): Mixamo's
+``LeftHandThumb1..3``, ``LeftHandIndex1..3``, Middle, Ring, Pinky with the end bones
+``LeftHandThumb4`` ...; Unreal's ``thumb_01_l..thumb_03_l``, ``index_01_l``, ``middle_01_l``,
+``ring_01_l``, ``pinky_01_l``; Unity's ``Left Thumb Proximal/Intermediate/Distal``, ``Left Index
+...``, ``Left Middle ...``, ``Left Ring ...``, ``Left Little ...`` (the names of Unity's
+HumanBodyBones, which its avatar maps). Only the Mixamo preset has finger end bones.
+
 Left and right are the character's own, in every preset. Pure python: no bpy, no numpy.
 """
 
@@ -45,10 +52,17 @@ class Preset:
         """The end joints (HeadTop_End, ...) this preset makes bones of, in humanoid order."""
         return [j for j in humanoid.END_JOINTS if j in self.names]
 
-    def all_bones(self) -> list[str]:
-        """Every bone name of the exported armature, parents before children."""
+    def finger_end_joints(self, fingers: str = "none") -> list[str]:
+        """The finger end joints (LeftHandThumb4, ...) of ``fingers`` this preset makes bones of."""
+        keep = humanoid.FINGER_LEVELS[fingers]
+        return [j for j in humanoid.FINGER_END_JOINTS if j in self.names and humanoid.finger_of(j)[1] in keep]
+
+    def all_bones(self, fingers: str = "none") -> list[str]:
+        """Every bone name of the exported armature, parents before children, for a skeleton
+        with ``fingers`` ("full", "mitten" or "none")."""
         out = [self.root] if self.root else []
-        return out + [self.names[b] for b in humanoid.BONE_NAMES] + [self.names[j] for j in self.end_joints()]
+        out += [self.names[b] for b in humanoid.BONE_NAMES] + [self.names[j] for j in self.end_joints()]
+        return out + [self.names[b] for b in humanoid.finger_bones(fingers)] + [self.names[j] for j in self.finger_end_joints(fingers)]
 
 
 def _sided(table: dict[str, str], left: str, right: str) -> dict[str, str]:
@@ -60,7 +74,17 @@ def _sided(table: dict[str, str], left: str, right: str) -> dict[str, str]:
     return out
 
 
-_MIXAMO: dict[str, str] = {n: n for n in humanoid.JOINT_NAMES}
+_MIXAMO: dict[str, str] = {n: n for n in humanoid.ALL_JOINT_NAMES}
+
+
+def _fingers(pattern: str, fingers: dict[str, str], phalanges: tuple[str, ...], sides: tuple[str, str]) -> dict[str, str]:
+    """Finger bone names: ``pattern.format(side=, finger=, k=)`` for every finger bone."""
+    out = {}
+    for humanoid_side, side in zip(("Left", "Right"), sides):
+        for finger, fname in fingers.items():
+            for k in range(1, humanoid.PHALANGES + 1):
+                out[f"{humanoid_side}Hand{finger}{k}"] = pattern.format(side=side, finger=fname, k=phalanges[k - 1])
+    return out
 
 _UNREAL: dict[str, str] = {
     "Hips": "pelvis",
@@ -83,6 +107,7 @@ _UNREAL: dict[str, str] = {
         "_l",
         "_r",
     ),
+    **_fingers("{finger}_{k}{side}", {f: f.lower() for f in humanoid.FINGERS}, ("01", "02", "03"), ("_l", "_r")),
 }
 
 _UNITY: dict[str, str] = {
@@ -108,6 +133,12 @@ _UNITY: dict[str, str] = {
         "Left",
         "Right",
     ),
+    **_fingers(
+        "{side} {finger} {k}",
+        {"Thumb": "Thumb", "Index": "Index", "Middle": "Middle", "Ring": "Ring", "Pinky": "Little"},
+        ("Proximal", "Intermediate", "Distal"),
+        ("Left", "Right"),
+    ),
 }
 
 
@@ -130,4 +161,6 @@ def parent_of(preset: Preset, humanoid_name: str) -> str | None:
     the hips. The preset's root, when it has one, is the hips' parent (not a humanoid name)."""
     if humanoid_name in humanoid.END_JOINTS:
         return humanoid.END_JOINTS[humanoid_name]
+    if humanoid_name in humanoid.FINGER_END_JOINTS:
+        return humanoid.FINGER_END_JOINTS[humanoid_name]
     return humanoid.PARENT[humanoid_name]

@@ -17,6 +17,8 @@
    shoulders and the top of the head; the spine between the hips and the neck.
 4. checks: two legs, two mirror-image arms and a head, or ``RigError("not_a_biped")``;
    a confidence with the reasons behind it.
+5. hands (``skeleton_hands``, unless ``fingers="none"``): the wrist refined from the hand's
+   own shape, and the finger joints (five fingers, or a thumb and a mitten).
 
 Joints are mapped back to world space at the end.
 """
@@ -35,6 +37,7 @@ from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.prepare import Orientation, analyze, classify_pose
 from autorig.rigging.skeleton_arms import Arm, find_arms
 from autorig.rigging.skeleton_body import build
+from autorig.rigging.skeleton_hands import HAND_SIZE_MISMATCH, place_hand
 from autorig.rigging.skeleton_legs import Legs, find_legs, hidden_legs
 from autorig.rigging.skeleton_trunk import Trunk, find_trunk
 
@@ -51,6 +54,8 @@ class SkeletonFit:
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # side -> {"level": "full" | "mitten" | "none", "reason": why}; finger joints are in ``joints``.
+    hands: dict[str, dict] = field(default_factory=dict)
 
     @property
     def canonical_joints(self) -> dict[str, np.ndarray]:
@@ -58,8 +63,9 @@ class SkeletonFit:
         return {k: self.orientation.canonical(v) for k, v in self.joints.items()}
 
 
-def fit(mesh: CharacterMesh) -> SkeletonFit:
-    """Fit the humanoid skeleton to ``mesh``; raises RigError("not_a_biped", reason)."""
+def fit(mesh: CharacterMesh, fingers: str = "auto") -> SkeletonFit:
+    """Fit the humanoid skeleton to ``mesh``; raises RigError("not_a_biped", reason).
+    fingers: ``skeleton_hands.LEVELS`` ("auto", "full", "mitten", "none")."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -90,13 +96,15 @@ def fit(mesh: CharacterMesh) -> SkeletonFit:
     confidence, reasons = _confidence(orientation, legs, arms, trunk)
     reasons.append("facing cues: " + face.describe())
     lap("checks")
+    hands = _hands(orientation.canonical(mesh.vertices), mesh.triangles, joints_c, orientation.height, fingers)
+    lap("hands")
 
     left_deg, right_deg = (arms[side].angle_deg for side in ("Left", "Right"))
     orientation.arm_angles_deg = (left_deg, right_deg)
     orientation.pose = classify_pose(left_deg, right_deg)
-    joints = {name: orientation.world(joints_c[name]) for name in humanoid.JOINT_NAMES}
+    joints = {name: orientation.world(p) for name, p in joints_c.items()}
     warnings = list(orientation.warnings) + legs.warnings + [w for a in arms.values() for w in a.warnings] + trunk.warnings
-    return SkeletonFit(joints, orientation, confidence, reasons, warnings, timings)
+    return SkeletonFit(joints, orientation, confidence, reasons, warnings, timings, hands)
 
 
 def _convention_prior(orientation: Orientation) -> float:
@@ -154,6 +162,46 @@ def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods
         if trunk.neck_quality < tol.HIDDEN_LEGS_MIN_NECK or below < tol.HIDDEN_LEGS_MIN_BELOW_SHOULDERS * above:
             raise RigError("not_a_biped", "no legs: the model looks like a bust or a half body, not a standing character")
     return body, legs, arms, trunk
+
+
+def _hands(canonical: np.ndarray, triangles: np.ndarray, joints_c: dict[str, np.ndarray], height: float, fingers: str) -> dict[str, dict]:
+    """Refine the wrists and add the finger joints to ``joints_c`` (in place). Both hands get
+    the same level (the coarser of the two), so the skeleton stays symmetric."""
+    if fingers == "none":
+        return {side: {"level": "none", "reason": "--fingers none"} for side in ("Left", "Right")}
+    found = {side: place_hand(canonical, triangles, joints_c[f"{side}Hand"], joints_c[f"{side}ForeArm"], side, height, fingers)
+             for side in ("Left", "Right")}
+    order = ("none", "mitten", "full")
+    level = min((h.level for h in found.values()), key=order.index)
+    # A hand much bigger than the other holds something (a sword, a staff): it takes the
+    # mirror image of the other hand, moved to its own wrist.
+    sizes = {side: h.size for side, h in found.items()}
+    if level != "none" and np.all(sizes["Left"] > 0) and np.all(sizes["Right"] > 0) and np.any(
+        np.maximum(sizes["Left"], sizes["Right"]) > HAND_SIZE_MISMATCH * np.minimum(sizes["Left"], sizes["Right"])
+    ):
+        held, good = sorted(sizes, key=lambda k: float(np.prod(sizes[k])), reverse=True)
+        g = found[good]
+        mirror = np.array([-1.0, 1.0, 1.0])  # the canonical frame's mirror plane is x = 0
+        arm_wrist = joints_c[f"{held}Hand"]
+        moved = {humanoid.mirror_name(k): arm_wrist + (p - g.wrist) * mirror for k, p in g.joints.items()}
+        found[held] = type(g)(arm_wrist, moved, g.level, g.axis * mirror, g.width_axis * mirror, g.palm_normal * mirror, g.length,
+                              reason=f"mirrored from the {good.lower()} hand: this one holds something", size=g.size)
+    out = {}
+    for side, hand in found.items():
+        reason = hand.reason if hand.level == level else f"{hand.reason}; {level} like the other hand"
+        out[side] = {"level": level, "reason": reason}
+        if level == "none":
+            continue
+        joints_c[f"{side}Hand"] = hand.wrist
+        keep = humanoid.FINGER_LEVELS[level]
+        for name, p in hand.joints.items():
+            if humanoid.finger_of(name)[1] in keep:
+                joints_c[name] = p
+        if level == "mitten" and hand.level == "full":
+            # The other hand is a mitten: this one's mitten bone runs down the middle of its block.
+            for k in range(1, humanoid.PHALANGES + 2):
+                joints_c[f"{side}HandIndex{k}"] = np.mean([hand.joints[f"{side}Hand{f}{k}"] for f in ("Index", "Middle", "Ring", "Pinky")], axis=0)
+    return out
 
 
 def _assemble(legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> dict[str, np.ndarray]:

@@ -24,6 +24,11 @@ proxy of the whole character (``voxel_bind``), in named passes:
 6. rigid parts: a loose part mostly in one bone's region follows that bone alone.
 7. keep the 4 largest, drop slivers, normalise, sort.
 
+Hands (``_refine_hands``): the body's voxels are too coarse to part fingers that nearly touch,
+so a bone with three or more short chains of bones below it (a hand with fingers, a foot
+with toes) has its part of the skin labelled and blended again on its own, finer solid (a few
+voxels across the gap between two fingers); only those vertices pay for the finer voxels.
+
 Vertices at one position get one set of weights (seams never tear); every loose shell
 is bridged to the body through its nearest voxel, so a hat or an eye follows the head.
 """
@@ -123,6 +128,8 @@ def compute_weights(mesh: CharacterMesh, bones: BoneSet) -> SkinWeights:
 
     weights, apart = _blend(solid, graph, labels, own_dist, mesh.vertices, extent, vertex_labels, allowed, segments)
     timer.lap("blend")
+    weights = _refine_hands(mesh, bones.parents, segments, list(seeds), weights, vertex_labels, solid.size, extent, depth)
+    timer.lap("hands")
     weights = _smooth(mesh.vertices, welded, mesh.triangles, weights, tol.SKIN_SMOOTH_VOXELS * solid.size, apart)
     weights = _rigid_parts(parts, vertex_labels, weights)
     timer.lap("smooth")
@@ -326,7 +333,7 @@ def _part_labels(mesh, part, segments, active, size, depth, vertex_labels):
 # -- blend, smooth, rigid parts, prune --------------------------------------------------
 
 
-def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, segments):
+def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, segments, search=None):
     """(n_vertices, b) CSR raw weights: the vertex's own bone (vlabel) 1, another bone
     (1 - d / r)^2 where d is how far along the skin that bone's region is and r the
     vertex's distance to its own bone. Only bones that meet blend (their segments come
@@ -334,7 +341,8 @@ def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, se
     touch, nor a finger its neighbour's.
 
     Also returns a function (i, j) -> bool array: vertices i and j belong to bones that
-    do not meet (the smoothing must not mix them either)."""
+    do not meet (the smoothing must not mix them either). search: how far along the skin a
+    blend is looked for (default SKIN_BLEND_SEARCH of the character's size)."""
     n_bones = len(segments)
     gaps = voxel_bind.segment_gaps(segments)
     vnode = solid.node(vertices)
@@ -349,7 +357,8 @@ def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, se
     rows, cols, vals = [np.arange(len(vertices))], [vlabel], [np.ones(len(vertices))]
     for b in np.unique(skin_labels[skin_labels >= 0]):
         region = np.flatnonzero(skin_labels == b)
-        d = csgraph.dijkstra(skin_graph, directed=False, indices=region, min_only=True, limit=tol.SKIN_BLEND_SEARCH * extent)
+        limit = tol.SKIN_BLEND_SEARCH * extent if search is None else search
+        d = csgraph.dijkstra(skin_graph, directed=False, indices=region, min_only=True, limit=limit)
         u = d[vskin] / radius
         hit = np.flatnonzero(u < 1.0)
         hit = hit[(vlabel[hit] != b) & (gaps[vlabel[hit], b] <= radius[hit]) & allowed[hit, b]]
@@ -362,6 +371,102 @@ def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, se
         return gaps[vlabel[i], vlabel[j]] > np.minimum(radius[i], radius[j])
 
     return weights, apart
+
+
+# -- hands: finer voxels where fingers nearly touch ------------------------------------------
+
+
+def hand_groups(parents: np.ndarray, segments: np.ndarray, active: list[int], extent: float) -> list[list[int]]:
+    """[hand, *its descendants] for every bone with at least HAND_MIN_CHAINS child chains
+    of two or more bones, all within HAND_MAX_EXTENT of the character's size (hands with
+    fingers, feet with toes), each list holding the active (seeded) bones only."""
+    children: dict[int, list[int]] = {}
+    for i, p in enumerate(parents):
+        if p >= 0:
+            children.setdefault(int(p), []).append(i)
+
+    def below(i: int) -> list[int]:
+        out, stack = [], list(children.get(i, []))
+        while stack:
+            j = stack.pop()
+            out.append(j)
+            stack += children.get(j, [])
+        return out
+
+    groups = []
+    active_set = set(active)
+    for h, kids in children.items():
+        chains = [k for k in kids if children.get(k)]
+        if len(chains) < tol.SKIN_HAND_MIN_CHAINS:
+            continue
+        desc = below(h)
+        pts = segments[[h, *desc]].reshape(-1, 3)
+        if np.ptp(pts, axis=0).max() > tol.SKIN_HAND_MAX_EXTENT * extent:
+            continue  # a whole limb or body, not a hand
+        members = [b for b in [h, *desc] if b in active_set]
+        if len(members) > len(chains):
+            groups.append(members)
+    return groups
+
+
+def _refine_hands(mesh, parents, segments, active, weights, vertex_labels, size, extent, depth) -> sparse.csr_matrix:
+    """Weights of each hand's vertices again on a finer solid of the hand alone (see the
+    module docstring). vertex_labels is updated in place for the vertices relabelled."""
+    groups = hand_groups(parents, segments, active, extent)
+    n = mesh.n_vertices
+    done_rows, done = [], []
+    for group in groups:
+        in_group = np.zeros(len(segments), dtype=bool)
+        in_group[group] = True
+        rows = np.flatnonzero(in_group[vertex_labels])
+        if len(rows) < tol.SKIN_HAND_MIN_VERTICES:
+            continue
+        # A few voxels across the narrowest gap between two of the hand's bone chains.
+        chain_heads = segments[[b for b in group[1:] if parents[b] == group[0]], 0]
+        if len(chain_heads) < 2:
+            continue
+        d = np.linalg.norm(chain_heads[:, None] - chain_heads[None], axis=2)
+        spacing = float(d[d > 0].min()) if (d > 0).any() else size
+        fine = max(spacing / tol.SKIN_HAND_VOXELS_PER_GAP, extent / tol.SKIN_HAND_MAX_VOXELS)
+        if fine > tol.SKIN_HAND_REFINE_BELOW * size:
+            continue  # the body's voxels already part the fingers
+        local = np.full(mesh.n_vertices, -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        tris = mesh.triangles[(local[mesh.triangles] >= 0).all(axis=1)]
+        if len(tris) == 0:
+            continue
+        v = mesh.vertices[rows]
+        # The hand cut from the body is open at the wrist: 5 of 6 rays close it (as for a head).
+        sub = voxel_bind.voxelize(v, local[tris], fine, ray_hits=tol.SKIN_PART_RAY_HITS)
+        seeds = {}
+        for b in group:
+            nodes = sub.node(voxel_bind.segment_points(*segments[b], fine))
+            if (nodes >= 0).any():
+                seeds[b] = np.unique(nodes[nodes >= 0])
+        if len(seeds) < 2:
+            continue
+        labels, own = _label(sub.graph, seeds, depth)
+        vl = labels[sub.node(v)]
+        ok = vl >= 0
+        if not ok.all():  # a vertex of a loose bit not in the hand's solid keeps its weights
+            rows, v, vl = rows[ok], v[ok], vl[ok]
+        allowed = np.zeros((len(rows), len(segments)), dtype=bool)
+        allowed[:, group] = True
+        # A blend reaches no further than a vertex's distance to its own bone (see _blend).
+        reach = max(float(own[sub.node(v)].max()), tol.SKIN_MIN_RADIUS_VOXELS * fine) * tol.SKIN_BLEND_WIDTH
+        w, _ = _blend(sub, sub.graph, labels, own, v, extent, vl, allowed, segments, search=reach)
+        # The hand bone keeps the wrist's blend with the forearm where it stays the owner.
+        change = (vl != group[0]) | (vertex_labels[rows] != group[0])
+        done_rows.append(rows[change])
+        done.append(w[np.flatnonzero(change)])
+        vertex_labels[rows[change]] = vl[change]
+    if not done_rows:
+        return weights
+    rows = np.concatenate(done_rows)
+    keep = np.ones(n)
+    keep[rows] = 0.0
+    place = sparse.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n, len(rows)))
+    return (sparse.diags(keep) @ weights + place @ sparse.vstack(done).tocsr()).tocsr()
 
 
 def weld(vertices: np.ndarray, tolerance: float) -> np.ndarray:

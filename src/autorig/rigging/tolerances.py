@@ -292,3 +292,14 @@ FACING_SHEET_FULL = 0.5
 FACING_MIN_SHEET = 0.02
 FACING_HEAD_FULL = 0.1
 FACING_SCORE_FULL = 0.5
+# Hands (skinning._refine_hands): a bone with this many child chains of 2+ bones, all within
+# this fraction of the character's size, is a hand (or a foot with toes). Its skin is labelled
+# again on a solid with this many voxels across the narrowest spacing of its chains (never finer
+# than the character's size over SKIN_HAND_MAX_VOXELS), when that is below this fraction of the
+# body's voxel; a hand with fewer vertices than this is left as it is.
+SKIN_HAND_MIN_CHAINS = 3
+SKIN_HAND_MAX_EXTENT = 0.2
+SKIN_HAND_VOXELS_PER_GAP = 4.0
+SKIN_HAND_MAX_VOXELS = 1024
+SKIN_HAND_REFINE_BELOW = 0.75
+SKIN_HAND_MIN_VERTICES = 20

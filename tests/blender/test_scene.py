@@ -330,3 +330,11 @@ def test_a_symlink_in_a_zip_is_not_unpacked(eval_data, tmp_path):
     path = write_zip_with_symlink(eval_data / "unrigged" / f"{CHARACTER}.obj", tmp_path / "m.zip", str(secret))
     _, report = scene.load(path)
     assert any("symbolic link" in w for w in report.warnings), report.warnings
+
+
+def test_the_size_limit_can_be_set_by_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTORIG_MAX_TRIANGLES", "10")
+    assert "the limit is 10 " in _expect("too_large", write_cube_obj(tmp_path / "cube.obj"))  # 12 triangles
+    monkeypatch.setenv("AUTORIG_MAX_TRIANGLES", "12")
+    monkeypatch.setenv("AUTORIG_MAX_VERTICES", "7")
+    assert "8 vertices; the limit is 7 " in _expect("too_large", write_cube_obj(tmp_path / "cube.obj"))

@@ -219,9 +219,13 @@ def _check_buffers(doc: dict, root: Path, base: Path, workdir: Path, binary: byt
         declared = _int(buf.get("byteLength"), f"buffers[{i}].byteLength")
         uri = buf.get("uri")
         if uri is None:
-            if binary is None:
+            fallback = (buf.get("extensions") or {}).get("EXT_meshopt_compression", {}).get("fallback")
+            if i == 0 and binary is not None:
+                lengths.append(len(binary))
+            elif fallback:  # placeholder for compressed data decoded elsewhere: never read as is
+                lengths.append(declared)
+            else:
                 raise RigError("corrupt_file", f"glTF buffer {i} has no data (no uri and no GLB binary chunk)")
-            lengths.append(len(binary))
             continue
         if not isinstance(uri, str):
             raise RigError("corrupt_file", f"glTF buffer {i} has a uri that is not text")
@@ -319,9 +323,11 @@ def _check_positions(doc: dict, binary: bytes | None, workdir: Path) -> None:
         if acc.get("componentType") != 5126 or acc.get("type") != "VEC3" or acc.get("bufferView") is None:
             continue
         view = views[acc["bufferView"]]
+        if view.get("extensions"):  # compressed (meshopt): the buffer does not hold plain floats
+            continue
         b = view["buffer"]
         if b not in loaded:
-            loaded[b] = _buffer_bytes(buffers[b], binary, workdir)
+            loaded[b] = _buffer_bytes(buffers[b], binary if b == 0 else None, workdir)
         data = loaded[b]
         count = acc["count"]
         if data is None or count == 0:

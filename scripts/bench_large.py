@@ -3,7 +3,8 @@
     .venv/bin/python scripts/bench_large.py --base ../shared/eval/unrigged/runxaway__Xbot.glb \
         --cuts 2 4 6 --out /tmp/large [--only all]
 
-For each ``cuts``, every triangle is split into (cuts+1)^2 (``bmesh.ops.subdivide_edges``), the
+For each ``cuts``, every triangle is split into (cuts+1)^2 (``bmesh.ops.subdivide_edges``; with
+``--split`` every face then gets its own vertices, as flat-shaded models have), the
 model written as GLB, then ``autorig rig`` run on it while its peak address space (VmPeak, what
 the worker's RLIMIT_AS limits) and peak resident memory (VmHWM) are sampled from /proc. Prints one
 line per model: triangles, seconds, exit code, peak memory.
@@ -12,13 +13,14 @@ line per model: triangles, seconds, exit code, peak memory.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 
-def make(base: Path, cuts: int, out: Path) -> tuple[Path, int]:
+def make(base: Path, cuts: int, out: Path, split: bool = False) -> tuple[Path, int]:
     code = f"""
 import bpy, bmesh
 bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -30,6 +32,8 @@ for ob in [o for o in bpy.context.scene.objects if o.type == 'MESH']:
     if {cuts}:
         bmesh.ops.subdivide_edges(bm, edges=bm.edges[:], cuts={cuts}, use_grid_fill=True)
         bmesh.ops.triangulate(bm, faces=bm.faces[:])
+    if {split}:
+        bmesh.ops.split_edges(bm, edges=bm.edges[:])
     tris += len(bm.faces)
     bm.to_mesh(ob.data); bm.free()
 bpy.ops.export_scene.gltf(filepath={str(out)!r}, export_format='GLB', export_animations=False, export_skins=False)
@@ -55,9 +59,10 @@ def peak(pid: int) -> tuple[int, int]:
 
 def run(model: Path, outdir: Path, only: str) -> tuple[float, int, int, int]:
     t = time.monotonic()
+    env = dict(os.environ, AUTORIG_MAX_TRIANGLES="100000000", AUTORIG_MAX_VERTICES="100000000")  # measure past them
     p = subprocess.Popen(
         [sys.executable, "-m", "autorig", "rig", str(model), "-o", str(outdir), "--only", only],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     vm = hwm = 0
     while p.poll() is None:
@@ -76,10 +81,11 @@ def main() -> int:
     ap.add_argument("--cuts", type=int, nargs="+", default=[2, 4, 6])
     ap.add_argument("--out", type=Path, default=Path("/tmp/autorig-large"))
     ap.add_argument("--only", default="all")
+    ap.add_argument("--split", action="store_true", help="split every face apart (3 vertices per triangle)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for cuts in args.cuts:
-        model, tris = make(args.base, cuts, args.out / f"large_{cuts}.glb")
+        model, tris = make(args.base, cuts, args.out / f"large_{cuts}{'_split' if args.split else ''}.glb", args.split)
         seconds, rc, vm, hwm = run(model, args.out / f"out_{cuts}", args.only)
         print(f"{tris:>9,} triangles: {seconds:6.1f} s, exit {rc}, peak address space {vm:,} MB, peak resident {hwm:,} MB", flush=True)
     return 0

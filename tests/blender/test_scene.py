@@ -330,3 +330,32 @@ def test_a_symlink_in_a_zip_is_not_unpacked(eval_data, tmp_path):
     path = write_zip_with_symlink(eval_data / "unrigged" / f"{CHARACTER}.obj", tmp_path / "m.zip", str(secret))
     _, report = scene.load(path)
     assert any("symbolic link" in w for w in report.warnings), report.warnings
+
+
+def test_the_size_limit_can_be_set_by_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTORIG_MAX_TRIANGLES", "10")
+    assert "the limit is 10 " in _expect("too_large", write_cube_obj(tmp_path / "cube.obj"))  # 12 triangles
+    monkeypatch.setenv("AUTORIG_MAX_TRIANGLES", "12")
+    monkeypatch.setenv("AUTORIG_MAX_VERTICES", "7")
+    assert "8 vertices; the limit is 7 " in _expect("too_large", write_cube_obj(tmp_path / "cube.obj"))
+
+
+def test_inside_accepts_only_files_in_the_folder(tmp_path):
+    from autorig.blender.sanitize import inside
+
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.png").write_bytes(b"a")
+    (root / "sub" / "b c.png").write_bytes(b"b")
+    (tmp_path / "out.png").write_bytes(b"o")
+    (root / "link.png").symlink_to(tmp_path / "out.png")
+    (root / "inner.png").symlink_to(root / "a.png")
+    (root / "loop.png").symlink_to(root / "loop.png")
+    base = root / "sub"
+    assert inside(root, "../a.png", base) == (root / "a.png").resolve()
+    assert inside(root, "b c.png", base) == (root / "sub" / "b c.png").resolve()
+    assert inside(root, "..\\a.png", base) == (root / "a.png").resolve()  # Windows separators
+    assert inside(root, "inner.png", root) == (root / "a.png").resolve()  # a link that stays inside
+    for name in ["../../out.png", str(tmp_path / "out.png"), (tmp_path / "out.png").as_uri(), "link.png",
+                 "loop.png", "C:/out.png", "http://example.com/a.png", "", "a.png\x00", "sub", "missing.png"]:  # fmt: skip
+        assert inside(root, name, root if name != "../../out.png" else base) is None, name

@@ -39,11 +39,18 @@ import numpy as np
 from autorig.rigging.errors import RigError
 
 # What the engine can hold in a worker job (8 GB of address space, 600 s). Measured with
-# scripts/bench_large.py (every output, 2-core machine under load): 442 k triangles 54 s and
-# 3.4 GB; 1.23 M triangles (632 k vertices) 371 s and 6.4 GB; a 2.4 M-triangle model ran out of
-# memory near 8 GB after 377 s. Peak memory grows about 3.9 KB per triangle over a 1.7 GB base.
+# scripts/bench_large.py (every output; 2-core machine at load 4-10), peak address space:
+#   442 k triangles,   232 k vertices:  54 s, 3.4 GB
+#   1.23 M triangles,  632 k vertices: 371 s, 6.4 GB
+#   442 k triangles, 1.33 M vertices (every face split apart): 274 s, 10.5 GB
+#   1.77 M triangles: 635 s, 8.7 GB;  a 2.4 M-triangle model: out of memory at 377 s
+# so about 1.7 GB + 6.5 KB per vertex + 0.5 KB per triangle. The limits keep that near 7.2 GB;
+# typical characters have 0.55-0.9 vertices per triangle (2-3 for flat-shaded low-poly ones),
+# so a 508 k-triangle model with up to ~1.5 vertices per triangle is rigged.
+# A machine that gives jobs more memory (AUTORIG_WORKER_JOB_MEMORY_MB) may raise them with the
+# environment variables AUTORIG_MAX_TRIANGLES and AUTORIG_MAX_VERTICES.
 MAX_TRIANGLES = 1_200_000
-MAX_VERTICES = 1_500_000
+MAX_VERTICES = 750_000
 # JSON nested deeper than this is no glTF (the schema nests a handful of levels; extras a few more).
 MAX_JSON_DEPTH = 64
 
@@ -74,15 +81,28 @@ class Prepared:
     vertices: int = 0
 
 
+def limits() -> tuple[int, int]:
+    """(max triangles, max vertices): MAX_TRIANGLES / MAX_VERTICES unless the environment says."""
+
+    def env(name: str, default: int) -> int:
+        try:
+            return int(os.environ.get(name, "").replace("_", "")) or default
+        except ValueError:
+            return default
+
+    return env("AUTORIG_MAX_TRIANGLES", MAX_TRIANGLES), env("AUTORIG_MAX_VERTICES", MAX_VERTICES)
+
+
 def too_large(triangles: int, vertices: int) -> None:
-    """Raise ``too_large`` when a model is beyond MAX_TRIANGLES / MAX_VERTICES."""
-    if triangles > MAX_TRIANGLES:
+    """Raise ``too_large`` when a model is beyond the limits."""
+    max_triangles, max_vertices = limits()
+    if triangles > max_triangles:
         raise RigError(
-            "too_large", f"the model has {triangles:,} triangles; the limit is {MAX_TRIANGLES:,} (decimate it first)"
+            "too_large", f"the model has {triangles:,} triangles; the limit is {max_triangles:,} (decimate it first)"
         )
-    if vertices > MAX_VERTICES:
+    if vertices > max_vertices:
         raise RigError(
-            "too_large", f"the model has {vertices:,} vertices; the limit is {MAX_VERTICES:,} (decimate it first)"
+            "too_large", f"the model has {vertices:,} vertices; the limit is {max_vertices:,} (decimate it first)"
         )
 
 
@@ -199,9 +219,13 @@ def _check_buffers(doc: dict, root: Path, base: Path, workdir: Path, binary: byt
         declared = _int(buf.get("byteLength"), f"buffers[{i}].byteLength")
         uri = buf.get("uri")
         if uri is None:
-            if binary is None:
+            fallback = (buf.get("extensions") or {}).get("EXT_meshopt_compression", {}).get("fallback")
+            if i == 0 and binary is not None:
+                lengths.append(len(binary))
+            elif fallback:  # placeholder for compressed data decoded elsewhere: never read as is
+                lengths.append(declared)
+            else:
                 raise RigError("corrupt_file", f"glTF buffer {i} has no data (no uri and no GLB binary chunk)")
-            lengths.append(len(binary))
             continue
         if not isinstance(uri, str):
             raise RigError("corrupt_file", f"glTF buffer {i} has a uri that is not text")
@@ -252,7 +276,7 @@ def _check_accessors(doc: dict, buffer_lengths: list[int]) -> list[int]:
     for i, acc in enumerate(_items(doc, "accessors")):
         count = _int(acc.get("count"), f"accessors[{i}].count")
         counts.append(count)
-        if count > 3 * MAX_TRIANGLES:
+        if count > 3 * limits()[0]:
             too_large(count // 3, count)
         size = COMPONENT_BYTES.get(acc.get("componentType")), TYPE_COMPONENTS.get(acc.get("type"))
         if None in size:
@@ -299,9 +323,11 @@ def _check_positions(doc: dict, binary: bytes | None, workdir: Path) -> None:
         if acc.get("componentType") != 5126 or acc.get("type") != "VEC3" or acc.get("bufferView") is None:
             continue
         view = views[acc["bufferView"]]
+        if view.get("extensions"):  # compressed (meshopt): the buffer does not hold plain floats
+            continue
         b = view["buffer"]
         if b not in loaded:
-            loaded[b] = _buffer_bytes(buffers[b], binary, workdir)
+            loaded[b] = _buffer_bytes(buffers[b], binary if b == 0 else None, workdir)
         data = loaded[b]
         count = acc["count"]
         if data is None or count == 0:
@@ -438,6 +464,7 @@ def prepare_obj(path: Path, root: Path, workdir: Path) -> Prepared:
     """Copy an OBJ into ``workdir`` with its MTL files confined and its size counted."""
     warnings: list[str] = []
     triangles = vertices = 0
+    max_triangles, max_vertices = limits()
     out = workdir / "model.obj"
     with open(path, "rb") as src, open(out, "wb") as dst:
         for line in src:
@@ -445,11 +472,11 @@ def prepare_obj(path: Path, root: Path, workdir: Path) -> Prepared:
             if head == b"f " or head == b"f\t":
                 corners = len(line.split()) - 1
                 triangles += max(0, corners - 2)
-                if triangles > MAX_TRIANGLES:
+                if triangles > max_triangles:
                     too_large(triangles, vertices)
             elif head == b"v " or head == b"v\t":
                 vertices += 1
-                if vertices > MAX_VERTICES:
+                if vertices > max_vertices:
                     too_large(triangles, vertices)
                 if b"n" in line.lower() and not _finite_vertex(line):  # nan, inf (Blender reads them as 0)
                     raise RigError(

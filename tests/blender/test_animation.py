@@ -313,6 +313,7 @@ def test_keys_play_the_clips_in_blender(eval_data, skeleton, prefix, fingers):
     computed (global rotations and joint positions), for each naming preset, fingers too."""
     rig = build_rig(eval_data / "unrigged" / "quaternius__Animated_Human.glb", skeleton, prefix, fingers)
     assert ("LeftHandIndex2" in rig.bone_names) == (fingers == "full")
+    assert ("grip" in [c.name for c in animation.make_library(rig, ["grip"]).clips]) == (fingers == "full")
     library = animation.make_library(rig)
     actions = animation.add_actions(rig, library)
     assert [a.name for a in actions] == [c.name for c in library.clips]

@@ -267,13 +267,13 @@ def test_reference_poses(libraries):
 # --- keyed in Blender -----------------------------------------------------------------------------------
 
 
-def build_rig(path: Path, skeleton: str = "mixamo", mixamo_prefix: bool = False) -> armature.RiggedScene:
+def build_rig(path: Path, skeleton: str = "mixamo", mixamo_prefix: bool = False, fingers: str = "none") -> armature.RiggedScene:
     """The real pipeline up to the armature (what engine.rig_file does before writing files)."""
     from autorig.rigging import skeleton as skeleton_mod
     from autorig.rigging import skinning
 
     mesh, _ = scene.load(path)
-    fit = skeleton_mod.fit(mesh)
+    fit = skeleton_mod.fit(mesh, fingers=fingers)
     bones = bones_mod.from_joints(fit.joints)
     weights = skinning.compute_weights(mesh, bones)
     return armature.build(mesh, bones, weights, fit.orientation, skeleton=skeleton, mixamo_prefix=mixamo_prefix)
@@ -306,11 +306,14 @@ def _skin(rig) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("skeleton,prefix", [("mixamo", False), ("unreal", False), ("mixamo", True)])
-def test_keys_play_the_clips_in_blender(eval_data, skeleton, prefix):
+@pytest.mark.parametrize("skeleton,prefix,fingers", [("mixamo", False, "none"), ("unreal", False, "none"), ("mixamo", True, "full"),
+                                                     ("unity", False, "full")])
+def test_keys_play_the_clips_in_blender(eval_data, skeleton, prefix, fingers):
     """Keyed on the armature the pipeline builds, every clip poses every bone exactly as
-    computed (global rotations and joint positions), for each naming preset."""
-    rig = build_rig(eval_data / "unrigged" / "quaternius__Animated_Human.glb", skeleton, prefix)
+    computed (global rotations and joint positions), for each naming preset, fingers too."""
+    rig = build_rig(eval_data / "unrigged" / "quaternius__Animated_Human.glb", skeleton, prefix, fingers)
+    assert ("LeftHandIndex2" in rig.bone_names) == (fingers == "full")
+    assert ("grip" in [c.name for c in animation.make_library(rig, ["grip"]).clips]) == (fingers == "full")
     library = animation.make_library(rig)
     actions = animation.add_actions(rig, library)
     assert [a.name for a in actions] == [c.name for c in library.clips]
@@ -322,7 +325,7 @@ def test_keys_play_the_clips_in_blender(eval_data, skeleton, prefix):
 @pytest.mark.slow
 def test_clips_do_not_depend_on_bone_rolls(eval_data):
     """Give every bone a random roll: the keys differ, the posed skin does not."""
-    rig = build_rig(eval_data / "unrigged" / "quaternius__Female_Dress.glb")
+    rig = build_rig(eval_data / "unrigged" / "quaternius__Female_Dress.glb", fingers="full")
     library = animation.make_library(rig, ["walk", "wave"])
     actions = animation.add_actions(rig, library)
     animation.play(rig, actions[1], 40)

@@ -30,7 +30,7 @@ def input_bbox(path: Path) -> np.ndarray:
 def test_rig_end_to_end(eval_data, tmp_path):
     src = eval_data / "unrigged" / f"{CHARACTER}.glb"
     out = tmp_path / "out"
-    proc = autorig("rig", src, "-o", out, "--only", "rig")
+    proc = autorig("rig", src, "-o", out, "--only", "rig", "--fingers", "auto")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == ""
     name = protocol.safe_name(CHARACTER)
@@ -42,9 +42,9 @@ def test_rig_end_to_end(eval_data, tmp_path):
     report = json.loads((out / "rig.json").read_text())
     assert report["error"] is None
     assert report["input"] == {"file": src.name, "format": "glb", "size": src.stat().st_size}
-    # Fingers by default (--fingers auto): the same level on both hands, said in rig.json.
+    # --fingers auto: a mitten hand gets five fingers spread across it, the same on both hands.
     level = report["fingers"]["Left"]["level"]
-    assert report["fingers"]["Right"]["level"] == level and level in ("full", "mitten", "none")
+    assert report["fingers"]["Right"]["level"] == level == "full"
     assert report["options"]["fingers"] == "auto"
     fingers = [*humanoid.finger_bones(level), *presets.get("mixamo").finger_end_joints(level)]
     assert set(report["joints"]) == set(humanoid.JOINT_NAMES) | set(fingers)
@@ -107,7 +107,6 @@ def test_rig_file_calls_back_in_order(eval_data, tmp_path):
         skeleton="mixamo",
         mixamo_prefix=True,
         only="rig",
-        fingers="none",
         on_progress=lambda s, f: stages.append((s, f)),
         on_file=files.append,
     )
@@ -116,7 +115,7 @@ def test_rig_file_calls_back_in_order(eval_data, tmp_path):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert report["input"]["format"] == "obj"
     assert report["bone_names"]["LeftHand"] == "mixamorig:LeftHand"
-    # --fingers none: the skeleton of before, hands without fingers.
+    # The default is --fingers none: the skeleton of before, hands without fingers.
     assert not any(humanoid.finger_of(h) for h in report["bone_names"]) and report["fingers"]["Left"]["level"] == "none"
     assert json.loads((tmp_path / "rig.json").read_text())["bone_names"] == report["bone_names"]
 

@@ -39,6 +39,9 @@ from autorig.evaluation import report
 from autorig.evaluation.dataset import character_names, load_cached, unrigged_path
 from autorig.rigging.bones import BoneSet
 
+# The engine rigs with fingers here (``--fingers auto``; the command's default is none) so
+# that their placement is scored.
+EVAL_FINGERS = "auto"
 # Random poses are drawn from this seed, so two runs (two versions) see the same poses.
 POSE_SEED = 0
 # Limits for one character's child processes (seconds). Generous: the slowest character
@@ -98,7 +101,7 @@ def _rig(data: Path, name: str) -> tuple[dict, str | None]:
 
     with tempfile.TemporaryDirectory(prefix="autorig-eval-") as out:
         try:
-            return rig_file(unrigged_path(data, name), Path(out), only="rig"), None
+            return rig_file(unrigged_path(data, name), Path(out), only="rig", fingers=EVAL_FINGERS), None
         except Exception as exc:  # noqa: BLE001 - the report says how far it got
             path = Path(out) / REPORT_NAME
             rep = json.loads(path.read_text()) if path.exists() else {}

@@ -850,13 +850,14 @@ def clip_a_pose(c: _Context, t: np.ndarray) -> Pose:
 @dataclass(frozen=True)
 class ClipSpec:
     """hands: the HAND_POSES entry both hands hold through the clip, or None when the clip
-    poses the hands itself."""
+    poses the hands itself; needs_fingers: the clip is made only for skeletons with fingers."""
 
     name: str
     seconds: float
     loop: bool
     make: Callable[[_Context, np.ndarray], Pose]
     hands: str | None = "relaxed"
+    needs_fingers: bool = False
 
 
 # The library, in the order it is exported. Durations: gait cycles are two steps.
@@ -872,7 +873,7 @@ LIBRARY: tuple[ClipSpec, ...] = (
     ClipSpec("look_around", 5.0, True, clip_look_around),
     ClipSpec("t_pose", 1.0, False, clip_t_pose, hands="flat"),
     ClipSpec("a_pose", 1.0, False, clip_a_pose, hands="flat"),
-    ClipSpec("grip", 2.0, True, clip_grip, hands=None),
+    ClipSpec("grip", 2.0, True, clip_grip, hands=None, needs_fingers=True),
 )
 CLIP_NAMES: tuple[str, ...] = tuple(c.name for c in LIBRARY)
 
@@ -1232,8 +1233,10 @@ def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> C
 
 
 def make_library(skel: ClipSkeleton, body: BodyShape | None = None, names: list[str] | None = None) -> Library:
-    """Every clip of LIBRARY (or those in ``names``) for this character."""
+    """Every clip of LIBRARY (or those in ``names``) for this character; ``grip`` only when the
+    skeleton has fingers (without them it would only raise the forearms)."""
     abduct = _neutral_abduction(skel, body)
     ctx = _Context(skel, neutral_pose(skel, abduct), abduct)
-    specs = [s for s in LIBRARY if names is None or s.name in names]
+    fingers = any(humanoid.finger_of(b) for b in skel.bones)
+    specs = [s for s in LIBRARY if (names is None or s.name in names) and (fingers or not s.needs_fingers)]
     return Library(skel, [make_clip(ctx, s, body) for s in specs], abduct)

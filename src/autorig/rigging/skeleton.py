@@ -63,9 +63,10 @@ class SkeletonFit:
         return {k: self.orientation.canonical(v) for k, v in self.joints.items()}
 
 
-def fit(mesh: CharacterMesh, fingers: str = "auto") -> SkeletonFit:
+def fit(mesh: CharacterMesh, fingers: str = "none") -> SkeletonFit:
     """Fit the humanoid skeleton to ``mesh``; raises RigError("not_a_biped", reason).
-    fingers: ``skeleton_hands.LEVELS`` ("auto", "full", "mitten", "none")."""
+    fingers: ``skeleton_hands.LEVELS`` ("auto", "full", "mitten", "none"); with "none" (the
+    default) the skeleton is the one of before fingers: no finger joints, the arm pass's wrists."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
 

@@ -267,11 +267,14 @@ def place_hand(
     # The hand's own axis: from the wrist to the middle of the finger block.
     s = (pts - new_wrist) @ axis0
     block = pts[s > BLOCK_FROM * length]
-    axis = _unit(block.mean(axis=0) - new_wrist)
+    axis = _unit(block.mean(axis=0) - new_wrist) if len(block) >= MIN_SLAB_SAMPLES else axis0
     if np.dot(axis, axis0) < 0.5:  # a lump off to the side (a held object): keep the forearm's line
         axis = axis0
     s = (pts - new_wrist) @ axis
     length = float(s.max())
+    if length <= SLAB * height:
+        empty.reason = "no hand beyond the wrist"
+        return empty
     block = pts[s > BLOCK_FROM * length]
     # Width axis: the block's widest spread across the axis, towards the front (the thumb).
     flat = block - block.mean(axis=0)

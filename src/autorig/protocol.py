@@ -67,6 +67,7 @@ class JobStatus(BaseModel):
     stage: str = ""
     progress: float = Field(0.0, ge=0.0, le=1.0)
     error: str | None = None
+    error_code: str | None = Field(None, description="why it failed: an INPUT_ERROR_CODES code (final) or an infrastructure code (retried)")
     outputs_ready: list[str] = Field(default_factory=list)
     created_at: datetime | None = None
     started_at: datetime | None = None
@@ -91,6 +92,21 @@ class ConvertRequest(BaseModel):
 
 class ConvertResponse(BaseModel):
     output_url: str
+
+
+# --- error codes ------------------------------------------------------------------------
+
+# A job that failed with one of these failed because of its input: final, never retried. The
+# engine's codes, plus the worker's refusal of an input URL and a failed download of it.
+INPUT_ERROR_CODES: frozenset[str] = frozenset({
+    "unsupported_format", "corrupt_file", "empty_scene", "not_a_mesh", "not_a_biped", "too_large",
+    "refused_url", "download_failed",
+})
+
+
+def is_input_error(code: str | None) -> bool:
+    """True when a failed job's input is at fault, so running it again cannot help."""
+    return code in INPUT_ERROR_CODES
 
 
 # --- the files of a job -----------------------------------------------------------------

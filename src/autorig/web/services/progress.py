@@ -20,7 +20,7 @@ from datetime import timedelta
 from autorig import protocol
 from autorig.web.db import utcnow
 from autorig.web.domains.tasks import repository as tasks_repo
-from autorig.web.domains.tasks.service import file_name, output_key
+from autorig.web.domains.tasks.service import INTERNAL, WORKER_LOST, file_name, output_key
 from autorig.web.domains.workers import repository as workers_repo
 from autorig.web.domains.workers.client import WorkerRejected, WorkerUnreachable
 from autorig.web.models import TaskStatus, WorkerNode
@@ -51,6 +51,7 @@ class _Seen:
     ready: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     failed: str | None = None
+    failed_code: str | None = None  # protocol.INPUT_ERROR_CODES end the task; others retry
     complete: bool = False
 
 
@@ -92,14 +93,16 @@ class ProgressService(LoopService):
         except WorkerRejected as exc:
             seen.reachable = True
             if exc.status_code == 404:
-                seen.failed = f"{job.worker} no longer knows job {job.worker_task_id} (restarted or cleaned up)"
+                seen.failed = f"the worker no longer knows job {job.worker_task_id} (restarted or cleaned up)"
+                seen.failed_code = WORKER_LOST
             return seen
         except WorkerUnreachable:
             return seen
         seen.reachable = True
         seen.state, seen.progress, seen.stage = status.state, status.progress, status.stage
         if status.state == protocol.JobState.failed:
-            seen.failed = status.error or f"the job failed on {job.worker}"
+            seen.failed = status.error or "the job failed on the worker"
+            seen.failed_code = status.error_code
             return seen
         ready_before = set(job.ready_urls)
         pending = [(u, file_name(u)) for u in job.output_urls if u not in ready_before]
@@ -122,7 +125,8 @@ class ProgressService(LoopService):
         if done:
             if not job.output_urls or job.output_urls[0] not in seen.ready:
                 first = file_name(job.output_urls[0]) if job.output_urls else "the rigged model"
-                seen.failed = f"the job finished on {job.worker} without producing {first}"
+                seen.failed = f"the job finished without producing {first}"
+                seen.failed_code = INTERNAL
             else:
                 seen.complete = True
         return seen
@@ -169,13 +173,14 @@ class ProgressService(LoopService):
                             svc.attempt_failed(
                                 task,
                                 s.job.worker,
-                                f"worker {s.job.worker} stopped answering for more than "
+                                f"the worker stopped answering for more than "
                                 f"{self.settings.worker_dead_after_s:.0f} s",
                                 counts=False,
+                                code=WORKER_LOST,
                             )
                         continue
                     if s.failed:
-                        svc.attempt_failed(task, s.job.worker, s.failed, counts=False)
+                        svc.attempt_failed(task, s.job.worker, s.failed, counts=False, code=s.failed_code)
                         continue
                     svc.progressed(task, ready_urls=s.ready, progress=s.progress, stage=s.stage)
                     if s.complete:

@@ -10,8 +10,18 @@ from autorig.web.deps import ContextDep, QueueServiceDep, ReadSessionDep, Sessio
 from autorig.web.domains.credits.schemas import PAID_DOWNLOAD_RESPONSES
 from autorig.web.domains.notifications.service import task_page_url
 from autorig.web.domains.tasks import files
-from autorig.web.domains.tasks.schemas import CreateFromUrl, FbxStep, QueueInfo, RestartOffer, TaskCreated, TaskFile, TaskView
-from autorig.web.domains.tasks.service import TaskService, output_key
+from autorig.web.domains.tasks.schemas import (
+    CreateFromUrl,
+    FbxStep,
+    QueueInfo,
+    RestartOffer,
+    TaskCreated,
+    TaskFile,
+    TaskInternals,
+    TaskView,
+    warning_views,
+)
+from autorig.web.domains.tasks.service import TaskService, file_name, output_key, public_text
 from autorig.web.domains.tasks.upload import receive_multipart
 from autorig.web.domains.users.deps import CreditServiceDep, UserServiceDep, ViewerDep
 from autorig.web.errors import BadRequest
@@ -84,23 +94,29 @@ async def create_task(
 
 @router.get("/{task_id}", response_model=TaskView)
 async def get_task(
-    task_id: str, session: ReadSessionDep, tasks: TaskServiceDep, queue: QueueServiceDep, settings: SettingsDep
+    task_id: str, session: ReadSessionDep, tasks: TaskServiceDep, queue: QueueServiceDep, settings: SettingsDep, viewer: ViewerDep
 ) -> TaskView:
+    """The task as anyone with its link sees it: file names, sizes and this backend's URLs (never
+    a worker's); admins also get ``internal`` (the worker, its job and file URLs)."""
     task = await tasks.get(session, task_id)
     queue_info = None
     if task.status == TaskStatus.created.value:
         est = await queue.task_estimate(session, task)
         queue_info = QueueInfo(**est.model_dump())
-    return view(task, tasks, settings.base_url, queue_info)
+    return view(task, tasks, settings.base_url, queue_info, internal=viewer.is_admin, workers=settings.workers)
 
 
 @router.post("/{task_id}/restart", response_model=TaskView)
 async def restart_task(
-    task_id: str, session: SessionDep, tasks: TaskServiceDep, queue: QueueServiceDep, settings: SettingsDep
+    task_id: str, session: SessionDep, tasks: TaskServiceDep, queue: QueueServiceDep, settings: SettingsDep, viewer: ViewerDep
 ) -> TaskView:
-    task = await tasks.restart(session, await tasks.get(session, task_id))
+    """Run the task again under the same id: its owner (account or anonymous browser) and
+    admins only (403 for others; 409 before the restart is offered)."""
+    task = await tasks.get(session, task_id)
+    tasks.check_may_restart(task, user_id=viewer.user_id, anon_id=viewer.anon_id, is_admin=viewer.is_admin)
+    task = await tasks.restart(session, task)
     est = await queue.task_estimate(session, task)
-    return view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()))
+    return view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()), internal=viewer.is_admin, workers=settings.workers)
 
 
 @router.get("/{task_id}/files/{name}", responses=PAID_DOWNLOAD_RESPONSES)
@@ -128,9 +144,23 @@ async def download_all(
     return await tasks.storage.download_response(key, f"{task.output_name}{files.ARCHIVE_SUFFIX}")
 
 
-def view(task: Task, tasks: TaskService, base_url: str, queue_info: QueueInfo | None) -> TaskView:
+def view(
+    task: Task,
+    tasks: TaskService,
+    base_url: str,
+    queue_info: QueueInfo | None,
+    *,
+    internal: bool = False,
+    workers: list[str] | None = None,
+) -> TaskView:
+    """The task's public view; ``internal`` adds where it runs (admins)."""
     ready = tasks.ready_files(task)
     preview = "preview.mp4"
+    hidden = [*(workers or []), task.worker or "", task.fbx_worker or "", *task.failed_workers]
+    glb_url = task.fbx_glb_url
+    if glb_url and any(w and glb_url.startswith(w) for w in hidden):
+        glb_url = None  # a task converted before the .glb was kept in storage: the worker's URL
+    failed = task.status == TaskStatus.error.value
     return TaskView(
         task_id=task.id,
         task_url=task_page_url(base_url, task.id),
@@ -145,18 +175,12 @@ def view(task: Task, tasks: TaskService, base_url: str, queue_info: QueueInfo | 
         if task.fbx_status is None
         else FbxStep(
             status=task.fbx_status,
-            glb_url=task.fbx_glb_url,
-            worker=task.fbx_worker,
-            error=task.fbx_error,
+            glb_url=glb_url,
+            error=public_text(task.fbx_error, hidden),
             started_at=task.fbx_started_at,
             finished_at=task.fbx_finished_at,
         ),
-        worker=task.worker,
-        worker_task_id=task.worker_task_id,
-        guid=task.guid,
-        progress_page=task.progress_page,
-        output_urls=task.output_urls,
-        ready_urls=task.ready_urls,
+        expected_files=[file_name(u) for u in task.output_urls],
         ready_count=task.ready_count,
         total_count=len(task.output_urls),
         files=[
@@ -173,8 +197,9 @@ def view(task: Task, tasks: TaskService, base_url: str, queue_info: QueueInfo | 
         download_all_url=files.download_all_url(base_url, task.id)
         if task.status == TaskStatus.done.value and any(protocol.is_download(n) for n in ready)
         else None,
-        error=task.error,
-        last_error=task.last_error,
+        error=public_text(task.error, hidden) if failed else None,
+        error_code=task.error_code if failed else None,
+        warnings=warning_views(task.warnings) if task.status == TaskStatus.done.value else [],
         attempts=task.attempts,
         restarts=task.restarts,
         restart=RestartOffer(allowed=tasks.restart_allowed(task), available_at=tasks.restart_available_at(task)),
@@ -182,4 +207,18 @@ def view(task: Task, tasks: TaskService, base_url: str, queue_info: QueueInfo | 
         started_at=task.started_at,
         finished_at=task.finished_at,
         updated_at=task.updated_at,
+        internal=TaskInternals(
+            worker=task.worker,
+            worker_task_id=task.worker_task_id,
+            guid=task.guid,
+            progress_page=task.progress_page,
+            output_urls=list(task.output_urls),
+            ready_urls=list(task.ready_urls),
+            fbx_worker=task.fbx_worker,
+            failed_workers=list(task.failed_workers),
+            last_error=task.last_error,
+            claimed_by=task.claimed_by,
+        )
+        if internal
+        else None,
     )

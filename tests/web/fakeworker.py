@@ -187,8 +187,20 @@ def build(args: argparse.Namespace) -> FastAPI:
         _, _, ready, _, _ = timeline(job, time.monotonic())
         if name not in ready:
             return PlainTextResponse("not yet", status_code=404)
+        if name == "rig.json":
+            return JSONResponse(report(job))
         body = (b"glTF" if name.endswith(".glb") else b"") + f"{name} of job {job.id}\n".encode()
         return Response(body)
+
+    def report(job: Job) -> dict[str, object]:
+        """A rig.json in the engine's shape: confidence reasons ("<cue>: <word> (<value>)"),
+        warnings, outputs (``--weak-cue``, ``--failed-output`` make the warnings to check)."""
+        cues = ["left-right symmetry", "head-to-feet direction", "facing direction", "legs apart", "arms mirror each other", "neck"]
+        reasons = [f"{c}: weak (0.42)" if c == args.weak_cue else f"{c}: clear (0.95)" for c in cues]
+        outputs: list[dict[str, object]] = [{"file": f, "size": 10, "triangles": 12} for f in job.produce if f not in protocol.PREVIEWS]
+        if args.failed_output:
+            outputs.append({"file": args.failed_output.format(name=job.name), "error": "RuntimeError: export failed [fake]"})
+        return {"name": job.name, "fake_job": job.id, "confidence": 0.7, "confidence_reasons": reasons, "warnings": list(args.engine_warning), "outputs": outputs}
 
     @app.post(protocol.CONVERT_PATH)
     async def convert(req: protocol.ConvertRequest, request: Request) -> Response:
@@ -228,6 +240,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--produce", type=int, default=None, help="downloads produced (default: all nine)")
     p.add_argument("--fail-jobs", type=int, default=0)
     p.add_argument("--fail-code", default="crashed", help="error_code of the failed jobs")
+    p.add_argument("--weak-cue", default=None, help="a confidence cue rig.json calls weak")
+    p.add_argument("--failed-output", default=None, help="an output rig.json lists as failed, e.g. {name}.usdz")
+    p.add_argument("--engine-warning", action="append", default=[], help="a warning in rig.json")
     p.add_argument("--convert-fail", default=None, help="error code of every conversion (default: they succeed)")
     p.add_argument("--token", default="")
     p.add_argument("--synthetic", action="store_true")

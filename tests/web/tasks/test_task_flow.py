@@ -182,6 +182,8 @@ async def test_restart_offered_when_processing_stalls(tmp_path: Path, db_url: st
 
 
 async def _row(b, task_id: str):  # type: ignore[no-untyped-def]
-    """The task's database row: where it runs is not in the public view."""
+    """The task's database row (where it runs is not in the public view), detached, loaded."""
     async with b.ctx.db.read_session() as s:
-        return await b.ctx.tasks.get(s, task_id)
+        task = await b.ctx.tasks.get(s, task_id)
+        s.expunge(task)
+        return task

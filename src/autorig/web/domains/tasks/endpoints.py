@@ -103,7 +103,8 @@ async def get_task(
     if task.status == TaskStatus.created.value:
         est = await queue.task_estimate(session, task)
         queue_info = QueueInfo(**est.model_dump())
-    return view(task, tasks, settings.base_url, queue_info, internal=viewer.is_admin, workers=settings.workers)
+    may = tasks.may_restart(task, user_id=viewer.user_id, anon_id=viewer.anon_id, is_admin=viewer.is_admin)
+    return view(task, tasks, settings.base_url, queue_info, internal=viewer.is_admin, workers=settings.workers, may_restart=may)
 
 
 @router.post("/{task_id}/restart", response_model=TaskView)
@@ -152,8 +153,10 @@ def view(
     *,
     internal: bool = False,
     workers: list[str] | None = None,
+    may_restart: bool = True,
 ) -> TaskView:
-    """The task's public view; ``internal`` adds where it runs (admins)."""
+    """The task's public view; ``internal`` adds where it runs (admins); ``may_restart``: the
+    viewer is its owner or an admin (others are never offered the restart)."""
     ready = tasks.ready_files(task)
     preview = "preview.mp4"
     hidden = [*(workers or []), task.worker or "", task.fbx_worker or "", *task.failed_workers]
@@ -202,7 +205,10 @@ def view(
         warnings=warning_views(task.warnings) if task.status == TaskStatus.done.value else [],
         attempts=task.attempts,
         restarts=task.restarts,
-        restart=RestartOffer(allowed=tasks.restart_allowed(task), available_at=tasks.restart_available_at(task)),
+        restart=RestartOffer(
+            allowed=may_restart and tasks.restart_allowed(task),
+            available_at=tasks.restart_available_at(task) if may_restart else None,
+        ),
         created_at=task.created_at,
         started_at=task.started_at,
         finished_at=task.finished_at,

@@ -37,7 +37,7 @@ class TaskFile(BaseModel):
 
 
 class RestartOffer(BaseModel):
-    allowed: bool
+    allowed: bool = Field(description="the restart is offered now, to this viewer (the task's owner or an admin)")
     available_at: datetime | None
 
 

@@ -210,16 +210,18 @@ class TaskService:
     # --- the user's restart ----------------------------------------------------------------
 
     @staticmethod
-    def check_may_restart(task: Task, *, user_id: str | None, anon_id: str | None, is_admin: bool) -> None:
+    def may_restart(task: Task, *, user_id: str | None, anon_id: str | None, is_admin: bool) -> bool:
         """Only the task's owner (its account, or the anonymous browser that made it) and admins
-        may restart it; ``Forbidden`` for anyone else."""
+        may restart it."""
         if is_admin:
-            return
-        if task.owner_id is not None and task.owner_id == user_id:
-            return
-        if task.owner_id is None and task.anon_id is not None and task.anon_id == anon_id:
-            return
-        raise Forbidden("only the person who created this task can restart it")
+            return True
+        if task.owner_id is not None:
+            return task.owner_id == user_id
+        return task.anon_id is not None and task.anon_id == anon_id
+
+    def check_may_restart(self, task: Task, *, user_id: str | None, anon_id: str | None, is_admin: bool) -> None:
+        if not self.may_restart(task, user_id=user_id, anon_id=anon_id, is_admin=is_admin):
+            raise Forbidden("only the person who created this task can restart it")
 
     async def restart(self, session: AsyncSession, task: Task, *, force: bool = False) -> Task:
         """Run the task again under the same id; ``force`` (admins) skips the wait for the offer."""

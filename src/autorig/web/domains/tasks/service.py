@@ -59,7 +59,9 @@ def public_text(text: str | None, addresses: list[str]) -> str | None:
     something failed, never where the workers are."""
     if not text:
         return text
-    for a in sorted({a for a in addresses if a}, key=len, reverse=True):
+    # The URL first, then its bare host:port (as a connection error names it).
+    forms = {a for a in addresses if a} | {urlparse(a).netloc for a in addresses if a and urlparse(a).netloc}
+    for a in sorted(forms, key=len, reverse=True):
         text = text.replace(a, "a worker")
     # Any other http(s) address of a worker's file or page (e.g. one the worker named itself).
     return re.sub(r"https?://[^\s'\"]+/(?:files|jobs)/[^\s'\"]*", "a worker's URL", text)

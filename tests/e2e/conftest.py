@@ -57,7 +57,8 @@ def fake_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    worker = FakeWorker(job_seconds=3.0, capacity=2, fail_jobs=1).start()
+    # rig.json of every job calls the facing weak: the done task shows what to check.
+    worker = FakeWorker(job_seconds=3.0, capacity=2, fail_jobs=1, weak_cue="facing direction").start()
     port = free_port()
     env = {
         "AUTORIG_DATA_DIR": str(tmp / "var"),

@@ -111,6 +111,26 @@ def test_real_worker_fbx_input_through_the_conversion_step(serve, eval_data: Pat
     assert _stored(serve, tid, "runxaway__Xbot.glb")[:4] == b"glTF"
 
 
+CUBE_OBJ = (
+    "o Cube\n"
+    + "".join(f"v {x} {y} {z}\n" for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (0.0, 1.0))
+    + "f 1 2 4 3\nf 5 7 8 6\nf 1 5 6 2\nf 3 4 8 7\nf 1 3 7 5\nf 2 6 8 4\n"
+).encode()
+
+
+def test_a_cube_ends_in_error_after_one_attempt_saying_it_is_not_a_character(serve) -> None:
+    """The real engine refuses a cube as not a biped: an input error, so the task ends at once
+    (one job on the worker, no retry) with the engine's sentence and the code."""
+    r = httpx.post(f"{serve.url}/api/task/create", files={"file": ("cube.obj", CUBE_OBJ)}, timeout=60)
+    assert r.status_code == 201, r.text
+    tid = r.json()["task_id"]
+    t = _until_finished(serve.url, tid, serve.log_path)
+    assert t["status"] == "error" and t["attempts"] == 1, t
+    assert t["error_code"] == "not_a_biped"
+    assert "biped" in t["error"] and "attempts" not in t["error"]
+    assert t["files"] == [] and "127.0.0.1:" not in (t["error"] + str(t.get("fbx")))
+
+
 def test_stopping_serve_stops_its_worker(serve) -> None:
     worker = httpx.get(f"{serve.url}/api/queue/status", timeout=5).json()
     assert worker["workers"] == "1/1"

@@ -156,6 +156,22 @@ def test_upload_a_character_to_the_real_worker_and_watch_it_rigged(real_site: Si
     copy_shot("task-done-phone.png", DOCS_SHOTS / "task-done-phone.png")
 
 
+@pytest.mark.slow
+def test_a_cube_is_refused_as_not_a_character_on_the_page(real_site: Site, browse: Browse, tmp_path: Path) -> None:
+    cube = tmp_path / "cube.obj"
+    verts = "".join(f"v {x} {y} {z}\n" for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (0.0, 1.0))
+    cube.write_text("o Cube\n" + verts + "f 1 2 4 3\nf 5 7 8 6\nf 1 5 6 2\nf 3 4 8 7\nf 1 3 7 5\nf 2 6 8 4\n")
+    page = browse.desktop()
+    page.goto(real_site.url + "/")
+    page.set_input_files("#file", str(cube))
+    page.wait_for_url(re.compile(r".*/task/[0-9a-f]+$"))
+    expect(page.locator("#badge")).to_have_text("Failed", timeout=300_000)
+    expect(page.locator("#error-hint")).to_contain_text("It looks like an object, not a character")
+    expect(page.locator("#error-reason")).to_contain_text("biped")
+    expect(page.locator("#error-box")).not_to_contain_text("Tried")  # one attempt
+    browse.shoot(page, "task-not-a-character")
+
+
 # --- a fake worker ------------------------------------------------------------------------
 
 
@@ -241,6 +257,8 @@ def test_sign_in_then_pay_for_a_file_and_the_set(fake_site: Site, browse: Browse
     assert_viewer_renders(page, min_bones=17, min_clips=2)
     expect(page.locator("#clip")).to_have_value("idle")
     expect(page.locator("#viewer-info")).to_have_text("Bones: 17 · clips: 2")
+    # What to check in the result, from its rig.json.
+    expect(page.locator("#warnings-box")).to_contain_text("Check the result: the facing (which way the character looks) was unclear.")
 
     # One file: 1 credit, charged once.
     row = page.locator('#files .file[data-name="stick_figure.fbx"]')
@@ -321,10 +339,20 @@ def test_zero_balance_leads_to_buying_credits_and_api_keys(fake_site: Site, brow
 
 def test_restart_a_failed_task(fake_site: Site, browse: Browse) -> None:
     tid = fake_site.tasks["failed"]
-    page = both(browse, f"{fake_site.url}/task?id={tid}", "task-failed", "#error-box")
+    # Another browser may look, not restart: only the task's own (anonymous) browser may.
+    stranger = browse.desktop()
+    stranger.goto(f"{fake_site.url}/task/{tid}")
+    expect(stranger.locator("#error-box")).to_contain_text("Rigging failed")
+    expect(stranger.locator("#restart")).to_have_count(0)
+    stranger.close()
+
+    owner = [{"name": c.name, "value": c.value, "url": fake_site.url} for c in fake_site.http.cookies.jar]
+    page = both(browse, f"{fake_site.url}/task?id={tid}", "task-failed", "#error-box", cookies=owner)
     expect(page.locator("#badge")).to_have_text("Failed")
     expect(page.locator("#error-box")).to_contain_text("Rigging failed")
     expect(page.locator("#error-box")).to_contain_text("killed (signal 9)")
+    # An infrastructure failure (the engine was killed): not the model's fault.
+    expect(page.locator("#error-hint")).to_have_text("Something went wrong on our side, not with your model: restarting usually helps.")
     expect(page.locator("#viewer-wait")).to_have_text("No 3D preview: rigging failed.")
     page.click("#restart")
     expect(page.locator("#badge")).to_have_text(re.compile("Waiting|Rigging"))

@@ -28,6 +28,7 @@ from autorig.web.domains.queue.endpoints import router as queue_router
 from autorig.web.domains.tasks.endpoints import router as tasks_router
 from autorig.web.domains.users.endpoints import api as users_api
 from autorig.web.domains.users.endpoints import browser as users_browser
+from autorig.web.domains.users.security import SameOriginOnly
 from autorig.web.errors import NotFound, install_error_handler
 from autorig.web.pages import install_pages
 from autorig.web.storage import LocalStorage
@@ -141,6 +142,7 @@ def create_app(
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_error_handler(app)
+    app.add_middleware(SameOriginOnly, base_url=settings.base_url)  # cross-site POSTs with the session cookie: 403
     app.include_router(tasks_router)
     app.include_router(queue_router)
     app.include_router(users_api)

@@ -108,7 +108,8 @@ async def test_s3_storage_end_to_end(tmp_path: Path, sqlite_url: str, s3_server:
         # The paid file is in the bucket but not public.
         assert httpx.get(f"{url}/rigs/autorig/tasks/{tid}/out/hero.glb").status_code == 403
         body = s3_server.client().get_object(Bucket="rigs", Key=f"autorig/tasks/{tid}/out/hero.glb")["Body"].read()
-        assert body == httpx.get(f"{w.url}/files/{t['guid']}/hero.glb").content
+        guid = (await b.internal(tid))["guid"]
+        assert body == httpx.get(f"{w.url}/files/{guid}/hero.glb").content
 
 
 async def test_s3_bucket_down(tmp_path: Path, sqlite_url: str, s3_server: S3Server, fake_workers) -> None:

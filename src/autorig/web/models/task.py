@@ -78,9 +78,12 @@ class Task(Base):
     missing_files: Mapped[list[str]] = mapped_column(JSON, default=list)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     stage: Mapped[str] = mapped_column(String(64), default="")
+    # What to check in a finished rig (from its rig.json): [{"kind", "text", ...}].
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
     # Failures and retries.
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)  # protocol.INPUT_ERROR_CODES or an infrastructure code
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     restarts: Mapped[int] = mapped_column(Integer, default=0)

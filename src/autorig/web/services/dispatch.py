@@ -3,21 +3,24 @@
 One run: ask every worker in ``WORKERS`` for ``/api/status`` (in parallel) and record the
 answers; claim as many waiting tasks as there are free slots (a lease, so the HTTP calls that
 follow happen outside any database transaction); for each task run the FBX->GLB step when the
-input is FBX, then submit the rig job. A worker that turns out to be full (503) gets the task
-released untouched; a job refused or a conversion failed counts as an attempt.
+input is FBX (its ``.glb`` is copied into storage: the rig job reads it from the backend), then
+submit the rig job. A worker that turns out to be full (503) gets the task released untouched; a
+job refused or a conversion failed counts as an attempt, and ends the task at once when the
+worker's error code blames the input (``protocol.is_input_error``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
 
 from autorig import protocol
 from autorig.web.db import utcnow
 from autorig.web.domains.tasks import repository as tasks_repo
 from autorig.web.domains.workers import repository as workers_repo
-from autorig.web.domains.workers.client import WorkerBusy, WorkerError
+from autorig.web.domains.workers.client import WorkerBusy, WorkerError, WorkerRejected, WorkerUnreachable
 from autorig.web.models import FbxStatus, Task, TaskStatus
 from autorig.web.services.base import LoopService
 
@@ -30,6 +33,7 @@ class _Claimed:
     needs_fbx: bool
     input_url: str
     failed_workers: list[str]
+    output_name: str = "model"
 
 
 class DispatchService(LoopService):
@@ -72,7 +76,7 @@ class DispatchService(LoopService):
             tasks = await tasks_repo.claim_queued(
                 s, total, self.settings.instance_id, tasks_repo.lease(now, self.settings.claim_lease_s), now
             )
-            claimed = [_Claimed(t.id, t.needs_fbx_step, t.input_url, list(t.failed_workers)) for t in tasks]
+            claimed = [_Claimed(t.id, t.needs_fbx_step, t.input_url, list(t.failed_workers), t.output_name) for t in tasks]
         if not claimed:
             return
         plan = []
@@ -100,13 +104,15 @@ class DispatchService(LoopService):
     async def _refused(self, c: _Claimed, worker: str, exc: WorkerError, reason: str) -> None:
         """A worker turned the task down: busy puts it back in the queue as it was; any other
         failure counts as an attempt."""
+        log.info("task %s: %s turned it down: %s", c.id, worker, exc)
         async with self.ctx.db.session() as s:
             if (task := await self._mine(s, c.id)) is None:
                 return
             if isinstance(exc, WorkerBusy):
                 self.ctx.tasks.release(task)
             else:
-                self.ctx.tasks.attempt_failed(task, worker, reason)
+                code = exc.code if isinstance(exc, WorkerRejected) else None
+                self.ctx.tasks.attempt_failed(task, worker, reason, code=code)
 
     async def _start(self, c: _Claimed, worker: str) -> None:
         try:
@@ -129,9 +135,10 @@ class DispatchService(LoopService):
                     return
                 svc.fbx_started(task, worker, tasks_repo.lease(utcnow(), lease_s))
             try:
-                glb_url = await client.convert(worker, c.input_url, self.settings.convert_timeout_s)
+                worker_glb = await client.convert(worker, c.input_url, self.settings.convert_timeout_s)
+                glb_url = await self._store_converted(c, worker_glb)
             except WorkerError as exc:
-                await self._refused(c, worker, exc, f"the FBX to GLB conversion failed on {worker}: {exc}")
+                await self._refused(c, worker, exc, f"the FBX to GLB conversion failed: {_detail(exc)}")
                 return
             async with self.ctx.db.session() as s:
                 task = await self._mine(s, c.id)
@@ -154,7 +161,7 @@ class DispatchService(LoopService):
         try:
             accepted = await client.submit(worker, job)
         except WorkerError as exc:
-            await self._refused(c, worker, exc, f"{worker} did not take the job: {exc}")
+            await self._refused(c, worker, exc, f"the worker did not take the job: {_detail(exc)}")
             return
         async with self.ctx.db.session() as s:
             task = await self._mine(s, c.id)
@@ -167,3 +174,20 @@ class DispatchService(LoopService):
             row.free_slots = max(0, row.free_slots - 1)
             row.active_jobs += 1
         log.info("task %s: job %s on %s", c.id, accepted.worker_task_id, worker)
+
+    async def _store_converted(self, c: _Claimed, worker_glb: str) -> str:
+        """Copy the FBX step's ``.glb`` from the worker into storage; its URL there."""
+        scratch = self.ctx.storage.scratch_dir()
+        scratch.mkdir(parents=True, exist_ok=True)
+        dest = scratch / f"{c.id}-converted-{secrets.token_hex(4)}.glb"
+        try:
+            if await self.ctx.client.download(worker_glb, dest) is None:
+                raise WorkerUnreachable("the converted .glb vanished from the worker before it was copied")
+            return await self.ctx.tasks.keep_converted(c.id, c.output_name, dest)
+        finally:
+            dest.unlink(missing_ok=True)
+
+
+def _detail(exc: WorkerError) -> str:
+    """What the worker said, without its address (people read this on the task page)."""
+    return exc.detail if isinstance(exc, WorkerRejected) else "the worker did not answer"

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from autorig import protocol
 from autorig.web.db import utcnow
 from autorig.web.domains.tasks import repository as tasks_repo
-from autorig.web.domains.tasks.service import file_name, output_key
+from autorig.web.domains.tasks.service import INTERNAL, WORKER_LOST, file_name, output_key
 from autorig.web.domains.workers import repository as workers_repo
 from autorig.web.domains.workers.client import WorkerRejected, WorkerUnreachable
 from autorig.web.models import Task, TaskStatus, WorkerNode
@@ -69,6 +69,7 @@ class _Seen:
     ready: list[str] | None = None  # None: the same as before
     missing: list[str] = field(default_factory=list)
     failed: str | None = None
+    failed_code: str | None = None  # protocol.INPUT_ERROR_CODES end the task; others retry
     complete: bool = False
 
     @property
@@ -163,9 +164,11 @@ class ProgressService(LoopService):
         for j in jobs:
             st = statuses.get(j.worker_task_id)
             if st is None:
-                out.append(_Seen(j, reachable=True, failed=f"{worker} no longer knows job {j.worker_task_id} (restarted or cleaned up)"))
+                out.append(_Seen(j, reachable=True, failed=f"the worker no longer knows job {j.worker_task_id} (restarted or cleaned up)",
+                                 failed_code=WORKER_LOST))
             elif st.state == protocol.JobState.failed:
-                out.append(_Seen(j, reachable=True, state=st.state, failed=st.error or f"the job failed on {worker}"))
+                out.append(_Seen(j, reachable=True, state=st.state, failed=st.error or "the job failed on the worker",
+                                 failed_code=st.error_code))
             elif st.state != protocol.JobState.done and len(st.outputs_ready) <= j.ready_count:
                 # Nothing new listed: the steady state, settled without any further work.
                 out.append(_Seen(j, reachable=True, state=st.state, progress=st.progress, stage=st.stage))
@@ -194,7 +197,8 @@ class ProgressService(LoopService):
         except WorkerRejected as exc:
             seen = _Seen(job, reachable=True)
             if exc.status_code == 404:
-                seen.failed = f"{job.worker} no longer knows job {job.worker_task_id} (restarted or cleaned up)"
+                seen.failed = f"the worker no longer knows job {job.worker_task_id} (restarted or cleaned up)"
+                seen.failed_code = WORKER_LOST
             return seen
         except WorkerUnreachable:
             return _Seen(job)
@@ -208,7 +212,8 @@ class ProgressService(LoopService):
         seen = _Seen(job, reachable=True, ready=list(job.ready_urls))
         seen.state, seen.progress, seen.stage = status.state, status.progress, status.stage
         if status.state == protocol.JobState.failed:
-            seen.failed = status.error or f"the job failed on {job.worker}"
+            seen.failed = status.error or "the job failed on the worker"
+            seen.failed_code = status.error_code
             return seen
         names = set(status.outputs_ready)
         done = status.state == protocol.JobState.done
@@ -234,7 +239,8 @@ class ProgressService(LoopService):
         if done:
             if not job.output_urls or job.output_urls[0] not in seen.ready:
                 first = file_name(job.output_urls[0]) if job.output_urls else "the rigged model"
-                seen.failed = f"the job finished on {job.worker} without producing {first}"
+                seen.failed = f"the job finished without producing {first}"
+                seen.failed_code = INTERNAL
             else:
                 seen.complete = True
         return seen
@@ -288,13 +294,14 @@ class ProgressService(LoopService):
                         svc.attempt_failed(
                             task,
                             s.job.worker,
-                            f"worker {s.job.worker} stopped answering for more than "
+                            f"the worker stopped answering for more than "
                             f"{self.settings.worker_dead_after_s:.0f} s",
                             counts=False,
+                            code=WORKER_LOST,
                         )
                         continue
                     if s.failed:
-                        svc.attempt_failed(task, s.job.worker, s.failed, counts=False)
+                        svc.attempt_failed(task, s.job.worker, s.failed, counts=False, code=s.failed_code)
                         continue
                     ready = task.ready_urls if s.ready is None else s.ready
                     svc.progressed(task, ready_urls=ready, progress=s.progress, stage=s.stage)

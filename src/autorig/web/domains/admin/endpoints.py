@@ -122,7 +122,7 @@ async def restart_task(
     """Run the task again now, whatever its state (the user's restart waits for the offer)."""
     task = await tasks.restart(session, await tasks.get(session, task_id), force=True)
     est = await queue.task_estimate(session, task)
-    return task_view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()))
+    return task_view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()), internal=True, workers=settings.workers)
 
 
 @router.delete("/task/{task_id}", response_model=TaskDeleted)

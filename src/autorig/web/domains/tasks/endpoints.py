@@ -9,12 +9,22 @@ from starlette.responses import Response
 
 from autorig import protocol
 from autorig.web.context import AppContext
-from autorig.web.deps import ContextDep, QueueServiceDep, ReadSessionDep, SessionDep, SettingsDep, TaskServiceDep
+from autorig.web.deps import ContextDep, QueueServiceDep, SessionDep, SettingsDep, TaskServiceDep
 from autorig.web.domains.credits.schemas import PAID_DOWNLOAD_RESPONSES
 from autorig.web.domains.notifications.service import task_page_url
 from autorig.web.domains.tasks import files
-from autorig.web.domains.tasks.schemas import CreateFromUrl, FbxStep, QueueInfo, RestartOffer, TaskCreated, TaskFile, TaskView
-from autorig.web.domains.tasks.service import TaskService, output_key
+from autorig.web.domains.tasks.schemas import (
+    CreateFromUrl,
+    FbxStep,
+    QueueInfo,
+    RestartOffer,
+    TaskCreated,
+    TaskFile,
+    TaskInternals,
+    TaskView,
+    warning_views,
+)
+from autorig.web.domains.tasks.service import TaskService, file_name, output_key, public_text
 from autorig.web.domains.tasks.upload import MAX_PARTS, receive_multipart, receive_small_body
 from autorig.web.domains.users.deps import CreditServiceDep, UserServiceDep, ViewerDep
 from autorig.web.errors import BadRequest
@@ -90,12 +100,19 @@ async def create_task(
 
 
 @router.get("/{task_id}", response_model=TaskView)
-async def get_task(task_id: str, ctx: ContextDep) -> TaskView:
-    """Pages poll this: the task row and its queue place are reused briefly (``VIEW_CACHE_S``,
-    and only until the next commit in this process), so no database connection is held per poll
-    (and one dependency only: each costs CPU on every poll)."""
+async def get_task(task_id: str, request: Request, ctx: ContextDep) -> TaskView:
+    """The task as anyone with its link sees it: file names, sizes and this backend's URLs (never
+    a worker's); admins also get ``internal`` (the worker, its job and file URLs). Pages poll
+    this: the task row and its queue place are reused briefly (``VIEW_CACHE_S``, and only until
+    the next commit in this process), so no database connection is held per poll (one dependency
+    only: each costs CPU on every poll); who is asking costs a database read only for a request
+    that carries a session cookie or an API key."""
     task, queue_info = await ctx.task_views.get(task_id, lambda: _load_task(ctx, task_id))
-    return view(task, ctx.tasks, ctx.settings.base_url, queue_info)
+    viewer = await ctx.users.identify(ctx.db, request)
+    may = ctx.tasks.may_restart(task, user_id=viewer.user_id, anon_id=viewer.anon_id, is_admin=viewer.is_admin)
+    return view(
+        task, ctx.tasks, ctx.settings.base_url, queue_info, internal=viewer.is_admin, workers=ctx.settings.workers, may_restart=may
+    )
 
 
 async def _load_task(ctx: AppContext, task_id: str) -> tuple[Task, QueueInfo | None]:
@@ -111,11 +128,15 @@ async def _load_task(ctx: AppContext, task_id: str) -> tuple[Task, QueueInfo | N
 
 @router.post("/{task_id}/restart", response_model=TaskView)
 async def restart_task(
-    task_id: str, session: SessionDep, tasks: TaskServiceDep, queue: QueueServiceDep, settings: SettingsDep
+    task_id: str, session: SessionDep, tasks: TaskServiceDep, queue: QueueServiceDep, settings: SettingsDep, viewer: ViewerDep
 ) -> TaskView:
-    task = await tasks.restart(session, await tasks.get(session, task_id))
+    """Run the task again under the same id: its owner (account or anonymous browser) and
+    admins only (403 for others; 409 before the restart is offered)."""
+    task = await tasks.get(session, task_id)
+    tasks.check_may_restart(task, user_id=viewer.user_id, anon_id=viewer.anon_id, is_admin=viewer.is_admin)
+    task = await tasks.restart(session, task)
     est = await queue.task_estimate(session, task)
-    return view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()))
+    return view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()), internal=viewer.is_admin, workers=settings.workers)
 
 
 @router.get("/{task_id}/files/{name}", responses=PAID_DOWNLOAD_RESPONSES)
@@ -146,9 +167,25 @@ async def download_all(
     return await tasks.storage.download_response(key, f"{task.output_name}{files.ARCHIVE_SUFFIX}")
 
 
-def view(task: Task, tasks: TaskService, base_url: str, queue_info: QueueInfo | None) -> TaskView:
+def view(
+    task: Task,
+    tasks: TaskService,
+    base_url: str,
+    queue_info: QueueInfo | None,
+    *,
+    internal: bool = False,
+    workers: list[str] | None = None,
+    may_restart: bool = True,
+) -> TaskView:
+    """The task's public view; ``internal`` adds where it runs (admins); ``may_restart``: the
+    viewer is its owner or an admin (others are never offered the restart)."""
     ready = tasks.ready_files(task)
     preview = "preview.mp4"
+    hidden = [*(workers or []), task.worker or "", task.fbx_worker or "", *task.failed_workers]
+    glb_url = task.fbx_glb_url
+    if glb_url and any(w and glb_url.startswith(w) for w in hidden):
+        glb_url = None  # a task converted before the .glb was kept in storage: the worker's URL
+    failed = task.status == TaskStatus.error.value
     return TaskView(
         task_id=task.id,
         task_url=task_page_url(base_url, task.id),
@@ -163,18 +200,12 @@ def view(task: Task, tasks: TaskService, base_url: str, queue_info: QueueInfo | 
         if task.fbx_status is None
         else FbxStep(
             status=task.fbx_status,
-            glb_url=task.fbx_glb_url,
-            worker=task.fbx_worker,
-            error=task.fbx_error,
+            glb_url=glb_url,
+            error=public_text(task.fbx_error, hidden),
             started_at=task.fbx_started_at,
             finished_at=task.fbx_finished_at,
         ),
-        worker=task.worker,
-        worker_task_id=task.worker_task_id,
-        guid=task.guid,
-        progress_page=task.progress_page,
-        output_urls=task.output_urls,
-        ready_urls=task.ready_urls,
+        expected_files=[file_name(u) for u in task.output_urls],
         ready_count=task.ready_count,
         total_count=len(task.output_urls),
         files=[
@@ -191,13 +222,31 @@ def view(task: Task, tasks: TaskService, base_url: str, queue_info: QueueInfo | 
         download_all_url=files.download_all_url(base_url, task.id)
         if task.status == TaskStatus.done.value and any(protocol.is_download(n) for n in ready)
         else None,
-        error=task.error,
-        last_error=task.last_error,
+        error=public_text(task.error, hidden) if failed else None,
+        error_code=task.error_code if failed else None,
+        warnings=warning_views(task.warnings) if task.status == TaskStatus.done.value else [],
         attempts=task.attempts,
         restarts=task.restarts,
-        restart=RestartOffer(allowed=tasks.restart_allowed(task), available_at=tasks.restart_available_at(task)),
+        restart=RestartOffer(
+            allowed=may_restart and tasks.restart_allowed(task),
+            available_at=tasks.restart_available_at(task) if may_restart else None,
+        ),
         created_at=task.created_at,
         started_at=task.started_at,
         finished_at=task.finished_at,
         updated_at=task.updated_at,
+        internal=TaskInternals(
+            worker=task.worker,
+            worker_task_id=task.worker_task_id,
+            guid=task.guid,
+            progress_page=task.progress_page,
+            output_urls=list(task.output_urls),
+            ready_urls=list(task.ready_urls),
+            fbx_worker=task.fbx_worker,
+            failed_workers=list(task.failed_workers),
+            last_error=task.last_error,
+            claimed_by=task.claimed_by,
+        )
+        if internal
+        else None,
     )

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -21,8 +23,7 @@ class CreateFromUrl(BaseModel):
 
 class FbxStep(BaseModel):
     status: str
-    glb_url: str | None
-    worker: str | None
+    glb_url: str | None = Field(description="the converted .glb, in the backend's storage (free: it is the input)")
     error: str | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -36,7 +37,7 @@ class TaskFile(BaseModel):
 
 
 class RestartOffer(BaseModel):
-    allowed: bool
+    allowed: bool = Field(description="the restart is offered now, to this viewer (the task's owner or an admin)")
     available_at: datetime | None
 
 
@@ -46,7 +47,36 @@ class QueueInfo(BaseModel):
     estimated_wait_formatted: str
 
 
+class TaskWarning(BaseModel):
+    """Something to check in a finished rig (from its ``rig.json``)."""
+
+    kind: str = Field(description="low_confidence (cue, level), output_failed (file, reason) or engine")
+    text: str = Field(description="in English")
+    cue: str | None = None
+    level: str | None = None
+    value: float | None = None
+    file: str | None = None
+    reason: str | None = None
+
+
+class TaskInternals(BaseModel):
+    """Where the task runs: for admins only (workers' addresses and file URLs stay private)."""
+
+    worker: str | None
+    worker_task_id: str | None
+    guid: str | None
+    progress_page: str | None
+    output_urls: list[str]
+    ready_urls: list[str]
+    fbx_worker: str | None
+    failed_workers: list[str]
+    last_error: str | None
+    claimed_by: str | None
+
+
 class TaskView(BaseModel):
+    """What anyone with the task's link sees: names, sizes and the backend's own URLs only."""
+
     task_id: str
     task_url: str
     status: str
@@ -57,20 +87,16 @@ class TaskView(BaseModel):
     stage: str
     queue: QueueInfo | None
     fbx: FbxStep | None
-    worker: str | None
-    worker_task_id: str | None
-    guid: str | None
-    progress_page: str | None
-    output_urls: list[str]
-    ready_urls: list[str]
+    expected_files: list[str] = Field(description="every file the job may produce, in production order")
     ready_count: int
     total_count: int
     files: list[TaskFile]
     missing_files: list[str]
     preview_video_url: str | None
     download_all_url: str | None = Field(None, description="all downloadable files as one ZIP (when done)")
-    error: str | None
-    last_error: str | None
+    error: str | None = Field(description="why the task failed (only when status is error)")
+    error_code: str | None = Field(description="an input error (final: not_a_biped, corrupt_file, ...) or an infrastructure one")
+    warnings: list[TaskWarning] = Field(description="what to check in the finished rig")
     attempts: int
     restarts: int
     restart: RestartOffer
@@ -78,3 +104,14 @@ class TaskView(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    internal: TaskInternals | None = Field(None, description="admins only")
+
+
+def warning_views(raw: list[dict[str, Any]] | None) -> list[TaskWarning]:
+    out = []
+    for w in raw or []:
+        try:
+            out.append(TaskWarning.model_validate(w))
+        except ValueError:
+            continue
+    return out

@@ -9,7 +9,13 @@ Failures are sorted into what the caller does next:
     WorkerError
     ├── WorkerUnreachable   no answer, timeout, 5xx: try later; the worker may be dead
     ├── WorkerBusy          503 on submit: no free slot right now
-    └── WorkerRejected      4xx: this request will never work on this worker (e.g. job unknown)
+    └── WorkerRejected      4xx: this request will never work on this worker (e.g. job unknown);
+                            ``code`` is the worker's ``error`` (a protocol code such as
+                            ``refused_url`` or ``corrupt_file`` when the input is at fault)
+
+Every request carries the shared token (``protocol.TOKEN_HEADER``), file HEADs and GETs
+included: workers serve outputs only to the backend. Error texts never name the worker's address
+in a way users see; callers add it where only admins read it.
 """
 
 from __future__ import annotations
@@ -40,18 +46,38 @@ class WorkerBusy(WorkerError):
 
 
 class WorkerRejected(WorkerError):
-    def __init__(self, message: str, status_code: int) -> None:
+    def __init__(self, message: str, status_code: int, code: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.code = code
+        self.detail = detail if detail is not None else message
+
+    @property
+    def input_error(self) -> bool:
+        """The input is at fault (``protocol.is_input_error``): another attempt cannot help."""
+        return protocol.is_input_error(self.code)
 
 
 def _reason(status: int, text: str) -> str:
+    return _error_body(status, text)[1]
+
+
+def _error_body(status: int, text: str) -> tuple[str | None, str]:
+    """The worker's ``{"error": code, "detail": sentence}``: (code, sentence)."""
     try:
         body = json.loads(text)
-        detail = body.get("detail") if isinstance(body, dict) else None
-        return str(detail if detail is not None else body)[:500]
     except ValueError:
-        return text[:500] or f"HTTP {status}"
+        return None, text[:500] or f"HTTP {status}"
+    if not isinstance(body, dict):
+        return None, str(body)[:500]
+    detail = body.get("detail")
+    code = body.get("error")
+    return (str(code)[:64] if isinstance(code, str) else None), str(detail if detail is not None else body)[:500]
+
+
+def _rejected(what: str, status: int, text: str) -> WorkerRejected:
+    code, detail = _error_body(status, text)
+    return WorkerRejected(f"{what}: HTTP {status}: {detail}", status, code, detail)
 
 
 class WorkerClient:
@@ -94,7 +120,7 @@ class WorkerClient:
         return {protocol.TOKEN_HEADER: self.token}
 
     async def status(self, worker: str) -> protocol.WorkerStatus:
-        status, text = await self._request("GET", worker + protocol.STATUS_PATH)
+        status, text = await self._request("GET", worker + protocol.STATUS_PATH, headers=self._auth())
         if status != 200:
             raise WorkerUnreachable(f"status: HTTP {status}: {_reason(status, text)}")
         return protocol.WorkerStatus.model_validate_json(text)
@@ -106,13 +132,13 @@ class WorkerClient:
         if status == 503:
             raise WorkerBusy(_reason(status, text))
         if status >= 400:
-            raise WorkerRejected(f"job refused: HTTP {status}: {_reason(status, text)}", status)
+            raise _rejected("job refused", status, text)
         return protocol.JobAccepted.model_validate_json(text)
 
     async def job(self, worker: str, worker_task_id: str) -> protocol.JobStatus:
-        status, text = await self._request("GET", f"{worker}{protocol.JOBS_PATH}/{worker_task_id}")
+        status, text = await self._request("GET", f"{worker}{protocol.JOBS_PATH}/{worker_task_id}", headers=self._auth())
         if status >= 400:
-            raise WorkerRejected(f"job status: HTTP {status}: {_reason(status, text)}", status)
+            raise _rejected("job status", status, text)
         return protocol.JobStatus.model_validate_json(text)
 
     async def jobs(self, worker: str, worker_task_ids: list[str]) -> protocol.JobsStatusResponse:
@@ -136,12 +162,14 @@ class WorkerClient:
         if status == 503:
             raise WorkerBusy(_reason(status, text))
         if status >= 400:
-            raise WorkerRejected(f"conversion failed: {_reason(status, text)}", status)
+            raise _rejected("conversion failed", status, text)
         return protocol.ConvertResponse.model_validate_json(text).output_url
 
     async def exists(self, url: str) -> bool:
         """HEAD an output URL: 200 when the file is complete, 404 before."""
-        status, _ = await self._request("HEAD", url)
+        status, _ = await self._request("HEAD", url, headers=self._auth(), allow_redirects=False)
+        if status in (401, 403):
+            raise WorkerUnreachable(f"HEAD {url}: HTTP {status}: the worker refused the token")
         return status == 200
 
     async def download(self, url: str, dest: Path) -> int | None:
@@ -150,7 +178,7 @@ class WorkerClient:
         # No total limit for big files: only connecting and each read are bounded.
         timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout_s, sock_read=self.timeout_s)
         try:
-            async with self.session.get(url, timeout=timeout) as resp:
+            async with self.session.get(url, timeout=timeout, headers=self._auth(), allow_redirects=False) as resp:
                 if resp.status == 404:
                     return None
                 if resp.status != 200:

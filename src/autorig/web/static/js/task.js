@@ -1,5 +1,7 @@
-// A task: progress, queue, the FBX step, files with prices and downloads, preview video, 3D viewer.
-// Polls the API while the task runs and stops when it is done or failed.
+// A task: progress, queue, the FBX step, files with prices and downloads, preview video, 3D viewer,
+// what went wrong (the reason and a hint from its error code) and what to check in a finished rig.
+// Polls the API while the task runs and stops when it is done or failed. Every URL it uses is the
+// backend's own: the API never shows where workers are.
 import {
   $, ICONS, api, el, errorText, fmtBytes, fmtCredits, fmtDuration, fmtNumber, fmtWait, initPage, onLang,
   setHeaderBalance, t, toast,
@@ -21,10 +23,6 @@ let viewerUrl = null;
 let videoUrl = null;
 let pollTimer = null;
 let restartTimer = null;
-
-function fileName(url) {
-  try { return decodeURIComponent(new URL(url, location.href).pathname.split("/").pop()); } catch { return url.split("/").pop(); }
-}
 
 const PREVIEWS = ["preview.mp4", "viewer.glb", "rig.json"];
 
@@ -106,6 +104,7 @@ function draw() {
   drawProgress();
   drawFbx();
   drawError();
+  drawWarnings();
   drawRestart();
   drawFiles();
   drawVideo();
@@ -183,13 +182,46 @@ function drawFbx() {
   box.replaceChildren(el("div", { class: "fbx-step" }, ...parts));
 }
 
+/** The hint for an error code ("it looks like an object, not a character"), or "". */
+function errorHint(code) {
+  if (!code) return "";
+  const key = `task.hint_${code}`;
+  const hint = t(key);
+  return hint === key ? t("task.hint_other") : hint;
+}
+
 function drawError() {
   const box = $("#error-box");
   box.hidden = task.status !== "error";
   if (box.hidden) return;
-  const children = [el("strong", {}, t("task.failed_h")), el("div", {}, task.error || task.last_error || t("task.failed_unknown"))];
+  const hint = errorHint(task.error_code);
+  const children = [el("strong", {}, t("task.failed_h"))];
+  if (hint) children.push(el("div", { id: "error-hint", dataset: { code: task.error_code } }, hint));
+  children.push(el("div", { class: hint ? "small" : "", id: "error-reason", style: hint ? "margin-top:4px" : "" }, task.error || t("task.failed_unknown")));
   if (task.attempts > 1) children.push(el("div", { class: "small", style: "margin-top:4px" }, t("task.attempts", { n: task.attempts })));
   box.replaceChildren(...children);
+}
+
+/** One warning of a finished rig, in the page's language where the page knows its kind. */
+function warningText(w) {
+  if (w.kind === "low_confidence" && w.cue) {
+    const key = `task.cue_${w.cue.toLowerCase().replace(/[^a-z]+/g, "_").replace(/^_|_$/g, "")}`;
+    const what = t(key);
+    return t("task.warn_unclear", { what: what === key ? w.cue : what });
+  }
+  if (w.kind === "output_failed" && w.file) return t("task.warn_output_failed", { file: w.file, reason: w.reason || "" });
+  return w.text;
+}
+
+function drawWarnings() {
+  const box = $("#warnings-box");
+  const list = task.status === "done" ? task.warnings || [] : [];
+  box.hidden = !list.length;
+  if (box.hidden) return;
+  box.replaceChildren(
+    el("strong", {}, t("task.warnings_h", { n: list.length })),
+    el("ul", { class: "warnings" }, ...list.map((w) => el("li", { dataset: { kind: w.kind } }, warningText(w)))),
+  );
 }
 
 function drawRestart() {
@@ -258,7 +290,7 @@ function fileRow(name, ready, paid) {
 }
 
 function drawFiles() {
-  const expected = (task.output_urls || []).map(fileName);
+  const expected = [...(task.expected_files || [])];
   const ready = new Map((task.files || []).map((f) => [f.name, f]));
   for (const f of ready.keys()) if (!expected.includes(f)) expected.push(f);
   const downloads = expected.filter((n) => !PREVIEWS.includes(n));

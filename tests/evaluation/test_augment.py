@@ -13,7 +13,6 @@ import pytest
 from autorig.evaluation import augment
 from autorig.evaluation.augment_run import summarize, swaps
 from autorig.evaluation.dataset import load_cached
-from autorig.rigging.posing import deform, skinning_matrices
 
 # Small rigs of different conventions: Mixamo names facing +X; KayKit chibi without neck.
 CHARACTERS = ("quaternius__Animated_Human", "colosos__kaykit_knight")

@@ -29,7 +29,7 @@ import numpy as np
 
 import autorig
 from autorig.evaluation import augment, report
-from autorig.evaluation.dataset import character_names, load_cached, unrigged_path
+from autorig.evaluation.dataset import load_cached, unrigged_path
 
 # A case's joint error may exceed its character's unaugmented error by this (% of height).
 AUGMENT_TOLERANCE = 0.5

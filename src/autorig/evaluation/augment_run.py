@@ -198,7 +198,7 @@ def run_augment(data: Path, names: list[str], kinds: list[str], cases: int, seed
 
 
 def _swapped(row: dict) -> list[str]:
-    return [k for k, v, in ((row.get("joints") or {}).get("swaps") or {}).items() if v]
+    return [k for k, v in ((row.get("joints") or {}).get("swaps") or {}).items() if v]
 
 
 def format_case(row: dict) -> str:

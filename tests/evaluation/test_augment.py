@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from autorig.evaluation import augment
-from autorig.evaluation.augment_run import summarize, swaps
+from autorig.evaluation.augment_run import format_characters, summarize, swaps
 from autorig.evaluation.dataset import load_cached
-from autorig.rigging.posing import deform, skinning_matrices
 
 # Small rigs of different conventions: Mixamo names facing +X; KayKit chibi without neck.
 CHARACTERS = ("quaternius__Animated_Human", "colosos__kaykit_knight")
@@ -218,6 +217,8 @@ def test_summary_targets_per_kind():
     assert not k["scale"]["pass_error"] and k["scale"]["over_tolerance"] == ["b/scale/0"]
     assert (s["refused"], s["swaps"], s["over_tolerance"], s["all_pass"]) == (1, 1, 1, False)
     assert s["confidence"]["n"] == 6 and s["confidence"]["low_n"] == 1
+    by_character = format_characters(rows)
+    assert "refused prop; swapped facing" in by_character and "over scale" in by_character
 
 
 @pytest.mark.slow

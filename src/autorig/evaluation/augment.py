@@ -35,7 +35,7 @@ from autorig.rigging.posing import deform, skinning_matrices
 
 # Bumped whenever a change here makes a (seed, character, kind, index) another case, so two
 # stored runs are only compared case by case when they agree.
-CASES_VERSION = 1
+CASES_VERSION = 2
 
 # Kinds of augmentation, in report order. "none" is the character written through the same
 # path unchanged: the baseline every other case of that character is compared with.
@@ -46,7 +46,7 @@ AUGMENTED_KINDS: tuple[str, ...] = KINDS[1:]
 ARM_DOWN_DEG = (0.0, 75.0)        # upper arm below horizontal
 ARM_UP_DEG = (20.0, 70.0)         # the raised arm above horizontal
 ARM_UP_PROBABILITY = 0.3          # one arm raised instead of lowered
-ARM_FORWARD_DEG = (-10.0, 20.0)   # upper arm swung forward
+ARM_FORWARD_DEG = (-10.0, 20.0)   # upper arm swung forward (negative: back)
 ELBOW_DEG = (0.0, 25.0)
 KNEE_DEG = (0.0, 25.0)
 LEGS_APART_DEG = (0.0, 20.0)      # each thigh out to its side; the total spread up to twice this
@@ -240,10 +240,10 @@ def draw_pose(c, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
             down = rng.uniform(*ARM_DOWN_DEG) if side != raised else -rng.uniform(*ARM_UP_DEG)
             fwd = rng.uniform(*ARM_FORWARD_DEG)
             t = np.cos(np.radians(down)) * lateral - np.sin(np.radians(down)) * f.up
-            t = _rot(np.cross(t, f.front), -fwd) @ t if abs(fwd) > 0 else t
-            # _rot(t x front, -a) turns t towards the front by a
+            t = _rot(np.cross(t, f.front), fwd) @ t  # about t x front: towards the front
             set_rot(f"{side}Arm", _align(d, t))
             params[f"{side.lower()}_arm_below_deg"] = round(float(down), 1)
+            params[f"{side.lower()}_arm_forward_deg"] = round(float(fwd), 1)
         e = _limb_direction(c, f"{side}ForeArm", (f"{side}Hand",))
         if e is not None:
             bend = rng.uniform(*ELBOW_DEG)

@@ -29,7 +29,7 @@ import numpy as np
 
 import autorig
 from autorig.evaluation import augment, report
-from autorig.evaluation.dataset import character_names, load_cached, unrigged_path
+from autorig.evaluation.dataset import load_cached, unrigged_path
 
 # A case's joint error may exceed its character's unaugmented error by this (% of height).
 AUGMENT_TOLERANCE = 0.5
@@ -198,7 +198,7 @@ def run_augment(data: Path, names: list[str], kinds: list[str], cases: int, seed
 
 
 def _swapped(row: dict) -> list[str]:
-    return [k for k, v, in ((row.get("joints") or {}).get("swaps") or {}).items() if v]
+    return [k for k, v in ((row.get("joints") or {}).get("swaps") or {}).items() if v]
 
 
 def format_case(row: dict) -> str:
@@ -260,6 +260,23 @@ def summarize(rows: list[dict], tolerance: float = AUGMENT_TOLERANCE) -> dict:
     }
 
 
+def format_characters(rows: list[dict], tolerance: float = AUGMENT_TOLERANCE) -> str:
+    """One line per character that missed a target: which kinds refused, swapped or went over."""
+    base = {r["character"]: r["joints"]["mean"] for r in rows if r["kind"] == "none" and r.get("joints")}
+    lines = []
+    for ch in dict.fromkeys(r["character"] for r in rows):
+        rs = [r for r in rows if r["character"] == ch and r["kind"] != "none"]
+        bad = {"refused": [r["kind"] for r in rs if r.get("refused")],
+               "swapped": [r["kind"] for r in rs if r.get("joints") and _swapped(r)],
+               "over": [r["kind"] for r in rs if r.get("joints") and ch in base
+                        and r["joints"]["mean"] - base[ch] > tolerance and not _swapped(r)],
+               "errors": [r["kind"] for r in rs if r.get("error")]}
+        if any(bad.values()):
+            text = "; ".join(f"{k} {','.join(v)}" for k, v in bad.items() if v)
+            lines.append(f"  {ch:<34}{len(rs):>3} cases  {text}")
+    return ("by character (kinds that missed a target):\n" + "\n".join(lines)) if lines else "by character: every case met the targets"
+
+
 def format_summary(result: dict) -> str:
     s = result["summary"]
     tol = result.get("tolerance", AUGMENT_TOLERANCE)
@@ -283,6 +300,7 @@ def format_summary(result: dict) -> str:
                            ("errors", "errors"), (f"over +{tol:g} %", "over_tolerance")):
             if k[key]:
                 lines.append(f"  {kind} {label}: {report._names(k[key], 8).strip(' ()')}")
+    lines.append(format_characters(result["cases"], tol))
     lines.append(report.format_confidence(s["confidence"]))
     lines.append(f"augmented cases {s['cases']}: refused {s['refused']}, swaps {s['swaps']}, errors {s['errors']}, "
                  f"over tolerance {s['over_tolerance']}  ->  {'PASS' if s['all_pass'] else 'FAIL'}")

@@ -236,7 +236,8 @@ def format_character(row: dict) -> str:
     if j:
         per = "  ".join(f"{k} {v:.1f}" for k, v in j["errors"].items())
         lines += textwrap.wrap(per, width=100, initial_indent="  joints (% of height): ", subsequent_indent=" " * 4)
-        lines.append(f"  joint error: mean {_f(j['mean'])} %, worst {j['worst_joint']} {_f(j['worst'])} %")
+        conf = f", confidence {_f(j['confidence'])}" if j.get("confidence") is not None else ""
+        lines.append(f"  joint error: mean {_f(j['mean'])} %, worst {j['worst_joint']} {_f(j['worst'])} %{conf}")
     if "joints" in errors:
         lines.append(f"  joints: ERROR {_short(errors['joints'])}")
     sk, bh = row.get("skinning"), row.get("bone_heat")

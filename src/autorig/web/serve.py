@@ -257,20 +257,6 @@ class LocalWorker:
                 pass
 
 
-# Kept for callers of the earlier API (tests, scripts).
-def start_local_worker(settings: WebSettings, token: str) -> tuple[subprocess.Popen[bytes], str]:
-    w = LocalWorker(settings, token)
-    w.start()
-    assert w.proc is not None
-    return w.proc, w.url
-
-
-def stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        _terminate(proc.pid)
-        proc.wait(5)
-
-
 # --- the command --------------------------------------------------------------------------
 
 

@@ -104,6 +104,8 @@ def zip_refusal(path: Path) -> str | None:
         member = posixpath.normpath(i.filename.replace("\\", "/"))
         if member.startswith(("/", "../")) or member == ".." or ":" in member.split("/", 1)[0]:
             return f"a zip member escapes the archive: {i.filename[:200]!r}"
+        if (i.external_attr >> 16) & 0o170000 == 0o120000:  # a Unix symlink member
+            return f"a zip member is a symbolic link: {i.filename[:200]!r}"
     if not any(Path(i.filename).suffix.lower() in ZIP_MODEL_SUFFIXES and "__MACOSX" not in i.filename for i in infos):
         return "the zip holds no .glb, .gltf, .vrm, .obj or .fbx file"
     return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-import os
+import random
 import socket
 import time
 from collections.abc import Iterator
@@ -25,6 +25,7 @@ import pytest
 
 from webkit import TINY_FBX, TINY_GLB, BackendProcess, FakeWorker, free_port
 
+NOISE = random.Random(11)  # the same "random" bytes every run
 BOUNDARY = "hostileBoundary7MA4YWxkTrZu0gW"
 MP = f"multipart/form-data; boundary={BOUNDARY}"
 
@@ -116,7 +117,7 @@ GOOD_NAMES = [
 CASES: list[Case] = [
     *[Case(f"upload-{cid}", "POST", "/api/task/create", (201,), upload(name), {"content-type": MP}) for cid, name in GOOD_NAMES],
     # multipart bodies that are not what they claim
-    Case("garbage-multipart", "POST", "/api/task/create", 400, os.urandom(4096), {"content-type": MP}, words="malformed"),
+    Case("garbage-multipart", "POST", "/api/task/create", 400, NOISE.randbytes(4096), {"content-type": MP}, words="malformed"),
     Case("text-garbage-multipart", "POST", "/api/task/create", 400, b"hello\r\nthis is not a form\r\n" * 50, {"content-type": MP}),
     Case("missing-boundary", "POST", "/api/task/create", 400, upload(b"x.glb"), {"content-type": "multipart/form-data"}),
     Case("empty-boundary", "POST", "/api/task/create", 400, upload(b"x.glb"), {"content-type": "multipart/form-data; boundary="}),
@@ -141,7 +142,7 @@ CASES: list[Case] = [
     Case("zip-traversal", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("../../evil.glb", TINY_GLB))), {"content-type": MP}, words="escapes"),
     Case("zip-absolute", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("/etc/evil.glb", TINY_GLB))), {"content-type": MP}, words="escapes"),
     Case("zip-no-model", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("readme.txt", b"hi"), ("tex.png", b"\x89PNG"))), {"content-type": MP}, words="holds no"),
-    Case("zip-broken", "POST", "/api/task/create", 400, upload(b"x.zip", b"PK\x03\x04" + os.urandom(300)), {"content-type": MP}),
+    Case("zip-broken", "POST", "/api/task/create", 400, upload(b"x.zip", b"PK\x03\x04" + NOISE.randbytes(300)), {"content-type": MP}),
     Case("zip-6000-members", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(*[(f"m{i}.txt", b"") for i in range(6000)], ("a.glb", TINY_GLB))), {"content-type": MP}, words="limit 5000"),
     Case("zip-symlink", "POST", "/api/task/create", 400, upload(b"x.zip", zip_symlink()), {"content-type": MP}, words="symbolic link"),
     Case("zip-bomb-declared", "POST", "/api/task/create", 400, upload(b"x.zip", zip_bomb()), {"content-type": MP}, words="1 GiB"),
@@ -167,7 +168,7 @@ CASES: list[Case] = [
     Case("json-null-url", "POST", "/api/task/create", 400, b'{"input_url": null}', {"content-type": "application/json"}),
     Case("json-url-control", "POST", "/api/task/create", 400, b'{"input_url": "http://\\u0000/a.glb"}', {"content-type": "application/json"}),
     # other bodies
-    Case("urlencoded-garbage", "POST", "/api/task/create", 400, os.urandom(2048), {"content-type": "application/x-www-form-urlencoded"}),
+    Case("urlencoded-garbage", "POST", "/api/task/create", 400, NOISE.randbytes(2048), {"content-type": "application/x-www-form-urlencoded"}),
     Case("urlencoded-many-fields", "POST", "/api/task/create", 400, b"&".join(b"a%d=b" % i for i in range(5000)), {"content-type": "application/x-www-form-urlencoded"}),
     Case("urlencoded-huge", "POST", "/api/task/create", 413, b"input_url=" + b"a" * 2_000_000, {"content-type": "application/x-www-form-urlencoded"}),
     Case("urlencoded-no-url", "POST", "/api/task/create", 400, b"a=b&c", {"content-type": "application/x-www-form-urlencoded"}),

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 import random
 import socket
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

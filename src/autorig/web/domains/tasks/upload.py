@@ -213,7 +213,7 @@ async def receive_multipart(
             raise BadUpload("the uploaded file is empty")
         if form.format is None:
             form.discard()
-            raise BadUpload("the file is not a GLB, glTF, FBX, OBJ or ZIP model, nor a VRM (checked by its content)")
+            raise BadUpload("the file is not a GLB, glTF, FBX, OBJ or ZIP model (checked by its content)")
         if form.refusal is None and form.format == "zip":
             form.refusal = await asyncio.to_thread(zip_refusal, form.file_path)
         if form.refusal is not None:

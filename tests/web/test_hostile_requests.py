@@ -74,6 +74,12 @@ def zip_bomb() -> bytes:
     return bytes(data)
 
 
+def deep_glb() -> bytes:
+    doc = b'{"asset":{"version":"2.0"},"x":' + nested(100_000).encode() + b"}"
+    doc += b" " * (-len(doc) % 4)
+    return b"glTF" + (2).to_bytes(4, "little") + (20 + len(doc)).to_bytes(4, "little") + len(doc).to_bytes(4, "little") + b"JSON" + doc
+
+
 def glb(version: int) -> bytes:
     return b"glTF" + version.to_bytes(4, "little") + TINY_GLB[8:]
 
@@ -138,6 +144,12 @@ CASES: list[Case] = [
     Case("ascii-fbx", "POST", "/api/task/create", 400, upload(b"x.fbx", b"; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n}\n"), {"content-type": MP}, words="ASCII FBX"),
     Case("fbx-6.1", "POST", "/api/task/create", 400, upload(b"x.fbx", TINY_FBX[:23] + (6100).to_bytes(4, "little") + b"\x00" * 40), {"content-type": MP}, words="too old"),
     Case("glb-version-1", "POST", "/api/task/create", 400, upload(b"x.glb", glb(1)), {"content-type": MP}, words="glTF version 1"),
+    Case("glb-huge-chunk-length", "POST", "/api/task/create", 400, upload(b"x.glb", TINY_GLB[:12] + (1 << 30).to_bytes(4, "little") + TINY_GLB[16:]), {"content-type": MP}, words="past the end"),
+    Case("glb-length-past-end", "POST", "/api/task/create", 400, upload(b"x.glb", TINY_GLB[:8] + (1 << 20).to_bytes(4, "little") + TINY_GLB[12:]), {"content-type": MP}, words="truncated"),
+    Case("glb-binary-first-chunk", "POST", "/api/task/create", 400, upload(b"x.glb", TINY_GLB[:16] + b"BIN\x00" + TINY_GLB[20:]), {"content-type": MP}, words="not JSON"),
+    Case("glb-deep-json", "POST", "/api/task/create", 400, upload(b"x.glb", deep_glb()), {"content-type": MP}, words="nested too deeply"),
+    Case("gltf-deep-json", "POST", "/api/task/create", 400, upload(b"x.gltf", b'{"asset": {"version": "2.0"}, "x": ' + nested(100_000).encode() + b"}"), {"content-type": MP}, words="nested too deeply"),
+    Case("gltf-invalid-json", "POST", "/api/task/create", 400, upload(b"x.gltf", b'{"asset": {"version": "2.0"}, '), {"content-type": MP}, words="invalid JSON"),
     Case("glb-truncated-header", "POST", "/api/task/create", 400, upload(b"x.glb", b"glTF\x02\x00"), {"content-type": MP}),
     Case("zip-traversal", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("../../evil.glb", TINY_GLB))), {"content-type": MP}, words="escapes"),
     Case("zip-absolute", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("/etc/evil.glb", TINY_GLB))), {"content-type": MP}, words="escapes"),

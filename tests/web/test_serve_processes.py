@@ -173,6 +173,9 @@ def test_a_second_serve_on_the_same_data_folder_is_refused(serve: Serve) -> None
     )
     assert other.returncode != 0 and "another autorig serve" in other.stderr
     assert serve.health()["status"] == "ok"
+    worker = serve.pids()["worker"]
+    serve.stop()  # SIGTERM: the worker stops with it and the pidfile goes
+    assert _gone(worker) and not (serve.tmp / "serve.pid").exists()
 
 
 def test_health_is_degraded_while_no_worker_answers(tmp_path: Path) -> None:

@@ -178,13 +178,13 @@ def test_a_cube_is_refused_as_not_a_character_on_the_page(real_site: Site, brows
 def test_home_refuses_bad_input_and_uploads_with_progress(fake_site: Site, browse: Browse) -> None:
     page = both(browse, fake_site.url + "/", "home", "#drop")
     expect(page.locator("#st-workers")).to_have_text("1/1")
-    expect(page.locator("#limits")).to_have_text("GLB, glTF, FBX, OBJ, ZIP · up to 5 MB")
+    expect(page.locator("#limits")).to_have_text("GLB, glTF, VRM, FBX, OBJ, ZIP · up to 5 MB")
     expect(page.locator("#anon-note")).to_contain_text("Without an account you can rig")
     copy_shot("home-desktop.png", DOCS_SHOTS / "home-desktop.png")
 
     # Refused on the page: not a model's extension, too large. Nothing is uploaded.
     page.set_input_files("#file", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
-    expect(page.locator("#upload-error")).to_have_text("notes.txt is not a GLB, glTF, FBX, OBJ or ZIP file.")
+    expect(page.locator("#upload-error")).to_have_text("notes.txt is not a GLB, glTF, VRM, FBX, OBJ or ZIP file.")
     page.set_input_files("#file", files=[{"name": "huge.glb", "mimeType": "model/gltf-binary", "buffer": b"glTF" + b"\0" * (6 << 20)}])
     expect(page.locator("#upload-error")).to_contain_text("this server accepts up to 5 MB")
     # Refused by the server (the content is not a model): the page says why and stays.

@@ -173,6 +173,9 @@ def test_a_second_serve_on_the_same_data_folder_is_refused(serve: Serve) -> None
     )
     assert other.returncode != 0 and "another autorig serve" in other.stderr
     assert serve.health()["status"] == "ok"
+    worker = serve.pids()["worker"]
+    serve.stop()  # SIGTERM: the worker stops with it and the pidfile goes
+    assert _gone(worker) and not (serve.tmp / "serve.pid").exists()
 
 
 def test_health_is_degraded_while_no_worker_answers(tmp_path: Path) -> None:
@@ -219,3 +222,19 @@ def test_x_forwarded_for_counts_only_behind_a_configured_proxy(tmp_path: Path, t
             assert _anonymous_creates(s.url, ["1.2.3.4, 198.51.100.7"]) == [401]
     finally:
         s.stop()
+
+
+def test_two_backend_processes_share_the_work(serve: Serve) -> None:
+    """WEB_PROCESSES=2: one process runs the loops; a task created in the other wakes its
+    dispatcher (the dispatch interval is an hour here, so only the wake-up can start them)."""
+    serve.env.update({"WEB_PROCESSES": "2", "DISPATCH_INTERVAL_S": "3600", "ANON_FREE_LIMIT": "100"})
+    serve.start()
+    ids = []
+    for _ in range(6):  # new connections: the kernel spreads them over both processes
+        with httpx.Client(timeout=30) as c:
+            r = c.post(serve.url + "/api/task/create", files={"file": ("hero.glb", TINY_GLB)})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["task_id"])
+        tid = ids[-1]
+        _until(lambda: httpx.get(f"{serve.url}/api/task/{tid}", timeout=10).json()["status"] == "done", 60,
+               f"task {len(ids)} was not dispatched")

@@ -257,20 +257,6 @@ class LocalWorker:
                 pass
 
 
-# Kept for callers of the earlier API (tests, scripts).
-def start_local_worker(settings: WebSettings, token: str) -> tuple[subprocess.Popen[bytes], str]:
-    w = LocalWorker(settings, token)
-    w.start()
-    assert w.proc is not None
-    return w.proc, w.url
-
-
-def stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        _terminate(proc.pid)
-        proc.wait(5)
-
-
 # --- the command --------------------------------------------------------------------------
 
 
@@ -301,22 +287,31 @@ def cli_serve(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"workers": [worker.url], "worker_token": token})
         log.info("local worker at %s (pid %s)", worker.url, worker.pid)
     print(f"autorig is running at {settings.base_url}", flush=True)
-    on_shutdown = [worker.stop] if worker is not None else []
+
+    def release() -> None:
+        if worker is not None:
+            worker.stop()
+        release_data_dir(pidfile)
+
     try:
         if settings.web_processes > 1:
             run_processes(settings)
         else:
-            app = create_app(settings, on_shutdown=on_shutdown)
+            # In the app's shutdown: uvicorn re-raises SIGTERM after it, so code below may not run.
+            app = create_app(settings, on_shutdown=[release])
             uvicorn.run(app, **uvicorn_options(settings))  # type: ignore[arg-type]
     finally:
-        if worker is not None:
-            worker.stop()
-        try:
-            if json.loads(pidfile.read_text()).get("serve") == os.getpid():
-                pidfile.unlink()
-        except (OSError, ValueError):
-            pass
+        release()
     return 0
+
+
+def release_data_dir(pidfile: Path) -> None:
+    """Remove the pidfile if it still names this process."""
+    try:
+        if json.loads(pidfile.read_text()).get("serve") == os.getpid():
+            pidfile.unlink()
+    except (OSError, ValueError):
+        pass
 
 
 def run_processes(settings: WebSettings) -> None:

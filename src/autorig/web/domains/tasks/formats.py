@@ -9,10 +9,13 @@ unpacks it).
 The refusals agree with the engine's own check before import (``blender/scene.py`` ``sniff``,
 ``SUPPORTED``; this side cannot import it): glTF 2.0 only, binary FBX 7.1 or later (ASCII FBX is
 refused), and a zip must hold a model file and unpack inside itself within the engine's limits.
+The whole file is checked once received (``file_refusal``): the glTF JSON (a GLB's JSON chunk)
+must parse, however deep an attacker nests it, and GLB lengths must stay inside the file.
 """
 
 from __future__ import annotations
 
+import json
 import posixpath
 import struct
 import zipfile
@@ -25,6 +28,7 @@ OBJ_KEYWORDS = frozenset(
 )
 FORMATS = ("glb", "gltf", "vrm", "fbx", "obj", "zip")
 FBX_MIN_VERSION = 7100  # Blender's FBX importer reads 7.1 and later
+GLB_JSON_CHUNK = 0x4E4F534A  # "JSON", the first chunk of every GLB
 # What the engine's zip unpacking allows (blender/scene.py MAX_ZIP_MEMBERS, MAX_ZIP_UNPACKED).
 ZIP_MAX_MEMBERS = 5000
 ZIP_MAX_UNPACKED = 1 << 30
@@ -88,6 +92,47 @@ def refusal(sniffer: FormatSniffer) -> str | None:
     return None
 
 
+def file_refusal(path: Path, fmt: str) -> str | None:
+    """The whole-file checks of an upload (after ``refusal`` looked at its head): a zip's
+    directory, a glTF's JSON (GLB: its JSON chunk) parsed in full, so a file nested thousands
+    deep or with chunk lengths past its end is refused here as corrupt, not in the engine."""
+    if fmt == "zip":
+        return zip_refusal(path)
+    if fmt in ("glb", "vrm"):
+        return _glb_refusal(path)
+    if fmt == "gltf":
+        return _json_refusal(path.read_bytes(), "glTF")
+    return None
+
+
+def _glb_refusal(path: Path) -> str | None:
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(20)
+        if len(head) < 20:
+            return "the GLB file is truncated (no JSON chunk)"
+        _, _, length, chunk_len, chunk_type = struct.unpack("<4sIIII", head)
+        if length > size:
+            return f"the GLB file is truncated ({size} of the {length} bytes its header gives)"
+        if chunk_type != GLB_JSON_CHUNK:
+            return "not a valid GLB file (its first chunk is not JSON)"
+        if 20 + chunk_len > size:
+            return f"not a valid GLB file (its JSON chunk claims {chunk_len} bytes, past the end of the file)"
+        return _json_refusal(f.read(chunk_len), "GLB")
+
+
+def _json_refusal(data: bytes, label: str) -> str | None:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except RecursionError:
+        return f"not a valid {label} file (its JSON is nested too deeply)"
+    except (UnicodeDecodeError, ValueError) as exc:
+        return f"not a valid {label} file (invalid JSON: {str(exc)[:200]})"
+    if not isinstance(doc, dict) or "asset" not in doc:
+        return f"not a valid {label} file (no 'asset' in its JSON)"
+    return None
+
+
 def zip_refusal(path: Path) -> str | None:
     """Why a zip upload cannot be rigged (reads only its directory), else None."""
     try:
@@ -104,6 +149,8 @@ def zip_refusal(path: Path) -> str | None:
         member = posixpath.normpath(i.filename.replace("\\", "/"))
         if member.startswith(("/", "../")) or member == ".." or ":" in member.split("/", 1)[0]:
             return f"a zip member escapes the archive: {i.filename[:200]!r}"
+        if (i.external_attr >> 16) & 0o170000 == 0o120000:  # a Unix symlink member
+            return f"a zip member is a symbolic link: {i.filename[:200]!r}"
     if not any(Path(i.filename).suffix.lower() in ZIP_MODEL_SUFFIXES and "__MACOSX" not in i.filename for i in infos):
         return "the zip holds no .glb, .gltf, .vrm, .obj or .fbx file"
     return None

@@ -18,7 +18,7 @@ from typing import IO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
-from autorig.web.domains.tasks.formats import FormatSniffer, refusal, zip_refusal
+from autorig.web.domains.tasks.formats import FormatSniffer, file_refusal, refusal
 from autorig.web.errors import BadRequest, BadUpload, UploadTooLarge
 
 FILE_FIELD = "file"
@@ -213,9 +213,9 @@ async def receive_multipart(
             raise BadUpload("the uploaded file is empty")
         if form.format is None:
             form.discard()
-            raise BadUpload("the file is not a GLB, glTF, FBX, OBJ or ZIP model, nor a VRM (checked by its content)")
-        if form.refusal is None and form.format == "zip":
-            form.refusal = await asyncio.to_thread(zip_refusal, form.file_path)
+            raise BadUpload("the file is not a GLB, glTF, FBX, OBJ or ZIP model (checked by its content)")
+        if form.refusal is None:
+            form.refusal = await asyncio.to_thread(file_refusal, form.file_path, form.format)
         if form.refusal is not None:
             form.discard()
             raise BadUpload(form.refusal)

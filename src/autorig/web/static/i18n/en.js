@@ -55,7 +55,7 @@ export default {
   "home.uploading": "Uploading {name}",
   "home.uploaded": "{pct} · {done} of {total}",
   "home.uploaded_go": "Uploaded. Opening your task…",
-  "home.err_format": "{name} is not a GLB, glTF, FBX, OBJ or ZIP file.",
+  "home.err_format": "{name} is not a GLB, glTF, VRM, FBX, OBJ or ZIP file.",
   "home.err_size": "The file is {size}; this server accepts up to {max} MB.",
   "home.err_empty": "{name} is empty.",
   "home.err_url": "Paste a link that starts with http:// or https://",

@@ -56,7 +56,7 @@ export default {
   "home.uploading": "Загружается {name}",
   "home.uploaded": "{pct} · {done} из {total}",
   "home.uploaded_go": "Загружено. Открываем задачу…",
-  "home.err_format": "{name} — не GLB, glTF, FBX, OBJ или ZIP.",
+  "home.err_format": "{name} — не GLB, glTF, VRM, FBX, OBJ или ZIP.",
   "home.err_size": "Размер файла {size}, а сервер принимает до {max} МБ.",
   "home.err_empty": "Файл {name} пустой.",
   "home.err_url": "Вставьте ссылку, которая начинается с http:// или https://",

@@ -69,6 +69,7 @@ class _Seen:
     ready: list[str] | None = None  # None: the same as before
     missing: list[str] = field(default_factory=list)
     failed: str | None = None
+    error_code: str | None = None  # the worker's code for a failed job (protocol.JobStatus.error_code)
     complete: bool = False
 
     @property
@@ -165,7 +166,8 @@ class ProgressService(LoopService):
             if st is None:
                 out.append(_Seen(j, reachable=True, failed=f"{worker} no longer knows job {j.worker_task_id} (restarted or cleaned up)"))
             elif st.state == protocol.JobState.failed:
-                out.append(_Seen(j, reachable=True, state=st.state, failed=st.error or f"the job failed on {worker}"))
+                out.append(_Seen(j, reachable=True, state=st.state, failed=st.error or f"the job failed on {worker}",
+                                 error_code=st.error_code))
             elif st.state != protocol.JobState.done and len(st.outputs_ready) <= j.ready_count:
                 # Nothing new listed: the steady state, settled without any further work.
                 out.append(_Seen(j, reachable=True, state=st.state, progress=st.progress, stage=st.stage))
@@ -209,6 +211,7 @@ class ProgressService(LoopService):
         seen.state, seen.progress, seen.stage = status.state, status.progress, status.stage
         if status.state == protocol.JobState.failed:
             seen.failed = status.error or f"the job failed on {job.worker}"
+            seen.error_code = status.error_code
             return seen
         names = set(status.outputs_ready)
         done = status.state == protocol.JobState.done

@@ -10,6 +10,7 @@ The backends share a data folder (local storage, as on one host) and a ``PUBLIC_
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections import Counter
@@ -20,11 +21,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from conftest import PG_URL, _pg_schema_url
 from webkit import TINY_GLB, BackendProcess, FakeWorker, free_port
 
 TASKS = 12
 LEASE_S = 3
+PG_URL = os.environ.get("AUTORIG_TEST_POSTGRES_URL")
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def pg_url() -> Iterator[str]:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield _pg_schema_url(PG_URL, schema)
+        sep = "&" if "?" in PG_URL else "?"
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

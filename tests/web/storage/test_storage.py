@@ -16,7 +16,7 @@ import pytest
 from autorig.web.storage import LocalStorage
 from autorig.web.storage.base import StorageUnavailable, check_key
 from autorig.web.storage.s3 import S3Storage
-from conftest import BUCKET, PREFIX, S3Server
+from s3kit import BUCKET, PREFIX, S3Server
 from webkit import TINY_GLB, FakeWorker, free_port, running_backend, web_settings
 
 MB = 1024 * 1024

@@ -118,6 +118,16 @@ class ProgressService(LoopService):
         answers = await asyncio.gather(*(self._follow(w, jobs) for w, jobs in by_worker.items()))
         await self._record([s for seen in answers for s in seen])
 
+    async def stop(self) -> None:
+        """Stop the loop and hand this backend's workers back (a killed one's leases expire)."""
+        await super().stop()
+        try:
+            async with self.ctx.db.session() as s:
+                await workers_repo.release_progress_leases(s, self.settings.instance_id)
+        except Exception:
+            log.exception("progress: could not release the worker leases; they expire in %.0f s",
+                          self.settings.claim_lease_s)
+
     async def _lease(self) -> list[str]:
         """Heartbeat, then this backend's share of the workers (those in ``WORKERS`` and any
         that still runs a task)."""

@@ -119,3 +119,9 @@ async def lease_for_progress(
         row.progress_until = until
     await session.flush()
     return [r.url for r in kept]
+
+
+async def release_progress_leases(session: AsyncSession, instance: str) -> None:
+    """On a clean stop: the other backends may take this one's workers at once."""
+    for row in (await session.scalars(select(WorkerNode).where(WorkerNode.progress_owner == instance))).all():
+        row.progress_owner = row.progress_until = None

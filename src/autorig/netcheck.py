@@ -69,18 +69,18 @@ def resolve(host: str, port: int) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise ValueError(f"cannot resolve the host {host!r}: {exc}") from None
+        raise ValueError(f"cannot resolve the input host {host!r}: {exc}") from None
     addresses: list[Address] = []
     for *_, sockaddr in infos:
         ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # drop an IPv6 zone id
         if ip not in addresses:
             addresses.append(ip)
     if not addresses:
-        raise ValueError(f"the host {host!r} has no address")
+        raise ValueError(f"the input host {host!r} has no address")
     return addresses
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -111,7 +111,7 @@ def url_problem(url: str, allowed_hosts: Iterable[str] = ()) -> str | None:
     for ip in addresses:
         problem = address_problem(ip)
         if problem:
-            literal = len(addresses) == 1 and _is_ip(host)
+            literal = len(addresses) == 1 and is_ip(host)
             what = f"{host} is" if literal else f"{host} resolves to {ip},"
             return f"{what} {problem}; models are fetched only from public hosts"
     return None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rigcheck import bbox, check_rigged_file, inspect
+from rigcheck import check_rigged_file, inspect
 
 from autorig import protocol
 from autorig.rigging import humanoid, presets

@@ -4,7 +4,6 @@ status 75, which the unit's ``RestartForceExitStatus=75`` turns into a fresh sta
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import httpx

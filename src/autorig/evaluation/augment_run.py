@@ -293,7 +293,7 @@ def format_summary(result: dict) -> str:
                      f"{f(k['joint_mean']):>9}{f(k['joint_worst']):>9}{f(k['delta_mean'], 2):>9}{f(k['delta_worst']):>8}"
                      f"{len(k['over_tolerance']):>6}  {'  '.join(marks)}")
     lines.append(f"front: cases whose rig.json front is over {AXIS_WRONG_DEG:g} degrees off the character's own;")
-    lines.append(f"joint %: mean joint error (% of height); vs none: mean excess over the same character unaugmented;")
+    lines.append("joint %: mean joint error (% of height); vs none: mean excess over the same character unaugmented;")
     lines.append(f"targets per kind: 0 refusals, 0 swaps, every case within +{tol:g} % of its character unaugmented")
     for kind, k in s["kinds"].items():
         for label, key in (("refused", "refused"), ("swapped", "swaps"), ("facing wrong", "front_wrong"), ("up wrong", "up_wrong"),

@@ -37,7 +37,6 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
-from autorig.rigging import humanoid
 
 LEVELS = ("auto", "full", "mitten", "none")
 

@@ -21,10 +21,8 @@ itself.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
-import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ from urllib.parse import unquote
 import httpx
 
 from autorig import __version__
+from autorig.netcheck import DEFAULT_PORTS, address_problem, is_allowed, is_ip, resolve
 from autorig.protocol import TOKEN_HEADER, safe_name
 from autorig.worker.errors import InputRefused, InputUnavailable
 
@@ -42,9 +41,6 @@ INPUT_EXTENSIONS = (".glb", ".gltf", ".fbx", ".obj", ".zip", ".vrm")
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 # Leading bytes that tell the format when the URL and headers give no usable extension.
 MAGIC = ((b"glTF", ".glb"), (b"Kaydara FBX Binary", ".fbx"), (b"PK\x03\x04", ".zip"))
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -85,68 +81,6 @@ class Fetched:
     final_url: str
 
 
-def address_problem(ip: Address) -> str | None:
-    """What is wrong with fetching from this address ("a private address"), or None if public."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            inner = address_problem(embedded)
-            if inner:
-                return f"{inner} ({embedded} inside IPv6)"
-    named = (
-        ("unspecified", ip.is_unspecified),
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-    )
-    for name, hit in named:
-        if hit:
-            return f"{'an' if name[0] in 'aeiou' else 'a'} {name} address"
-    if not ip.is_global:
-        return "not a public address"
-    return None
-
-
-def is_allowed(host: str, port: int, allowed_hosts: Iterable[str]) -> bool:
-    """``host`` or ``host:port`` listed in allowed_hosts (case-insensitive, ``[v6]:port`` too)."""
-    host = host.lower()
-    bare = f"[{host}]" if ":" in host else host
-    for entry in allowed_hosts:
-        entry = entry.strip().lower()
-        if entry in (host, bare, f"{bare}:{port}"):
-            return True
-    return False
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _resolve(host: str, port: int) -> list[Address]:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise InputUnavailable(f"cannot resolve the input host {host!r}: {exc}") from None
-    addresses: list[Address] = []
-    for *_, sockaddr in infos:
-        ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])  # drop an IPv6 zone id
-        if ip not in addresses:
-            addresses.append(ip)
-    if not addresses:
-        raise InputUnavailable(f"the input host {host!r} has no address")
-    return addresses
-
-
 def check_url(url: str | httpx.URL, allowed_hosts: Iterable[str] = ()) -> Target:
     """Parse, resolve and check one URL; raises InputRefused before any connection is made."""
     try:
@@ -162,12 +96,15 @@ def check_url(url: str | httpx.URL, allowed_hosts: Iterable[str] = ()) -> Target
     host = parsed.host
     port = parsed.port or DEFAULT_PORTS[parsed.scheme]
     allowed = is_allowed(host, port, allowed_hosts)
-    addresses = _resolve(host, port)
+    try:
+        addresses = resolve(host, port)
+    except ValueError as exc:
+        raise InputUnavailable(str(exc)) from None
     if not allowed:
         for ip in addresses:
             problem = address_problem(ip)
             if problem:
-                what = f"{host} is" if len(addresses) == 1 and _is_ip(host) else f"{host} resolves to {ip},"
+                what = f"{host} is" if len(addresses) == 1 and is_ip(host) else f"{host} resolves to {ip},"
                 raise InputRefused(f"{what} {problem}; inputs are fetched only from public hosts")
     return Target(url=parsed, host=host, port=port, address=str(addresses[0]), allowed=allowed)
 

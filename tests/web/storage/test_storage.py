@@ -6,7 +6,6 @@ that goes down: a clear 503, and nothing lost."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 

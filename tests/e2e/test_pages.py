@@ -420,7 +420,7 @@ def test_queue_position_and_the_fbx_step(fake_site: Site, browse: Browse) -> Non
     expect(queue).to_be_hidden()
 
     # FBX input: its conversion to GLB is a step of its own, with a link to the .glb.
-    fbx = b"Kaydara FBX Binary  \x00\x1a\x00" + b"\x00" * 64
+    fbx = b"Kaydara FBX Binary  \x00\x1a\x00" + (7400).to_bytes(4, "little") + b"\x00" * 60  # FBX 7.4
     tid = fake_site.create(fbx, "dancer.fbx")
     page.goto(f"{fake_site.url}/task/{tid}")
     box = page.locator("#fbx-box")

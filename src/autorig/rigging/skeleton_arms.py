@@ -254,17 +254,6 @@ def _floor_k(body: Body) -> int:
     return int(rows[0]) + body.voxels(tol.GROUND_SLAB)
 
 
-def _check_extra_legs(body: Body, pieces: np.ndarray) -> None:
-    """Two or more long pieces beside the legs that stand on the ground as well: the
-    shape stands on four legs (an animal seen from its front or side)."""
-    lab, n = ndimage.label(pieces, structure=np.ones((3, 3, 3), dtype=bool))
-    k_floor = _floor_k(body)
-    span_min = tol.HANG_MIN_SPAN * body.height / body.h
-    standing = [b for b in ndimage.find_objects(lab) if b is not None and b[2].start <= k_floor and b[2].stop - 1 - b[2].start >= span_min]
-    if len(standing) >= 2:
-        raise RigError("not_a_biped", "looks like a four-legged animal: more than two legs reach the ground")
-
-
 def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm | None:
     """One arm hanging beside the body, from the horizontal slices, or None.
 
@@ -312,6 +301,14 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
     if len(track) < tol.ARM_TRACK_MIN_COLUMNS:
         return None
     width = np.array(widths)
+    # A stick held in the hanging hand (a spear, a staff) continues the piece below the
+    # fingers, much thinner than the arm: the arm starts where the piece thickens.
+    thick = np.flatnonzero(width >= tol.HELD_STICK_SHARE * float(np.median(width)))
+    if thick.size and thick[0] > 0:
+        track, width = track[thick[0] :], width[thick[0] :]
+        areas = areas[thick[0] :]
+        if len(track) < tol.ARM_TRACK_MIN_COLUMNS:
+            return None
     s = _arc(track)
     iw = _wrist_index(body, s, width)
     pit = track[-1]
@@ -357,10 +354,6 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
     beside the body in horizontal slices."""
     arms: dict[str, Arm] = {}
     pieces: np.ndarray | None = None
-    if legs is not None:
-        # Only the slices a standing piece must fill to count (a quick look near the ground).
-        k_hi = _floor_k(body) + int(np.ceil(tol.HANG_MIN_SPAN * body.height / body.h)) + 2
-        _check_extra_legs(body, _arm_pieces(body, legs, erode=False, k_hi=k_hi))
     for name, side in (("Left", 1), ("Right", -1)):
         tracked: Arm | None = None
         failure: RigError | None = None

@@ -109,6 +109,8 @@ LEG_SPLIT_FULL = 0.15
 MIN_LEG_ROWS = 3
 # Legs reach at least this share of the height up to the crotch (a chibi's about 0.15).
 MIN_LEG_SHARE = 0.08
+# The tops of the two legs are at most this many thigh widths apart.
+MAX_CROTCH_GAP = 1.5
 # The thigh is measured this far below the pelvis; the hip joint sits this share of the
 # thigh's width above where the pelvis starts (the femoral head is a thigh radius up).
 THIGH_PROBE = 0.03
@@ -274,8 +276,13 @@ HANG_OVERRIDE_DROP = 0.1
 # Slices are eroded by up to this many voxels to part an arm from the torso it touches.
 HANG_SPLIT_EROSION = 2
 # A piece whose lowest point is within this share of the height of the lowest point of
-# the body stands on the ground: a leg, not a hanging arm (two more of them: an animal).
+# the body stands on the ground: a leg, not a hanging arm. Four or more separate pieces
+# standing on the ground and rising through the lowest LEG_COUNT_WINDOW: an animal.
 GROUND_SLAB = 0.04
+LEG_COUNT_WINDOW = 0.12
+# Below a hanging hand, a piece thinner than this share of the arm's median width is a
+# stick held in the hand.
+HELD_STICK_SHARE = 0.5
 
 # Facing (facing.py): each cue's weight, and the raw value at which its vote is full.
 # Feet are the most telling (toes ahead of the ankle); calves (the leg bulges behind

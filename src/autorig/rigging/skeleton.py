@@ -102,8 +102,9 @@ def fit(mesh: CharacterMesh) -> SkeletonFit:
 def _convention_prior(orientation: Orientation) -> float:
     """The file convention's vote for the provisional front, -1..1: a character standing
     along Blender's +Z faces -Y (glTF and VRM face +Z; Blender's FBX and OBJ exports
-    share that frame). No vote for a character lying down in the file."""
-    if abs(float(orientation.up[2])) < np.cos(np.radians(tol.SNAP_DEG)):
+    share that frame). No vote for a character lying down or upside down in the file
+    (how it was turned is unknown)."""
+    if float(orientation.up[2]) < np.cos(np.radians(tol.SNAP_DEG)):
         return 0.0
     return float(-orientation.front[1])
 
@@ -187,7 +188,12 @@ def _check_biped(height: float, legs: Legs, arms: dict[str, Arm], trunk: Trunk) 
         abs(left.shoulder[0] + right.shoulder[0]) > tol.ARM_MIRROR_TOLERANCE * height
         or abs(left.shoulder[2] - right.shoulder[2]) > tol.ARM_MIRROR_TOLERANCE * height
     ):
-        raise RigError("not_a_biped", "nothing on the two sides mirrors the other like a pair of arms")
+        if legs.separation >= tol.CUE_CLEAR and trunk.neck_quality >= tol.CUE_CLEAR:
+            # Two clear legs under a clear head: a character whose arms are hard to read
+            # (one raised, one behind a prop). Rigged, with a warning and a low confidence.
+            trunk.warnings.append("the two arms do not mirror each other: check the arms")
+        else:
+            raise RigError("not_a_biped", "nothing on the two sides mirrors the other like a pair of arms")
     reach = (left.tip[0] - right.tip[0]) / 2.0
     if reach < tol.MIN_ARM_REACH * height:
         raise RigError("not_a_biped", "no arms stand out from the body")
@@ -200,6 +206,9 @@ def _check_biped(height: float, legs: Legs, arms: dict[str, Arm], trunk: Trunk) 
 
 def _confidence(orientation: Orientation, legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> tuple[float, list[str]]:
     """0..1 and the reasons: the weakest of the cues that the fit relied on."""
+    neck_z = float(trunk.joints["Neck"][2])
+    height = float(orientation.height)
+    above = max(float(a.shoulder[2]) for a in arms.values()) - neck_z
     cues = {
         "left-right symmetry": orientation.symmetry,
         "head-to-feet direction": orientation.up_margin,
@@ -207,7 +216,12 @@ def _confidence(orientation: Orientation, legs: Legs, arms: dict[str, Arm], trun
         "legs apart": legs.separation,
         "arms mirror each other": float(np.mean([a.quality for a in arms.values()])),
         "neck": trunk.neck_quality,
+        # Shoulders above the base of the neck: horns, ears or a hat taken for arms?
+        "arms below the head": float(np.clip(1.0 - above / (tol.SHOULDER_ABOVE_NECK_FULL * height), 0.0, 1.0)),
     }
+    if any(a.hanging for a in arms.values()):
+        # Arms read from slices beside the body are placed less exactly than arms held out.
+        cues["arms held out from the body"] = tol.HANGING_ARMS_CUE
     reasons = []
     for name, value in cues.items():
         word = "clear" if value >= tol.CUE_CLEAR else "weak" if value >= tol.CUE_WEAK else "poor"

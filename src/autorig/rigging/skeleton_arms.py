@@ -42,6 +42,7 @@ class Arm:
     angle_deg: float
     quality: float = 1.0
     warnings: list[str] = field(default_factory=list)
+    hanging: bool = False  # found hanging beside the body (horizontal slices)
 
 
 def _track(
@@ -341,8 +342,7 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
     clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * body.height])
     return Arm(
         tip=track[0], pit=pit, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle,
-        track=track, area=np.array(areas), angle_deg=angle,
-        warnings=[] ,
+        track=track, area=np.array(areas), angle_deg=angle, hanging=True,
     )
 
 

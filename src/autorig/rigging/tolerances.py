@@ -210,6 +210,10 @@ HIPS_ABOVE_HIP_JOINTS = 0.02
 CUE_CLEAR = 0.6
 CUE_WEAK = 0.3
 CONFIDENCE_WEAKEST_WEIGHT = 0.5
+# Shoulders this share of the height above the Neck joint make the "arms below the
+# head" cue zero (they start at it); arms found hanging beside the body count this much.
+SHOULDER_ABOVE_NECK_FULL = 0.05
+HANGING_ARMS_CUE = 0.6
 
 # --- skin weights (skinning.py, voxel_bind.py) -------------------------------------------
 # Lengths here are fractions of the character's largest extent, or voxels (*_VOXELS).

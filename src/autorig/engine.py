@@ -402,6 +402,12 @@ def cli_rig(args) -> int:
         )
         for w in report["warnings"]:
             console.say(f"autorig: warning: {w}")
+        # A missing output is not a silent success: stderr says so (the exit code stays 0,
+        # since the rigged GLB and FBX exist; rig.json lists failed_outputs).
+        for f in report.get("failed_outputs", []):
+            console.fail(f"autorig: warning: {f['file']} was not written: {f['error']}")
+        if report.get("animation_error"):
+            console.fail(f"autorig: warning: no animation clips: {report['animation_error']}")
         t = report["timings"]
         return f"autorig: rigged {args.input} into {args.output}/ in {t.get('total', 0):.1f} s " f"(confidence {report.get('confidence', 0):.2f})"
 

@@ -273,3 +273,19 @@ def test_eval_command_on_one_character(eval_data, tmp_path):
     s = res["summary"]
     assert s["characters"] == 1 and s["speed_largest"]["name"] == SMALL
     assert math.isfinite(s["deformation_mean"]["bone_heat"])
+
+
+def test_confidence_relation_shows_low_confidence_with_high_error():
+    pairs = [(0.9, 1.0), (0.85, 1.5), (0.8, 2.0), (0.3, 8.0), (0.2, 12.0), (0.95, 6.0), (None, 3.0)]
+    c = report.confidence_relation(pairs)
+    assert c["n"] == 6  # a result without a confidence is left out
+    assert c["spearman"] < 0
+    assert c["low_n"] == 2 and c["low_mean_error"] == pytest.approx(10.0)
+    assert c["high_n"] == 4 and c["high_mean_error"] == pytest.approx(2.625)
+    assert c["large_errors"] == 3 and c["large_errors_confident"] == 1  # the 6 % at 0.95
+    text = report.format_confidence(c)
+    assert "rank correlation" in text and "errors over 5 %: 3" in text
+    assert report.confidence_relation([])["n"] == 0
+    assert "no scored result" in report.format_confidence(report.confidence_relation([]))
+    summary = report.summarize(_rows())
+    assert summary["confidence"]["n"] == 0 or "spearman" in summary["confidence"]

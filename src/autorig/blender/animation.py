@@ -78,16 +78,19 @@ def body_shape(rig: Any, skel: clip_lib.ClipSkeleton) -> clip_lib.BodyShape:
     for ob in rig.meshes:
         group_h = {g.index: to_h.get(g.name) for g in ob.vertex_groups}
         co = _mesh_world(ob)
-        for v in ob.data.vertices[::step] if step > 1 else ob.data.vertices:
+        # Blender's collections take no slice step: subsample the indices in numpy.
+        sample = np.arange(0, len(co), step)
+        vertices = ob.data.vertices
+        for i in sample.tolist():
             best, best_w = None, 0.0
-            for g in v.groups:
+            for g in vertices[i].groups:
                 if g.weight > best_w and group_h.get(g.group) is not None:
                     best, best_w = group_h[g.group], g.weight
-            verts.append(co[v.index])
             dominant.append(best)
-    if not verts:
+        verts.append(co[sample])
+    if not dominant:
         return clip_lib.BodyShape()
-    return clip_lib.BodyShape.from_skin(skel, np.array(verts), dominant)
+    return clip_lib.BodyShape.from_skin(skel, np.concatenate(verts), dominant)
 
 
 def make_library(rig: Any, names: list[str] | None = None) -> clip_lib.Library:

@@ -16,6 +16,12 @@ are still written. What a file needs first (decimation, computing the clips) is 
 the first file that needs it, and its time counts in that file's ``seconds``; so the
 ``seconds`` of all outputs add up to the time spent here.
 
+Nothing fails silently: each missing file is listed in ``report["failed_outputs"]`` and
+gets a line in ``report["warnings"]``, and when the clips could not be made the files that
+went on without them (USDZ, preview, viewer) are named in a warning (``animation_error``
+holds the reason). The CLI prints these on stderr and still exits 0 when the rigged GLB
+and FBX exist.
+
 Also added to the report: ``lods`` (target, triangles, ratio per level), ``animation`` (the
 clips: frames, duration, hand penetration per clip; see ``rigging.clips``), ``preview`` and
 ``viewer`` details.
@@ -120,6 +126,11 @@ class _Once:
             raise self._error
         return self._value
 
+    @property
+    def error(self) -> BaseException | None:
+        """Why making the value failed, if it was tried and failed (never tries)."""
+        return self._error
+
     def peek(self) -> Any:
         """The value if it was made, else None (no attempt, no raise)."""
         return self._value if self._done and self._error is None else None
@@ -207,6 +218,25 @@ def write_all(rig: Any, outdir: Path, name: str, report: dict, on_file: Callable
     finally:
         for once in levels.values():
             _drop(once)
+        _warn_failures(report, name, clips)
+
+
+def _warn_failures(report: dict, name: str, clips: _Once) -> None:
+    """Make every failure visible: ``failed_outputs`` ({file, error}) and one warning per
+    missing file; and when the clips could not be made, a warning that the files that go on
+    without them (USDZ, preview, viewer) are not animated."""
+    failed = [{"file": o["file"], "error": o["error"]} for o in report.get("outputs", []) if o.get("error")]
+    if failed:
+        report["failed_outputs"] = failed
+        report.setdefault("warnings", []).extend(f"{f['file']} was not written: {f['error']}" for f in failed)
+    if clips.error is not None:
+        reason = _short(clips.error)
+        report["animation_error"] = reason
+        degraded = [f for f in (f"{name}.usdz", "preview.mp4", "viewer.glb")
+                    if any(o["file"] == f and not o.get("error") for o in report.get("outputs", []))]
+        if degraded:
+            report.setdefault("warnings", []).append(
+                f"no animation clips ({reason}): {', '.join(degraded)} written without them")
 
 
 def _drop(level: _Once) -> None:

@@ -28,6 +28,8 @@ import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Targets:
@@ -44,6 +46,11 @@ class Targets:
 
 
 TARGETS = Targets()
+
+# Confidence against error: below this a result counts as low-confidence (the task page
+# warns there), and a joint error above LARGE_ERROR % of height is a result that is wrong.
+LOW_CONFIDENCE = 0.5
+LARGE_ERROR = 5.0
 
 # The stages of the speed columns, in pipeline order.
 SPEED_STAGES = ("load", "skeleton", "skinning", "armature", "export")
@@ -139,12 +146,60 @@ def summarize(rows: list[dict], targets: Targets = TARGETS) -> dict:
     s["speed_slowest"] = {"name": slow_name, "seconds": slow,
                           "triangles": next((r.get("triangles") for r in timed if r["name"] == slow_name), None)}
     s["errors"] = {r["name"]: r["errors"] for r in rows if r.get("errors")}
+    s["confidence"] = confidence_relation([(r["joints"].get("confidence"), r["joints"]["mean"]) for r in scored])
     checks = [s[k]["pass"] for k in ("joint_mean", "joint_worst_character", "deformation_mean",
                                      "deformation_worst_mean", "deformation_worst_p99", "unweighted", "speed_largest")]
     s["passed"] = sum(checks)
     s["checks"] = len(checks)
     s["all_pass"] = all(checks)
     return s
+
+
+def confidence_relation(pairs: list[tuple[float | None, float]], low: float = LOW_CONFIDENCE,
+                        large: float = LARGE_ERROR) -> dict:
+    """How the engine's confidence goes with the joint error, from (confidence, error %)
+    pairs: Spearman's rank correlation (negative when low confidence goes with high error),
+    the mean error below and above ``low`` confidence and below and above the median, and
+    how many results over ``large`` % were nevertheless confident (the dangerous ones)."""
+    pts = [(float(c), float(e)) for c, e in pairs if c is not None and e is not None]
+    out: dict = {"n": len(pts), "low_threshold": low, "large_error": large}
+    if not pts:
+        return out
+    conf, err = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+    lo, hi = conf < low, conf >= low
+    med = float(np.median(conf))
+    below = conf < med
+    rho = None
+    if len(pts) >= 3 and np.ptp(conf) > 0 and np.ptp(err) > 0:
+        from scipy.stats import spearmanr
+
+        rho = float(spearmanr(conf, err).statistic)
+    big = err > large
+    out.update(
+        spearman=rho,
+        low_n=int(lo.sum()), low_mean_error=float(err[lo].mean()) if lo.any() else None,
+        high_n=int(hi.sum()), high_mean_error=float(err[hi].mean()) if hi.any() else None,
+        median_confidence=med,
+        below_median_mean_error=float(err[below].mean()) if below.any() else None,
+        above_median_mean_error=float(err[~below].mean()) if (~below).any() else None,
+        large_errors=int(big.sum()), large_errors_confident=int((big & hi).sum()),
+        confidence_range=[float(conf.min()), float(conf.max())],
+    )
+    return out
+
+
+def format_confidence(c: dict) -> str:
+    """Two lines on confidence against error."""
+    if not c or not c.get("n"):
+        return "confidence vs error: no scored result with a confidence"
+    rho = "-" if c.get("spearman") is None else f"{c['spearman']:+.2f}"
+    return (f"confidence vs error ({c['n']} results, confidence {_f(c['confidence_range'][0])}-{_f(c['confidence_range'][1])}): "
+            f"rank correlation {rho} (negative is good)\n"
+            f"  mean joint error: confidence < {c['low_threshold']:g}: {_f(c['low_mean_error'])} % ({c['low_n']}), "
+            f">= {c['low_threshold']:g}: {_f(c['high_mean_error'])} % ({c['high_n']}); below median "
+            f"{_f(c['median_confidence'])}: {_f(c['below_median_mean_error'])} %, above: {_f(c['above_median_mean_error'])} %\n"
+            f"  errors over {c['large_error']:g} %: {c['large_errors']}, of which confident (>= {c['low_threshold']:g}): "
+            f"{c['large_errors_confident']}")
 
 
 # --- text -------------------------------------------------------------------------------
@@ -282,6 +337,8 @@ def format_summary(s: dict) -> str:
                        f"{sl['name']}, {_f(sl['triangles'])} triangles"))
     if s["errors"]:
         L.append(_line("characters with errors", str(len(s["errors"])), "", None, _names(list(s["errors"]), 8).strip(" ()")))
+    if s.get("confidence"):
+        L.append(format_confidence(s["confidence"]))
     L.append(f"targets met: {s['passed']}/{s['checks']}" + ("" if s["all_pass"] else "  (FAIL)"))
     return "\n".join(L)
 
@@ -371,6 +428,15 @@ def main(argv: list[str]) -> int:
         print("usage: python -m autorig.evaluation.report RUN.json | OLD.json NEW.json", file=sys.stderr)
         return 2
     runs = [json.loads(Path(p).read_text()) for p in argv]
+    augmented = ["cases" in r for r in runs]
+    if any(augmented):  # `autorig eval --augment` results
+        if not all(augmented):
+            print("cannot compare an --augment run with a plain eval run", file=sys.stderr)
+            return 2
+        from autorig.evaluation import augment_run
+
+        print(augment_run.format_result(runs[0]) if len(runs) == 1 else augment_run.compare(*runs))
+        return 0
     print(format_result(runs[0]) if len(runs) == 1 else compare(*runs))
     return 0
 

@@ -283,6 +283,11 @@ def cli_eval(args: argparse.Namespace) -> int:
         print(f"autorig eval: folder of --json does not exist: {Path(args.json).parent}", file=sys.stderr)
         return 2
 
+    if getattr(args, "augment", False):
+        from autorig.evaluation.augment_run import cli_augment
+
+        return cli_augment(args, data, names)
+
     def echo(text: str) -> None:
         print(text + "\n", flush=True)
 

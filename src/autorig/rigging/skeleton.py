@@ -111,20 +111,22 @@ def _convention_prior(orientation: Orientation) -> float:
 
 def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap):
     """Voxelize in the canonical frame and find legs, arms and trunk; if that finds no
-    humanoid, once more with thin rods kept in the core (thin limbs)."""
-    try:
-        return _fit_body_once(mesh, orientation, lap, keep_rods=False)
-    except RigError as first:
-        if first.code != "not_a_biped" or "separate figures" in first.reason or "animal" in first.reason:
-            raise
+    humanoid, again with thin rods kept in the core (thin limbs), then with thicker
+    plates opened away (a shield or a big pauldron hiding an arm). The first reason is
+    the one reported."""
+    first: RigError | None = None
+    for keep_rods, opening in tol.FIT_RETRIES:
         try:
-            return _fit_body_once(mesh, orientation, lap, keep_rods=True)
-        except RigError:
-            raise first from None
+            return _fit_body_once(mesh, orientation, lap, keep_rods=keep_rods, opening=opening)
+        except RigError as e:
+            if e.code != "not_a_biped" or "separate figures" in e.reason or "animal" in e.reason:
+                raise
+            first = first or e
+    raise first
 
 
-def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods: bool):
-    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods)
+def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods: bool, opening: int):
+    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods, opening=opening)
     lap("voxels")
     no_legs: RigError | None = None
     try:

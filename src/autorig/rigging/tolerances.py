@@ -94,6 +94,10 @@ MIN_CORE_FRACTION = 0.3
 # its length in voxels, and it is at least ROD_MIN_LENGTH of the height long.
 ROD_MAX_SECTION_VOXELS = 8
 ROD_MIN_LENGTH = 0.05
+# The fit's attempts, in order, while no humanoid is found: (keep thin rods, opening
+# voxels): as is; thin limbs kept; plates up to about 4 voxels (3 % of the height:
+# shields, pauldrons) opened away.
+FIT_RETRIES = ((False, 1), (True, 1), (False, 2))
 
 # Legs. A row is "split" when the core at the mirror plane is thinner than
 # LEG_SPLIT_RATIO of the row's thickest column; the pelvis starts where the ratio stays

@@ -357,10 +357,13 @@ def _up_sign(
             vote = v
     if abs(vote) >= tol.LEG_GAP_DECISIVE:
         return (1.0 if vote > 0 else -1.0), float(min(1.0, abs(vote) / tol.LEG_GAP_FULL)), ""
-    s = surface @ up
+    # The ends are read without thin things (a sword held up, a cape's hem) where the
+    # opened solid is available.
+    ends = core if core is not None and len(core) else surface
+    s = ends @ up
     lo, hi = s.min(), s.max()
     span = hi - lo
-    lat = np.abs(surface @ lateral - offset)
+    lat = np.abs(ends @ lateral - offset)
     slab = tol.END_SLAB
     spread_low = float(np.median(lat[s <= lo + slab * span])) + voxel
     spread_high = float(np.median(lat[s >= hi - slab * span])) + voxel

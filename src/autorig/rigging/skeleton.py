@@ -190,9 +190,10 @@ def _check_biped(height: float, legs: Legs, arms: dict[str, Arm], trunk: Trunk) 
         abs(left.shoulder[0] + right.shoulder[0]) > tol.ARM_MIRROR_TOLERANCE * height
         or abs(left.shoulder[2] - right.shoulder[2]) > tol.ARM_MIRROR_TOLERANCE * height
     ):
-        if legs.separation >= tol.CUE_CLEAR and trunk.neck_quality >= tol.CUE_CLEAR:
-            # Two clear legs under a clear head: a character whose arms are hard to read
-            # (one raised, one behind a prop). Rigged, with a warning and a low confidence.
+        if legs.separation >= tol.CUE_WEAK:
+            # Two legs seen standing apart: a character whose arms are hard to read (one
+            # raised, one down, one behind a prop). Rigged, with a warning and a low
+            # confidence (the arms' agreement is a cue).
             trunk.warnings.append("the two arms do not mirror each other: check the arms")
         else:
             raise RigError("not_a_biped", "nothing on the two sides mirrors the other like a pair of arms")
@@ -202,7 +203,8 @@ def _check_biped(height: float, legs: Legs, arms: dict[str, Arm], trunk: Trunk) 
     hip_z = legs.sides["Left"].hip[2]
     if min(left.shoulder[2], right.shoulder[2]) <= hip_z:
         raise RigError("not_a_biped", "what look like arms are not above the legs")
-    if trunk.joints["HeadTop_End"][2] - max(left.shoulder[2], right.shoulder[2]) < tol.MIN_HEAD_ABOVE_SHOULDERS * height:
+    # The lower shoulder: one arm raised (its shoulder read high) must not hide the head.
+    if trunk.joints["HeadTop_End"][2] - min(left.shoulder[2], right.shoulder[2]) < tol.MIN_HEAD_ABOVE_SHOULDERS * height:
         raise RigError("not_a_biped", "there is no head above the shoulders")
 
 

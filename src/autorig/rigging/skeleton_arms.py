@@ -87,6 +87,18 @@ def _track(
         run = max(touching, key=len)
         x = abs(float(body.x(c)))
         if (
+            prev is not None
+            and body_x is not None
+            and len(lengths) < tol.ARM_TRACK_MIN_COLUMNS
+            and x > tol.TORSO_MAX_OF_HIP * body_x
+            and len(run) * body.h >= tol.TORSO_MIN_RUN * body.height
+        ):
+            # Right behind the fingertips, a long run far out is a sword held upright.
+            lo, hi = max(int(run[0]), prev[0]), min(int(run[-1]), prev[1])
+            if lo <= hi:
+                prev = (lo, hi)
+            continue
+        if (
             len(lengths) >= tol.ARM_TRACK_MIN_COLUMNS
             and len(run) > tol.ARM_TRACK_GROWTH * float(np.median(lengths[-tol.ARM_TRACK_MEMORY :]))
             and len(run) * body.h >= tol.TORSO_MIN_RUN * body.height
@@ -310,9 +322,14 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
         areas = areas[thick[0] :]
         if len(track) < tol.ARM_TRACK_MIN_COLUMNS:
             return None
+    pit = track[-1]
+    k_pit = body.k_of(float(pit[2]))
+    if not body.front[body.i0, k_pit:].any() or not body.front[body.i0, min(k_pit + body.voxels(tol.HANG_HEAD_ABOVE_PIT), body.front.shape[1] - 1) :].any():
+        # An arm hangs from a shoulder with a torso and a head above it; a sword held
+        # upright reaches higher than that.
+        return None
     s = _arc(track)
     iw = _wrist_index(body, s, width)
-    pit = track[-1]
     top = track[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :]
     upper_w = float(np.median(width[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :])) if len(top) else float(width[-1])
     sx = float(np.median(top[:, 0])) if len(top) else float(pit[0])
@@ -325,7 +342,6 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
     # the arm's width above the armpit.
     sz = float(pit[2]) + tol.HANG_SHOULDER_ABOVE_PIT * upper_w
     column = body.front[body.i_of(float(np.median(top[:, 0])) if len(top) else float(pit[0]))]
-    k_pit = body.k_of(float(pit[2]))
     empty = np.flatnonzero(~column[k_pit:])
     if empty.size:
         top_z = float(body.z(k_pit + int(empty[0]) - 1))
@@ -375,7 +391,11 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
             if pieces is None:
                 pieces = _arm_pieces(body, legs)
             hanging = _hanging_arm(body, side, legs, pieces)
-            if hanging is not None and tracked.shoulder[2] < hanging.pit[2] - tol.HANG_OVERRIDE_DROP * body.height:
+            # ... or a stub: an arm half as long as the one hanging beside the body.
+            if hanging is not None and (
+                tracked.shoulder[2] < hanging.pit[2] - tol.HANG_OVERRIDE_DROP * body.height
+                or np.linalg.norm(tracked.tip - tracked.shoulder) < tol.HANG_OVERRIDE_STUB * np.linalg.norm(hanging.tip - hanging.shoulder)
+            ):
                 tracked = hanging
         if tracked is None:
             raise failure or RigError("not_a_biped", "no arm stands out from the side of the body")

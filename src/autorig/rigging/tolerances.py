@@ -278,9 +278,13 @@ HANG_SHOULDER_ABOVE_PIT = 0.7
 # ... or half a width under the top of the shoulder over the arm, when that top is at
 # most this share of the height above the armpit (further up it is a head or a hat).
 HANG_SHOULDER_MAX_RISE = 0.15
+# The body continues at the mirror plane at least this far above a hanging arm's armpit
+# (shoulders, neck and head).
+HANG_HEAD_ABOVE_PIT = 0.1
 # A front-view arm whose shoulder lies this share of the height below the top of a
 # hanging arm's piece was a forearm sticking out of it: the hanging arm wins.
 HANG_OVERRIDE_DROP = 0.1
+HANG_OVERRIDE_STUB = 0.5
 # Slices are eroded by up to this many voxels to part an arm from the torso it touches.
 HANG_SPLIT_EROSION = 2
 # A piece whose lowest point is within this share of the height of the lowest point of

@@ -87,18 +87,6 @@ def _track(
         run = max(touching, key=len)
         x = abs(float(body.x(c)))
         if (
-            prev is not None
-            and body_x is not None
-            and len(lengths) < tol.ARM_TRACK_MIN_COLUMNS
-            and x > tol.TORSO_MAX_OF_HIP * body_x
-            and len(run) * body.h >= tol.TORSO_MIN_RUN * body.height
-        ):
-            # Right behind the fingertips, a long run far out is a sword held upright.
-            lo, hi = max(int(run[0]), prev[0]), min(int(run[-1]), prev[1])
-            if lo <= hi:
-                prev = (lo, hi)
-            continue
-        if (
             len(lengths) >= tol.ARM_TRACK_MIN_COLUMNS
             and len(run) > tol.ARM_TRACK_GROWTH * float(np.median(lengths[-tol.ARM_TRACK_MEMORY :]))
             and len(run) * body.h >= tol.TORSO_MIN_RUN * body.height

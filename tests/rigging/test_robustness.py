@@ -170,3 +170,21 @@ def test_reasons_never_blame_missing_arms_for_a_bust_or_a_group():
     half = [(v, t) for v, t in pieces if v[:, 2].min() > 0.4]  # a half body cut at the hips, arms down
     reason = _refused(synthetic.orient(half, joints).mesh)
     assert "arm" not in reason.split(":")[0], reason
+
+
+# --- confidence -----------------------------------------------------------------------------
+
+
+def test_confidence_falls_when_the_cues_are_weak():
+    """A clean T-pose is sure of itself; the same figure without feet (the facing rests on
+    weaker cues) and one with arms hanging beside the body are less so, with reasons."""
+    clean = fit(synthetic.humanoid_figure("T").mesh)
+    pieces, joints = synthetic.humanoid_pieces(1.0, 0.0)
+    no_feet = [p for i, p in enumerate(pieces) if not (i >= 4 and (i - 4) % 6 == 2)]
+    footless = fit(synthetic.orient(no_feet, joints, scale=1.8).mesh)
+    hanging = fit(synthetic.humanoid_figure("down").mesh)
+    assert clean.confidence > 0.9
+    assert footless.confidence < clean.confidence
+    assert hanging.confidence < clean.confidence
+    assert any("arms held out from the body" in r for r in hanging.reasons)
+    assert any(r.startswith("facing cues") for r in footless.reasons)

@@ -77,12 +77,11 @@ def _track(
             gap += 1
             if gap <= max_gap:
                 continue  # a crack between a glove and a sleeve
-            if len(lengths) < tol.ARM_TRACK_MIN_COLUMNS:
-                # Loose fingertips at the very end: start again from the next piece.
-                prev, gap = None, 0
-                lengths, centres, areas, widths, bounds = [], [], [], [], []
-                continue
-            break
+            # Loose fingertips at the very end, or something held out beyond the hand (a
+            # sword's blade) that ends in the air: start again from the next piece.
+            prev, gap = None, 0
+            lengths, centres, areas, widths, bounds = [], [], [], [], []
+            continue
         gap = 0
         run = max(touching, key=len)
         x = abs(float(body.x(c)))

@@ -43,6 +43,9 @@ PROGRESS_ALL = {"load": 0.0, "skeleton": 0.05, "skinning": 0.15, "armature": 0.2
 PROGRESS_RIG = {"load": 0.0, "skeleton": 0.1, "skinning": 0.35, "armature": 0.65, "export": 0.72, "report": 0.99}
 # Weights must be a partition of unity within this, or the skin is broken.
 WEIGHT_SUM_TOLERANCE = 1e-6
+# Below this confidence rig.json (and so the task page and the CLI) carries a warning to
+# check the result, naming the unclear cues.
+LOW_CONFIDENCE = 0.5
 # A one-line reason on the console is cut to this many characters.
 MAX_REASON_CHARS = 500
 
@@ -115,6 +118,8 @@ def _orientation_report(o) -> dict[str, Any]:
         "height": round(float(o.height), 6),
         "pose": getattr(o, "pose", "other"),
         "arm_angles_deg": angles,
+        "up_margin": round(float(getattr(o, "up_margin", 0.0)), 4),
+        "front_margin": round(float(getattr(o, "front_margin", 0.0)), 4),
     }
 
 
@@ -178,6 +183,11 @@ def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix
     report["orientation"] = _orientation_report(fit.orientation)
     report["confidence"] = round(float(fit.confidence), 4)
     report["confidence_reasons"] = list(fit.reasons)
+    if fit.confidence < LOW_CONFIDENCE:
+        weak = [r.split(":")[0] for r in fit.reasons if ": poor" in r or ": weak" in r]
+        report["warnings"].append(
+            f"low confidence ({fit.confidence:.2f}): check the result" + (f" (unclear: {', '.join(weak)})" if weak else "")
+        )
     report["warnings"] += [w for w in [*getattr(fit.orientation, "warnings", []), *fit.warnings] if w not in report["warnings"]]
     report["stage_details"] = {"skeleton": dict(getattr(fit, "timings", {}) or {})}
     report["fingers"] = dict(getattr(fit, "hands", {}) or {})

@@ -122,7 +122,11 @@ def analyze(mesh: CharacterMesh) -> Orientation:
     symmetry = float(np.clip(1.0 - sym_err / max(across_err, 1e-9), 0.0, 1.0))
 
     surface = _subsample(sample_surface(v, mesh.triangles, extent / tol.ORIENT_SURFACE_RES), tol.ORIENT_SURFACE_SAMPLES)
-    up_sign, up_margin, up_note = _up_sign(surface, points, up_axis, lateral, offset, grid.size)
+    # The leg gap is read on the surface and on the solid with sheets opened away (a cape
+    # or a coat hanging to the floor behind the legs closes the gap in the outline).
+    core = ndimage.binary_opening(grid.solid, structure=ndimage.generate_binary_structure(3, 1), iterations=1)
+    core_points = grid.to_world(np.argwhere(core)) if core.sum() >= tol.MIN_CORE_FRACTION * grid.solid.sum() else None
+    up_sign, up_margin, up_note = _up_sign(surface, points, up_axis, lateral, offset, grid.size, core_points)
     up = up_axis * up_sign
     front_sign, front_margin = _front_sign(surface, up, lateral, offset, depth)
     if front_margin < tol.NO_FEET_MARGIN and abs(float(depth[1])) >= np.cos(np.radians(tol.SNAP_DEG)):
@@ -332,7 +336,8 @@ def _leg_gap(img: np.ndarray, centre: int) -> int:
 
 
 def _up_sign(
-    surface: np.ndarray, solid: np.ndarray, up: np.ndarray, lateral: np.ndarray, offset: float, voxel: float
+    surface: np.ndarray, solid: np.ndarray, up: np.ndarray, lateral: np.ndarray, offset: float, voxel: float,
+    core: np.ndarray | None = None,
 ) -> tuple[float, float, str]:
     """+1 if ``up`` points from the feet to the head, else -1; a margin 0..1; a note.
 
@@ -342,16 +347,23 @@ def _up_sign(
     (a humanoid carries its mass above its middle: torso and head over thin legs).
     """
     res = tol.ORIENT_SILHOUETTE_RES
-    img, _ = _silhouette(surface, up, lateral, offset, res)
-    gap_low = _leg_gap(img, res) / res
-    gap_high = _leg_gap(img[::-1], res) / res
-    vote = gap_low - gap_high
+    vote = 0.0
+    for pts, r in ((surface, res), (core, tol.ORIENT_VOXELS)):
+        if pts is None or len(pts) == 0:
+            continue
+        img, _ = _silhouette(pts, up, lateral, offset, r)
+        v = (_leg_gap(img, r) - _leg_gap(img[::-1], r)) / r
+        if abs(v) > abs(vote):
+            vote = v
     if abs(vote) >= tol.LEG_GAP_DECISIVE:
         return (1.0 if vote > 0 else -1.0), float(min(1.0, abs(vote) / tol.LEG_GAP_FULL)), ""
-    s = surface @ up
+    # The ends are read without thin things (a sword held up, a cape's hem) where the
+    # opened solid is available.
+    ends = core if core is not None and len(core) else surface
+    s = ends @ up
     lo, hi = s.min(), s.max()
     span = hi - lo
-    lat = np.abs(surface @ lateral - offset)
+    lat = np.abs(ends @ lateral - offset)
     slab = tol.END_SLAB
     spread_low = float(np.median(lat[s <= lo + slab * span])) + voxel
     spread_high = float(np.median(lat[s >= hi - slab * span])) + voxel

@@ -111,28 +111,31 @@ def fit(mesh: CharacterMesh, fingers: str = "none") -> SkeletonFit:
 def _convention_prior(orientation: Orientation) -> float:
     """The file convention's vote for the provisional front, -1..1: a character standing
     along Blender's +Z faces -Y (glTF and VRM face +Z; Blender's FBX and OBJ exports
-    share that frame). No vote for a character lying down in the file."""
-    if abs(float(orientation.up[2])) < np.cos(np.radians(tol.SNAP_DEG)):
+    share that frame). No vote for a character lying down or upside down in the file
+    (how it was turned is unknown)."""
+    if float(orientation.up[2]) < np.cos(np.radians(tol.SNAP_DEG)):
         return 0.0
     return float(-orientation.front[1])
 
 
 def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap):
     """Voxelize in the canonical frame and find legs, arms and trunk; if that finds no
-    humanoid, once more with thin rods kept in the core (thin limbs)."""
-    try:
-        return _fit_body_once(mesh, orientation, lap, keep_rods=False)
-    except RigError as first:
-        if first.code != "not_a_biped" or "separate figures" in first.reason or "animal" in first.reason:
-            raise
+    humanoid, again with thin rods kept in the core (thin limbs), then with thicker
+    plates opened away (a shield or a big pauldron hiding an arm). The first reason is
+    the one reported."""
+    first: RigError | None = None
+    for keep_rods, opening in tol.FIT_RETRIES:
         try:
-            return _fit_body_once(mesh, orientation, lap, keep_rods=True)
-        except RigError:
-            raise first from None
+            return _fit_body_once(mesh, orientation, lap, keep_rods=keep_rods, opening=opening)
+        except RigError as e:
+            if e.code != "not_a_biped" or "separate figures" in e.reason or "animal" in e.reason:
+                raise
+            first = first or e
+    raise first
 
 
-def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods: bool):
-    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods)
+def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods: bool, opening: int):
+    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods, opening=opening)
     lap("voxels")
     no_legs: RigError | None = None
     try:
@@ -236,19 +239,29 @@ def _check_biped(height: float, legs: Legs, arms: dict[str, Arm], trunk: Trunk) 
         abs(left.shoulder[0] + right.shoulder[0]) > tol.ARM_MIRROR_TOLERANCE * height
         or abs(left.shoulder[2] - right.shoulder[2]) > tol.ARM_MIRROR_TOLERANCE * height
     ):
-        raise RigError("not_a_biped", "nothing on the two sides mirrors the other like a pair of arms")
+        if legs.separation >= tol.CUE_WEAK:
+            # Two legs seen standing apart: a character whose arms are hard to read (one
+            # raised, one down, one behind a prop). Rigged, with a warning and a low
+            # confidence (the arms' agreement is a cue).
+            trunk.warnings.append("the two arms do not mirror each other: check the arms")
+        else:
+            raise RigError("not_a_biped", "nothing on the two sides mirrors the other like a pair of arms")
     reach = (left.tip[0] - right.tip[0]) / 2.0
     if reach < tol.MIN_ARM_REACH * height:
         raise RigError("not_a_biped", "no arms stand out from the body")
     hip_z = legs.sides["Left"].hip[2]
     if min(left.shoulder[2], right.shoulder[2]) <= hip_z:
         raise RigError("not_a_biped", "what look like arms are not above the legs")
-    if trunk.joints["HeadTop_End"][2] - max(left.shoulder[2], right.shoulder[2]) < tol.MIN_HEAD_ABOVE_SHOULDERS * height:
+    # The lower shoulder: one arm raised (its shoulder read high) must not hide the head.
+    if trunk.joints["HeadTop_End"][2] - min(left.shoulder[2], right.shoulder[2]) < tol.MIN_HEAD_ABOVE_SHOULDERS * height:
         raise RigError("not_a_biped", "there is no head above the shoulders")
 
 
 def _confidence(orientation: Orientation, legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> tuple[float, list[str]]:
     """0..1 and the reasons: the weakest of the cues that the fit relied on."""
+    neck_z = float(trunk.joints["Neck"][2])
+    height = float(orientation.height)
+    above = max(float(a.shoulder[2]) for a in arms.values()) - neck_z
     cues = {
         "left-right symmetry": orientation.symmetry,
         "head-to-feet direction": orientation.up_margin,
@@ -256,7 +269,12 @@ def _confidence(orientation: Orientation, legs: Legs, arms: dict[str, Arm], trun
         "legs apart": legs.separation,
         "arms mirror each other": float(np.mean([a.quality for a in arms.values()])),
         "neck": trunk.neck_quality,
+        # Shoulders above the base of the neck: horns, ears or a hat taken for arms?
+        "arms below the head": float(np.clip(1.0 - above / (tol.SHOULDER_ABOVE_NECK_FULL * height), 0.0, 1.0)),
     }
+    if any(a.hanging for a in arms.values()):
+        # Arms read from slices beside the body are placed less exactly than arms held out.
+        cues["arms held out from the body"] = tol.HANGING_ARMS_CUE
     reasons = []
     for name, value in cues.items():
         word = "clear" if value >= tol.CUE_CLEAR else "weak" if value >= tol.CUE_WEAK else "poor"

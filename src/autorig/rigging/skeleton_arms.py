@@ -42,6 +42,7 @@ class Arm:
     angle_deg: float
     quality: float = 1.0
     warnings: list[str] = field(default_factory=list)
+    hanging: bool = False  # found hanging beside the body (horizontal slices)
 
 
 def _track(
@@ -76,12 +77,11 @@ def _track(
             gap += 1
             if gap <= max_gap:
                 continue  # a crack between a glove and a sleeve
-            if len(lengths) < tol.ARM_TRACK_MIN_COLUMNS:
-                # Loose fingertips at the very end: start again from the next piece.
-                prev, gap = None, 0
-                lengths, centres, areas, widths, bounds = [], [], [], [], []
-                continue
-            break
+            # Loose fingertips at the very end, or something held out beyond the hand (a
+            # sword's blade) that ends in the air: start again from the next piece.
+            prev, gap = None, 0
+            lengths, centres, areas, widths, bounds = [], [], [], [], []
+            continue
         gap = 0
         run = max(touching, key=len)
         x = abs(float(body.x(c)))
@@ -254,17 +254,6 @@ def _floor_k(body: Body) -> int:
     return int(rows[0]) + body.voxels(tol.GROUND_SLAB)
 
 
-def _check_extra_legs(body: Body, pieces: np.ndarray) -> None:
-    """Two or more long pieces beside the legs that stand on the ground as well: the
-    shape stands on four legs (an animal seen from its front or side)."""
-    lab, n = ndimage.label(pieces, structure=np.ones((3, 3, 3), dtype=bool))
-    k_floor = _floor_k(body)
-    span_min = tol.HANG_MIN_SPAN * body.height / body.h
-    standing = [b for b in ndimage.find_objects(lab) if b is not None and b[2].start <= k_floor and b[2].stop - 1 - b[2].start >= span_min]
-    if len(standing) >= 2:
-        raise RigError("not_a_biped", "looks like a four-legged animal: more than two legs reach the ground")
-
-
 def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm | None:
     """One arm hanging beside the body, from the horizontal slices, or None.
 
@@ -312,9 +301,22 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
     if len(track) < tol.ARM_TRACK_MIN_COLUMNS:
         return None
     width = np.array(widths)
+    # A stick held in the hanging hand (a spear, a staff) continues the piece below the
+    # fingers, much thinner than the arm: the arm starts where the piece thickens.
+    thick = np.flatnonzero(width >= tol.HELD_STICK_SHARE * float(np.median(width)))
+    if thick.size and thick[0] > 0:
+        track, width = track[thick[0] :], width[thick[0] :]
+        areas = areas[thick[0] :]
+        if len(track) < tol.ARM_TRACK_MIN_COLUMNS:
+            return None
+    pit = track[-1]
+    k_pit = body.k_of(float(pit[2]))
+    if not body.front[body.i0, k_pit:].any() or not body.front[body.i0, min(k_pit + body.voxels(tol.HANG_HEAD_ABOVE_PIT), body.front.shape[1] - 1) :].any():
+        # An arm hangs from a shoulder with a torso and a head above it; a sword held
+        # upright reaches higher than that.
+        return None
     s = _arc(track)
     iw = _wrist_index(body, s, width)
-    pit = track[-1]
     top = track[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :]
     upper_w = float(np.median(width[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :])) if len(top) else float(width[-1])
     sx = float(np.median(top[:, 0])) if len(top) else float(pit[0])
@@ -327,7 +329,6 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
     # the arm's width above the armpit.
     sz = float(pit[2]) + tol.HANG_SHOULDER_ABOVE_PIT * upper_w
     column = body.front[body.i_of(float(np.median(top[:, 0])) if len(top) else float(pit[0]))]
-    k_pit = body.k_of(float(pit[2]))
     empty = np.flatnonzero(~column[k_pit:])
     if empty.size:
         top_z = float(body.z(k_pit + int(empty[0]) - 1))
@@ -344,8 +345,7 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm |
     clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * body.height])
     return Arm(
         tip=track[0], pit=pit, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle,
-        track=track, area=np.array(areas), angle_deg=angle,
-        warnings=[] ,
+        track=track, area=np.array(areas), angle_deg=angle, hanging=True,
     )
 
 
@@ -357,10 +357,6 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
     beside the body in horizontal slices."""
     arms: dict[str, Arm] = {}
     pieces: np.ndarray | None = None
-    if legs is not None:
-        # Only the slices a standing piece must fill to count (a quick look near the ground).
-        k_hi = _floor_k(body) + int(np.ceil(tol.HANG_MIN_SPAN * body.height / body.h)) + 2
-        _check_extra_legs(body, _arm_pieces(body, legs, erode=False, k_hi=k_hi))
     for name, side in (("Left", 1), ("Right", -1)):
         tracked: Arm | None = None
         failure: RigError | None = None
@@ -382,7 +378,11 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
             if pieces is None:
                 pieces = _arm_pieces(body, legs)
             hanging = _hanging_arm(body, side, legs, pieces)
-            if hanging is not None and tracked.shoulder[2] < hanging.pit[2] - tol.HANG_OVERRIDE_DROP * body.height:
+            # ... or a stub: an arm half as long as the one hanging beside the body.
+            if hanging is not None and (
+                tracked.shoulder[2] < hanging.pit[2] - tol.HANG_OVERRIDE_DROP * body.height
+                or np.linalg.norm(tracked.tip - tracked.shoulder) < tol.HANG_OVERRIDE_STUB * np.linalg.norm(hanging.tip - hanging.shoulder)
+            ):
                 tracked = hanging
         if tracked is None:
             raise failure or RigError("not_a_biped", "no arm stands out from the side of the body")

@@ -59,15 +59,16 @@ class Body:
         return max(1, int(round(n * self.height / self.h)))
 
 
-def build(vertices: np.ndarray, triangles: np.ndarray, height: float, keep_rods: bool = False) -> Body:
+def build(vertices: np.ndarray, triangles: np.ndarray, height: float, keep_rods: bool = False, opening: int = tol.SHEET_OPENING_VOXELS) -> Body:
     """vertices: (n, 3) canonical-frame positions; triangles: (m, 3) int64.
 
     keep_rods: put thin rods back into the core after the sheets are opened away (the
     limbs of an anatomical skeleton or a slim robot are as thin as a cape; a rod's
-    voxel count grows with its length, a sheet's with its area)."""
+    voxel count grows with its length, a sheet's with its area). opening: sheets up to
+    about twice this many voxels thick are opened away (a shield on a forearm takes 2)."""
     grid = voxelize(vertices, triangles, height / tol.FIT_VOXELS)
     ball = ndimage.generate_binary_structure(3, 1)
-    core = ndimage.binary_opening(grid.solid, structure=ball, iterations=tol.SHEET_OPENING_VOXELS)
+    core = ndimage.binary_opening(grid.solid, structure=ball, iterations=opening)
     if core.sum() < tol.MIN_CORE_FRACTION * grid.solid.sum():
         core = grid.solid  # a toy made of sheets: better the sheets than nothing
     elif keep_rods:

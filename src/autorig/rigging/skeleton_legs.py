@@ -192,7 +192,23 @@ def _one_leg(body: Body, side: float, first: int, pelvis: int) -> tuple[Leg, lis
     return leg, warnings
 
 
+def check_standing_legs(body: Body) -> None:
+    """Refuse a shape standing on four or more legs: separate solids that touch the
+    ground and rise through the lowest LEG_COUNT_WINDOW of the height (a biped has two
+    feet, a robe one; a thin cane is opened away from the core)."""
+    rows = np.flatnonzero(body.core.any(axis=(0, 1)))
+    first = int(rows[0])
+    top = first + body.voxels(tol.LEG_COUNT_WINDOW)
+    window = body.core[:, :, first : top + 1]
+    lab, n = ndimage.label(window, structure=np.ones((3, 3, 3), dtype=bool))
+    ground = body.voxels(tol.GROUND_SLAB)
+    standing = [b for b in ndimage.find_objects(lab) if b is not None and b[2].start <= ground and b[2].stop - 1 >= top - first - 1]
+    if len(standing) >= 4:
+        raise RigError("not_a_biped", f"looks like a four-legged animal: {len(standing)} legs stand on the ground")
+
+
 def find_legs(body: Body) -> Legs:
+    check_standing_legs(body)
     pelvis, separation = find_pelvis(body)
     rows = np.flatnonzero(body.core.any(axis=(0, 1)))
     first = int(rows[0])
@@ -205,6 +221,12 @@ def find_legs(body: Body) -> Legs:
         leg, w = _one_leg(body, side, first, pelvis)
         sides[name] = leg
         warnings += [f"{name.lower()} leg: {x}" for x in w]
+    # Thighs meet at the crotch: two "legs" with a torso's width between their tops are
+    # arms hanging from a half body (or a table's legs), not legs.
+    inner = [sides[n].outer_x - s * sides[n].thigh_width for n, s in (("Left", 1.0), ("Right", -1.0))]
+    gap = inner[0] - inner[1]
+    if gap > tol.MAX_CROTCH_GAP * 0.5 * (sides["Left"].thigh_width + sides["Right"].thigh_width):
+        raise RigError("not_a_biped", "no legs: what stands below the body is too far apart to be a pair of legs")
     # Anatomy is symmetric: both hips at one height (the mean of the two estimates).
     for part in ("hip", "knee", "ankle"):
         zs = [getattr(sides[s], part)[2] for s in sides]

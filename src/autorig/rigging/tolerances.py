@@ -94,6 +94,10 @@ MIN_CORE_FRACTION = 0.3
 # its length in voxels, and it is at least ROD_MIN_LENGTH of the height long.
 ROD_MAX_SECTION_VOXELS = 8
 ROD_MIN_LENGTH = 0.05
+# The fit's attempts, in order, while no humanoid is found: (keep thin rods, opening
+# voxels): as is; thin limbs kept; plates up to about 4 voxels (3 % of the height:
+# shields, pauldrons) opened away.
+FIT_RETRIES = ((False, 1), (True, 1), (False, 2))
 
 # Legs. A row is "split" when the core at the mirror plane is thinner than
 # LEG_SPLIT_RATIO of the row's thickest column; the pelvis starts where the ratio stays
@@ -109,6 +113,8 @@ LEG_SPLIT_FULL = 0.15
 MIN_LEG_ROWS = 3
 # Legs reach at least this share of the height up to the crotch (a chibi's about 0.15).
 MIN_LEG_SHARE = 0.08
+# The tops of the two legs are at most this many thigh widths apart.
+MAX_CROTCH_GAP = 1.5
 # The thigh is measured this far below the pelvis; the hip joint sits this share of the
 # thigh's width above where the pelvis starts (the femoral head is a thigh radius up).
 THIGH_PROBE = 0.03
@@ -208,6 +214,10 @@ HIPS_ABOVE_HIP_JOINTS = 0.02
 CUE_CLEAR = 0.6
 CUE_WEAK = 0.3
 CONFIDENCE_WEAKEST_WEIGHT = 0.5
+# Shoulders this share of the height above the Neck joint make the "arms below the
+# head" cue zero (they start at it); arms found hanging beside the body count this much.
+SHOULDER_ABOVE_NECK_FULL = 0.05
+HANGING_ARMS_CUE = 0.6
 
 # --- skin weights (skinning.py, voxel_bind.py) -------------------------------------------
 # Lengths here are fractions of the character's largest extent, or voxels (*_VOXELS).
@@ -268,14 +278,23 @@ HANG_SHOULDER_ABOVE_PIT = 0.7
 # ... or half a width under the top of the shoulder over the arm, when that top is at
 # most this share of the height above the armpit (further up it is a head or a hat).
 HANG_SHOULDER_MAX_RISE = 0.15
+# The body continues at the mirror plane at least this far above a hanging arm's armpit
+# (shoulders, neck and head).
+HANG_HEAD_ABOVE_PIT = 0.1
 # A front-view arm whose shoulder lies this share of the height below the top of a
 # hanging arm's piece was a forearm sticking out of it: the hanging arm wins.
 HANG_OVERRIDE_DROP = 0.1
+HANG_OVERRIDE_STUB = 0.5
 # Slices are eroded by up to this many voxels to part an arm from the torso it touches.
 HANG_SPLIT_EROSION = 2
 # A piece whose lowest point is within this share of the height of the lowest point of
-# the body stands on the ground: a leg, not a hanging arm (two more of them: an animal).
+# the body stands on the ground: a leg, not a hanging arm. Four or more separate pieces
+# standing on the ground and rising through the lowest LEG_COUNT_WINDOW: an animal.
 GROUND_SLAB = 0.04
+LEG_COUNT_WINDOW = 0.12
+# Below a hanging hand, a piece thinner than this share of the arm's median width is a
+# stick held in the hand.
+HELD_STICK_SHARE = 0.5
 
 # Facing (facing.py): each cue's weight, and the raw value at which its vote is full.
 # Feet are the most telling (toes ahead of the ankle); calves (the leg bulges behind

@@ -322,3 +322,57 @@ SKIN_HAND_VOXELS_PER_GAP = 4.0
 SKIN_HAND_MAX_VOXELS = 1024
 SKIN_HAND_REFINE_BELOW = 0.75
 SKIN_HAND_MIN_VERTICES = 20
+
+# --- animation clips (rigging/clips/) -------------------------------------------------------
+# Frames per second of every clip.
+FPS = 30
+# A clip's hands may enter the body by at most this (fraction of height) on any frame before
+# its arms are moved out; small enough to read as "touching", not "inside".
+PENETRATION_TOLERANCE_HEIGHT = 0.005
+# Neutral arm abduction is searched in this range (degrees from hanging straight down);
+# the minimum keeps a gap even on thin characters; the maximum is for toy-like characters
+# whose arms are longer than their legs (hanging straight, the hands would go through the
+# floor) and stops absurd spreads when a character's shape is odd.
+NEUTRAL_ARM_MIN_DEG = 6.0
+NEUTRAL_ARM_MAX_DEG = 75.0
+# The neutral arm's abduction fades out as the arm is raised forward or back from this angle
+# (degrees from hanging down) to this one (see `_solve`).
+HANG_FADE_DEG = (45.0, 135.0)
+# A clip whose hand goes into the body has that whole arm turned about the shoulder, in
+# world axes, after the clip's own rotations: out to the side, in towards the midline (moves
+# a raised hand away from the head), forward or back. The smallest turn that clears wins;
+# tried in these steps up to this limit (big heads of toy-like characters need large turns
+# for raised arms).
+ARM_FIX_KINDS = ("out", "in", "forward", "back")
+ARM_FIX_STEP_DEG = 4.0
+ARM_FIX_MAX_DEG = 90.0
+# A fix eases in and out over up to this long around the frames that need it, so the arm
+# does not jump.
+ARM_FIX_EASE_S = 0.2
+# The ankle target stays within this fraction of the leg's full length, so the knee never
+# snaps straight (a straight knee flips its bend direction under noise).
+LEG_REACH = 0.985
+# Hand points for the contact measure: skin dominated by the hand, no further than this
+# (fraction of height) from the wrist, so a sword or shield held in the hand does not count.
+HAND_RADIUS_HEIGHT = 0.12
+# At most this many hand points per side (the measure is a maximum, a sample is enough).
+HAND_POINTS = 96
+# Body parts are convex polytopes bounded by planes facing this many directions spread over
+# the sphere (a "k-DOP"): a little larger than the convex hull, and a fixed, small number of
+# planes however dense the mesh, so checking every frame of every clip stays cheap.
+BODY_DIRECTIONS = 64
+# Body parts whose hulls the hands must stay out of (humanoid names); arms are not body here.
+BODY_PARTS = (
+    "Hips",
+    "Spine",
+    "Spine1",
+    "Spine2",
+    "Neck",
+    "Head",
+    "LeftUpLeg",
+    "RightUpLeg",
+    "LeftLeg",
+    "RightLeg",
+)
+# When a rig lacks toes, the ball of the foot sits this far forward of the ankle (fraction of height).
+FOOT_BALL_HEIGHT = 0.07

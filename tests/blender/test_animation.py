@@ -1,4 +1,4 @@
-"""The clip library: keyframes authored on plain arrays (rigging/clips.py) and keyed on a real
+"""The clip library: keyframes authored on plain arrays (rigging/clips/) and keyed on a real
 armature in Blender (blender/animation.py).
 
 The numpy tests take artist skeletons with Mixamo names from the evaluation set, so they check
@@ -125,7 +125,7 @@ def _hand_measures(skel: clips.ClipSkeleton, clip: clips.Clip, side: str) -> tup
     b = skel.bones
     tip = lambda f: clips.end_point(skel, clip.deltas, pos, f"{side}Hand{f}3", skel.joints[f"{side}Hand{f}4"])  # noqa: E731
     wrist = pos[:, b.index(f"{side}Hand")]
-    ctx_normal = clips._Context(skel, {n: np.eye(3) for n in b}, {"Left": 0.0, "Right": 0.0}).palm_normal(side)
+    ctx_normal = clips.authoring.Context(skel, {n: np.eye(3) for n in b}, {"Left": 0.0, "Right": 0.0}).palm_normal(side)
     normal = np.einsum("fij,j->fi", clip.deltas[:, b.index(f"{side}Hand")], ctx_normal)
     reach = np.linalg.norm(tip("Middle") - wrist, axis=1)
     spread = np.linalg.norm(tip("Index") - tip("Pinky"), axis=1)

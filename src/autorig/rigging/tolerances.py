@@ -336,7 +336,7 @@ PENETRATION_TOLERANCE_HEIGHT = 0.005
 NEUTRAL_ARM_MIN_DEG = 6.0
 NEUTRAL_ARM_MAX_DEG = 75.0
 # The neutral arm's abduction fades out as the arm is raised forward or back from this angle
-# (degrees from hanging down) to this one (see `_solve`).
+# (degrees from hanging down) to this one (see `solve_pose`).
 HANG_FADE_DEG = (45.0, 135.0)
 # A clip whose hand goes into the body has that whole arm turned about the shoulder, in
 # world axes, after the clip's own rotations: out to the side, in towards the midline (moves

@@ -11,7 +11,7 @@ Every clip is computed on plain arrays, in world space, in named passes:
    the character's left axis"), relative to its parent and to the neutral pose. Legs are
    driven by targets for the ankles (two-bone IK), so feet stay planted and the hips drop
    exactly as much as the leg length requires: stride and hip height follow the legs.
-4. **solve** (`_solve`): composes the rotations down the hierarchy into each bone's global
+4. **solve** (`solve_pose`): composes the rotations down the hierarchy into each bone's global
    rotation from its rest orientation, ``deltas[f, b]`` (world axes), and the hips'
    translation. Bone rolls never enter: the Blender side turns a global delta into each
    bone's local pose rotation with the bone's own rest matrix, whatever its roll.

@@ -1,5 +1,5 @@
 """Authoring: a clip's per-frame turns and foot targets (`Pose`), and the named anatomical
-rotations every clip function uses (`_Context`)."""
+rotations every clip function uses (`Context`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autorig.rigging import humanoid
-from autorig.rigging.clips.kinematics import ClipSkeleton, _unit, rot
+from autorig.rigging.clips.kinematics import ClipSkeleton, rot, unit
 
 # Hand poses, for skeletons with finger bones: the curl of joints 1, 2, 3 of the four fingers,
 # of the thumb's, and the spread of the fingers at the knuckles (degrees; the index turns
@@ -43,11 +43,11 @@ class Pose:
     ``turn(bone, axis, deg)`` adds a rotation of ``bone`` relative to its parent, about a
     world axis of the neutral pose (the character's up / front / left); later turns apply
     after earlier ones. Arm bones take their turns as if the arm hung straight down (the
-    neutral abduction comes after them, see `_solve`), so an arm held out to the side
+    neutral abduction comes after them, see `solve_pose`), so an arm held out to the side
     still swings and bends instead of rolling about its own length. ``feet[side]`` drives a
     leg by its ankle; ``offset`` moves the hips."""
 
-    def __init__(self, ctx: "_Context", t: np.ndarray):
+    def __init__(self, ctx: "Context", t: np.ndarray):
         self.ctx = ctx
         self.t = t
         self.f = len(t)
@@ -73,7 +73,7 @@ class Pose:
         )
 
 
-class _Context:
+class Context:
     """The character and the helpers every clip function uses."""
 
     def __init__(self, skel: ClipSkeleton, neutral: dict[str, np.ndarray], abduct: dict[str, float]):
@@ -141,8 +141,8 @@ class _Context:
         if wrist is None or knuckle is None:
             return None
         a, b = j.get(f"{side}HandIndex1"), j.get(f"{side}HandPinky1")
-        width = _unit(a - b) if a is not None and b is not None else self.F
-        return self.side_sign(side) * _unit(np.cross(_unit(knuckle - wrist), width))
+        width = unit(a - b) if a is not None and b is not None else self.F
+        return self.side_sign(side) * unit(np.cross(unit(knuckle - wrist), width))
 
     def hand(self, pose: Pose, side: str, curl=(0.0, 0.0, 0.0), thumb=(0.0, 0.0, 0.0), spread=0.0) -> None:
         """Curl a hand's fingers (positive: towards the palm) at joints 1, 2, 3 and spread
@@ -158,11 +158,11 @@ class _Context:
                 bone, nxt = f"{side}Hand{finger}{k}", f"{side}Hand{finger}{k + 1}"
                 if bone not in j or nxt not in j:
                     continue
-                d = _unit(j[nxt] - j[bone])
+                d = unit(j[nxt] - j[bone])
                 axis = np.cross(d, normal)
                 if np.linalg.norm(axis) < 1e-6:
                     continue
-                axis = turn_in @ _unit(axis)
+                axis = turn_in @ unit(axis)
                 amount = (thumb if finger == "Thumb" else curl)[k - 1]
                 if k == 1 and finger in spreads:
                     pose.turn(bone, turn_in @ (self.side_sign(side) * normal), np.asarray(spread) * spreads[finger])

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autorig.rigging.clips.authoring import _Context
-from autorig.rigging.clips.kinematics import SIDES, ClipSkeleton, _hand_of, forward_kinematics, neutral_pose
+from autorig.rigging.clips.authoring import Context
+from autorig.rigging.clips.kinematics import SIDES, ClipSkeleton, forward_kinematics, hand_of, neutral_pose
 from autorig.rigging.tolerances import (
     ARM_FIX_EASE_S,
     ARM_FIX_KINDS,
@@ -47,7 +47,7 @@ class BodyShape:
         with the largest weight on each vertex (None for unweighted or other bones)."""
         vertices = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
         # Skin a finger dominates is the hand's.
-        dom = np.array([_hand_of(d) or "" for d in dominant])
+        dom = np.array([hand_of(d) or "" for d in dominant])
         out = cls()
         for part in BODY_PARTS:
             pts = vertices[dom == part]
@@ -133,7 +133,7 @@ def _sphere_directions(n: int) -> np.ndarray:
 _DIRECTIONS = _sphere_directions(BODY_DIRECTIONS)
 
 
-def _neutral_abduction(skel: ClipSkeleton, body: BodyShape | None) -> dict[str, float]:
+def neutral_abduction(skel: ClipSkeleton, body: BodyShape | None) -> dict[str, float]:
     """The smallest arm angle from vertical at which the hanging hand clears the body."""
     tol = PENETRATION_TOLERANCE_HEIGHT * skel.height
     out = {}
@@ -187,7 +187,7 @@ def _frame_distance(f: int, loop: bool) -> np.ndarray:
     return np.minimum(d, (f - 1) - d) if loop else d
 
 
-def _contact_fixes(ctx: _Context, run, depth: np.ndarray, side: str, loop: bool) -> list[tuple[str, float, np.ndarray]]:
+def contact_fixes(ctx: Context, run, depth: np.ndarray, side: str, loop: bool) -> list[tuple[str, float, np.ndarray]]:
     """Turns of one arm that keep its hand out of the body: [(kind, 1.0, degrees per frame)].
 
     Each stretch of frames where the hand goes in gets its own turn, acting only on the frames

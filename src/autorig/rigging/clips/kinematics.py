@@ -51,7 +51,7 @@ def arc(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.eye(3) + sn * k + (1.0 - cs) * (k @ k)
 
 
-def _frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+def orthonormal_frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     """An orthonormal frame (..., 3, 3) whose columns are ``primary``, ``secondary`` made
     orthogonal to it, and their cross product."""
     x = primary / np.linalg.norm(primary, axis=-1, keepdims=True)
@@ -100,8 +100,8 @@ class ClipSkeleton:
 
     def __post_init__(self) -> None:
         self.joints = {k: np.asarray(v, dtype=np.float64).reshape(3) for k, v in self.joints.items()}
-        self.up = _unit(self.up)
-        self.front = _unit(self.front - np.dot(self.front, self.up) * self.up)
+        self.up = unit(self.up)
+        self.front = unit(self.front - np.dot(self.front, self.up) * self.up)
         self.left = np.cross(self.up, self.front)
         missing = [b for b in ("Hips", "LeftUpLeg", "LeftLeg", "LeftFoot", "RightUpLeg", "RightLeg", "RightFoot") if b not in self.joints]
         if missing:
@@ -147,13 +147,13 @@ class ClipSkeleton:
         return t - self.h(t) * self.up
 
 
-def _hand_of(name: str | None) -> str | None:
+def hand_of(name: str | None) -> str | None:
     """A finger bone's hand (``LeftHandIndex2`` -> ``LeftHand``); other names unchanged."""
     finger = humanoid.finger_of(name) if name else None
     return f"{finger[0]}Hand" if finger else name
 
 
-def _unit(v) -> np.ndarray:
+def unit(v) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64).reshape(3)
     return v / np.linalg.norm(v)
 
@@ -222,7 +222,7 @@ def neutral_pose(skel: ClipSkeleton, abduct: dict[str, float]) -> dict[str, np.n
 # --- two-bone IK ----------------------------------------------------------------------------
 
 
-def _two_bone(hip: np.ndarray, ankle: np.ndarray, a: float, b: float, pole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def two_bone_ik(hip: np.ndarray, ankle: np.ndarray, a: float, b: float, pole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Knee position (f, 3) and the reachable ankle (f, 3) for a hip (f, 3) and an ankle
     target (f, 3), thigh length a, shin length b, the knee bending towards ``pole`` (f, 3)."""
     d_vec = ankle - hip

@@ -9,18 +9,18 @@ from typing import Callable
 import numpy as np
 
 from autorig.rigging import humanoid
-from autorig.rigging.clips.authoring import Pose, _Context
-from autorig.rigging.clips.contact import BodyShape, _contact_fixes, _neutral_abduction
+from autorig.rigging.clips.authoring import Context, Pose
+from autorig.rigging.clips.contact import BodyShape, contact_fixes, neutral_abduction
 from autorig.rigging.clips.kinematics import SIDES, ClipSkeleton, keys, neutral_pose, smooth
 from autorig.rigging.clips.report import Library
-from autorig.rigging.clips.solve import Clip, _solve
+from autorig.rigging.clips.solve import Clip, solve_pose
 from autorig.rigging.tolerances import FPS, PENETRATION_TOLERANCE_HEIGHT
 
 # --- the clips ------------------------------------------------------------------------------------
 # Each returns a Pose for times t (seconds). Angles in degrees. Phases are periodic for loops.
 
 
-def _breathe(c: _Context, p: Pose, period: float, amount: float = 1.0) -> None:
+def _breathe(c: Context, p: Pose, period: float, amount: float = 1.0) -> None:
     w = np.sin(2 * np.pi * p.t / period)
     c.bend_forward(p, "Spine1", -1.2 * amount * w)
     c.bend_forward(p, "Spine2", -0.8 * amount * w)
@@ -29,14 +29,14 @@ def _breathe(c: _Context, p: Pose, period: float, amount: float = 1.0) -> None:
         c.abduct(p, side, f"{side}Shoulder", 1.0 * amount * w)
 
 
-def _arms_relaxed(c: _Context, p: Pose, sway: float = 0.0, period: float = 4.0) -> None:
+def _arms_relaxed(c: Context, p: Pose, sway: float = 0.0, period: float = 4.0) -> None:
     for side in SIDES:
         s = np.sin(2 * np.pi * p.t / period + (0.0 if side == "Left" else 0.6))
         c.limb_forward(p, f"{side}Arm", 2.0 + sway * s)
         c.flex_elbow(p, side, 12.0 + 0.5 * sway * s)
 
 
-def clip_idle(c: _Context, t: np.ndarray) -> Pose:
+def clip_idle(c: Context, t: np.ndarray) -> Pose:
     """Standing, breathing, the weight shifting gently from foot to foot."""
     p = Pose(c, t)
     period = t[-1]
@@ -55,7 +55,7 @@ def clip_idle(c: _Context, t: np.ndarray) -> Pose:
     return p
 
 
-def _gait(c: _Context, t: np.ndarray, *, period: float, stride_leg: float, stance: float, lift_leg: float,
+def _gait(c: Context, t: np.ndarray, *, period: float, stride_leg: float, stance: float, lift_leg: float,
           bob_leg: float, arm_swing: float, elbow: float, lean: float, hip_yaw: float, crouch_leg: float) -> Pose:
     """A gait in place: each foot moves back on the ground through its stance and forward
     through the air; the stride, lift and hips' height scale with the leg."""
@@ -94,18 +94,18 @@ def _gait(c: _Context, t: np.ndarray, *, period: float, stride_leg: float, stanc
     return p
 
 
-def clip_walk(c: _Context, t: np.ndarray) -> Pose:
+def clip_walk(c: Context, t: np.ndarray) -> Pose:
     return _gait(c, t, period=t[-1], stride_leg=0.62, stance=0.6, lift_leg=0.09, bob_leg=0.012,
                  arm_swing=18.0, elbow=14.0, lean=3.0, hip_yaw=6.0, crouch_leg=0.01)
 
 
-def clip_run(c: _Context, t: np.ndarray) -> Pose:
+def clip_run(c: Context, t: np.ndarray) -> Pose:
     p = _gait(c, t, period=t[-1], stride_leg=0.95, stance=0.38, lift_leg=0.26, bob_leg=0.03,
               arm_swing=38.0, elbow=85.0, lean=10.0, hip_yaw=9.0, crouch_leg=0.04)
     return p
 
 
-def clip_jump(c: _Context, t: np.ndarray) -> Pose:
+def clip_jump(c: Context, t: np.ndarray) -> Pose:
     """Crouch, spring up with the arms, tuck, land softly, stand."""
     p = Pose(c, t)
     lg = c.leg
@@ -128,7 +128,7 @@ def clip_jump(c: _Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_wave(c: _Context, t: np.ndarray) -> Pose:
+def clip_wave(c: Context, t: np.ndarray) -> Pose:
     """Raise the right hand and wave it side to side, then lower it."""
     p = Pose(c, t)
     up = keys(t, [(0.0, 0.0), (0.2, 0.0), (0.7, 1.0), (2.4, 1.0), (2.9, 0.0), (3.0, 0.0)])
@@ -153,12 +153,12 @@ def clip_wave(c: _Context, t: np.ndarray) -> Pose:
     return p
 
 
-def _arms_relaxed_one(c: _Context, p: Pose, side: str) -> None:
+def _arms_relaxed_one(c: Context, p: Pose, side: str) -> None:
     c.limb_forward(p, f"{side}Arm", 2.0)
     c.flex_elbow(p, side, 12.0)
 
 
-def clip_dance(c: _Context, t: np.ndarray) -> Pose:
+def clip_dance(c: Context, t: np.ndarray) -> Pose:
     """Two bars at 120 bpm: a bounce on every beat, hips swaying, arms pumping; then the
     arms go up and pump over the head, and come back down to loop."""
     p = Pose(c, t)
@@ -183,7 +183,7 @@ def clip_dance(c: _Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_sit_down(c: _Context, t: np.ndarray) -> Pose:
+def clip_sit_down(c: Context, t: np.ndarray) -> Pose:
     """Sit down on a seat at knee height behind the character, and stay seated."""
     p = Pose(c, t)
     s = keys(t, [(0.0, 0.0), (0.3, 0.0), (1.6, 1.0), (3.0, 1.0)])
@@ -212,7 +212,7 @@ def clip_sit_down(c: _Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_punch(c: _Context, t: np.ndarray) -> Pose:
+def clip_punch(c: Context, t: np.ndarray) -> Pose:
     """From a boxing guard: a right cross, back to guard, a left jab, back to guard."""
     p = Pose(c, t)
     cross = keys(t, [(0.0, 0.0), (0.25, 0.0), (0.42, 1.0), (0.55, 1.0), (0.8, 0.0), (1.6, 0.0)])
@@ -237,7 +237,7 @@ def clip_punch(c: _Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_grip(c: _Context, t: np.ndarray) -> Pose:
+def clip_grip(c: Context, t: np.ndarray) -> Pose:
     """Both forearms raised in front, the hands closing into fists and opening again."""
     p = Pose(c, t)
     close = keys(t, [(0.0, 0.0), (0.2, 0.0), (0.8, 1.0), (1.3, 1.0), (1.9, 0.0), (2.0, 0.0)])
@@ -253,7 +253,7 @@ def clip_grip(c: _Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_look_around(c: _Context, t: np.ndarray) -> Pose:
+def clip_look_around(c: Context, t: np.ndarray) -> Pose:
     """Look to the left, back, to the right, back, with the chest turning a little."""
     p = Pose(c, t)
     yaw = keys(t, [(0.0, 0.0), (0.3, 0.0), (1.1, 60.0), (1.7, 60.0), (2.3, 0.0), (2.6, 0.0), (3.4, -60.0), (4.0, -60.0), (4.6, 0.0), (5.0, 0.0)])
@@ -272,7 +272,7 @@ def clip_look_around(c: _Context, t: np.ndarray) -> Pose:
     return p
 
 
-def _reference(c: _Context, t: np.ndarray, arm_deg_below_horizontal: float) -> Pose:
+def _reference(c: Context, t: np.ndarray, arm_deg_below_horizontal: float) -> Pose:
     p = Pose(c, t)
     p.use_arm_fix = False
     for side in SIDES:
@@ -283,12 +283,12 @@ def _reference(c: _Context, t: np.ndarray, arm_deg_below_horizontal: float) -> P
     return p
 
 
-def clip_t_pose(c: _Context, t: np.ndarray) -> Pose:
+def clip_t_pose(c: Context, t: np.ndarray) -> Pose:
     """Reference: arms straight out to the sides, level."""
     return _reference(c, t, 0.0)
 
 
-def clip_a_pose(c: _Context, t: np.ndarray) -> Pose:
+def clip_a_pose(c: Context, t: np.ndarray) -> Pose:
     """Reference: arms straight, 45 degrees below level (less for arms too long for that)."""
     return _reference(c, t, 45.0)
 
@@ -301,7 +301,7 @@ class ClipSpec:
     name: str
     seconds: float
     loop: bool
-    make: Callable[[_Context, np.ndarray], Pose]
+    make: Callable[[Context, np.ndarray], Pose]
     hands: str | None = "relaxed"
     needs_fingers: bool = False
 
@@ -324,7 +324,7 @@ LIBRARY: tuple[ClipSpec, ...] = (
 CLIP_NAMES: tuple[str, ...] = tuple(c.name for c in LIBRARY)
 
 
-def _author(ctx: _Context, spec: ClipSpec, t: np.ndarray) -> Pose:
+def _author(ctx: Context, spec: ClipSpec, t: np.ndarray) -> Pose:
     """The clip's pose, with the spec's hand pose on both hands (skeletons with fingers)."""
     pose = spec.make(ctx, t)
     if spec.hands:
@@ -333,30 +333,30 @@ def _author(ctx: _Context, spec: ClipSpec, t: np.ndarray) -> Pose:
     return pose
 
 
-def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> Clip:
+def make_clip(ctx: Context, spec: ClipSpec, body: BodyShape | None = None) -> Clip:
     """Author, solve and contact-check one clip; where a hand goes into the body, the arm
-    turns (`_contact_fixes`) just enough, just then."""
+    turns (`contact_fixes`) just enough, just then."""
     n = int(round(spec.seconds * FPS)) + 1
     t = np.arange(n) / FPS
     tol = PENETRATION_TOLERANCE_HEIGHT * ctx.skel.height
     ctx.arm_fix = {}
 
     def run(sides=SIDES, frames=None) -> dict[str, np.ndarray]:
-        g, offset = _solve(ctx, _author(ctx, spec, t))
+        g, offset = solve_pose(ctx, _author(ctx, spec, t))
         if frames is not None:
             g, offset = g[frames], offset[frames]
         return body.penetration(ctx.skel, g, offset, sides)
 
     pose = _author(ctx, spec, t)
-    g, offset = _solve(ctx, pose)
+    g, offset = solve_pose(ctx, pose)
     depth = body.penetration(ctx.skel, g, offset) if body is not None else {}
     fixes: dict[str, list[tuple[str, float, np.ndarray]]] = {}
     if pose.use_arm_fix:
         for side in [s for s, d in depth.items() if d.max() > tol]:
-            fixes[side] = _contact_fixes(ctx, run, depth[side], side, spec.loop)
+            fixes[side] = contact_fixes(ctx, run, depth[side], side, spec.loop)
         if fixes:
             ctx.arm_fix = fixes
-            g, offset = _solve(ctx, _author(ctx, spec, t))
+            g, offset = solve_pose(ctx, _author(ctx, spec, t))
             depth = body.penetration(ctx.skel, g, offset)
     ctx.arm_fix = {}
     report = {side: [(kind, float(w.max()), float((w > 0).mean())) for kind, _, w in turns] for side, turns in fixes.items() if turns}
@@ -366,8 +366,8 @@ def make_clip(ctx: _Context, spec: ClipSpec, body: BodyShape | None = None) -> C
 def make_library(skel: ClipSkeleton, body: BodyShape | None = None, names: list[str] | None = None) -> Library:
     """Every clip of LIBRARY (or those in ``names``) for this character; ``grip`` only when the
     skeleton has fingers (without them it would only raise the forearms)."""
-    abduct = _neutral_abduction(skel, body)
-    ctx = _Context(skel, neutral_pose(skel, abduct), abduct)
+    abduct = neutral_abduction(skel, body)
+    ctx = Context(skel, neutral_pose(skel, abduct), abduct)
     fingers = any(humanoid.finger_of(b) for b in skel.bones)
     specs = [s for s in LIBRARY if (names is None or s.name in names) and (fingers or not s.needs_fingers)]
     return Library(skel, [make_clip(ctx, s, body) for s in specs], abduct)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autorig.rigging.clips.authoring import Pose, _Context
-from autorig.rigging.clips.kinematics import SIDES, _frame, _two_bone, rot, smooth
+from autorig.rigging.clips.authoring import Context, Pose
+from autorig.rigging.clips.kinematics import SIDES, orthonormal_frame, rot, smooth, two_bone_ik
 from autorig.rigging.tolerances import HANG_FADE_DEG, LEG_REACH
 
 
@@ -43,7 +43,7 @@ class Clip:
         return (self.frames - 1) / self.fps
 
 
-def _solve(ctx: _Context, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+def solve_pose(ctx: Context, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
     """Global rotations (f, b, 3, 3) and the hips' offset (f, 3) of an authored pose."""
     skel = ctx.skel
     bones = skel.bones
@@ -99,7 +99,7 @@ def _solve(ctx: _Context, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
     return g, offset
 
 
-def _foot_targets(ctx: _Context, pose: Pose, side: str) -> tuple[np.ndarray, np.ndarray]:
+def _foot_targets(ctx: Context, pose: Pose, side: str) -> tuple[np.ndarray, np.ndarray]:
     """The ankle's target (f, 3) and the foot's global rotation (f, 3, 3)."""
     skel = ctx.skel
     ft = pose.feet[side]
@@ -114,7 +114,7 @@ def _foot_targets(ctx: _Context, pose: Pose, side: str) -> tuple[np.ndarray, np.
     return target, r
 
 
-def _drop_hips_to_reach(ctx: _Context, pose: Pose, g: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def _drop_hips_to_reach(ctx: Context, pose: Pose, g: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Lower the hips, frame by frame, just enough that each planted leg reaches its ankle target."""
     skel = ctx.skel
     idx = {b: i for i, b in enumerate(skel.bones)}
@@ -135,7 +135,7 @@ def _drop_hips_to_reach(ctx: _Context, pose: Pose, g: np.ndarray, offset: np.nda
     return offset - ctx.U[None] * drop[:, None]
 
 
-def _solve_legs(ctx: _Context, pose: Pose, g: np.ndarray, offset: np.ndarray) -> None:
+def _solve_legs(ctx: Context, pose: Pose, g: np.ndarray, offset: np.ndarray) -> None:
     """Overwrite the leg bones' global rotations in ``g`` with the two-bone IK solution."""
     skel = ctx.skel
     idx = {b: i for i, b in enumerate(skel.bones)}
@@ -151,12 +151,12 @@ def _solve_legs(ctx: _Context, pose: Pose, g: np.ndarray, offset: np.ndarray) ->
         pole = np.einsum("fij,j->fi", g[:, hips], ctx.F)
         if ft.yaw is not None:
             pole = np.einsum("fij,fj->fi", rot(ctx.U, ft.yaw), pole)
-        knee, ankle = _two_bone(hip, target, a, b, pole)
+        knee, ankle = two_bone_ik(hip, target, a, b, pole)
         # Rest frames use the character's front as the knee direction; posed frames the pole.
-        rest_thigh = _frame(knee_rest - hip_rest, ctx.F)
-        rest_shin = _frame(ankle_rest - knee_rest, ctx.F)
-        g[:, idx[up_leg]] = _frame(knee - hip, pole) @ rest_thigh.T
-        g[:, idx[leg]] = _frame(ankle - knee, pole) @ rest_shin.T
+        rest_thigh = orthonormal_frame(knee_rest - hip_rest, ctx.F)
+        rest_shin = orthonormal_frame(ankle_rest - knee_rest, ctx.F)
+        g[:, idx[up_leg]] = orthonormal_frame(knee - hip, pole) @ rest_thigh.T
+        g[:, idx[leg]] = orthonormal_frame(ankle - knee, pole) @ rest_shin.T
         g[:, idx[foot]] = foot_rot
         toe = f"{side}ToeBase"
         if toe in idx:

@@ -22,7 +22,9 @@ import pytest
 bpy = pytest.importorskip("bpy")
 
 from autorig import protocol  # noqa: E402
-from autorig.rigging import clips, synthetic  # noqa: E402
+from autorig.rigging import clips  # noqa: E402
+
+import synthetic  # noqa: E402
 
 MIN_VERTICES = 100_000
 # A clip "moves" when some bone turns by more than this over the clip (degrees).

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 from autorig.rigging import bones as bones_mod
-from autorig.rigging import humanoid, presets, synthetic
+from autorig.rigging import humanoid, presets
 from autorig.rigging.skeleton import fit
 from autorig.rigging.skeleton_hands import place_hand
+
+import synthetic
 
 HEIGHT = 1.8
 WRIST = np.array([0.25, 0.0, 1.4])

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from autorig.rigging import synthetic
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.prepare import analyze, classify_pose
+
+import synthetic
 
 ORIENTATIONS = [
     (up, front)

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from autorig.rigging import humanoid, synthetic
+from autorig.rigging import humanoid
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.metrics import joint_errors
 from autorig.rigging.skeleton import fit
+
+import synthetic
 
 # Hanging arms are read from horizontal slices, a little less exactly than T- and A-pose
 # arms from the front view (% of height).

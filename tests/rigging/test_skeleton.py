@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from autorig.rigging import humanoid, synthetic
+from autorig.rigging import humanoid
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.metrics import joint_errors
 from autorig.rigging.skeleton import fit
+
+import synthetic
 
 # Per-joint and mean tolerance (% of height) on the procedural figures: the joints there
 # are where the ellipsoids meet, so anatomy-based placement lands within a few percent.

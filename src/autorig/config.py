@@ -188,7 +188,7 @@ class WebSettings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> "WebSettings":
+    def _refuse_default_secrets(self) -> WebSettings:
         if self.environment != "local":
             if self.secret_key == DEFAULT_SECRET:
                 raise ValueError("SECRET_KEY is the default; set it (ENVIRONMENT is not local)")

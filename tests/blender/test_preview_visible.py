@@ -13,8 +13,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from test_animation import build_rig  # noqa: E402
 from riginputs import eval_characters  # noqa: E402
+from test_animation import build_rig  # noqa: E402
 
 from autorig.blender import preview  # noqa: E402
 

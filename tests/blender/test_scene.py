@@ -5,19 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from riginputs import (
-    write_gltf_with_images,
-    write_obj_with_maps,
-    write_png,
-    write_zip_with_symlink,
     write_ascii_fbx,
     write_cube_obj,
     write_empty,
     write_empty_gltf,
     write_garbage,
+    write_gltf_with_images,
     write_gltf_without_meshes,
+    write_obj_with_maps,
     write_obj_zip,
+    write_png,
     write_truncated,
     write_zip_slip,
+    write_zip_with_symlink,
     write_zip_without_model,
 )
 

@@ -115,7 +115,7 @@ class FakeOidcProvider:
             "code_challenge_methods_supported": ["S256"],
         }
 
-    def start(self) -> "FakeOidcProvider":
+    def start(self) -> FakeOidcProvider:
         self._thread.start()
         return self
 

@@ -171,7 +171,7 @@ def run_augment(data: Path, names: list[str], kinds: list[str], cases: int, seed
     planned = augment.plan(names, kinds, cases, seed)
     commit, dirty = _git()
     meta = {"version": autorig.__version__, "git_commit": commit, "git_dirty": dirty,
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "data": str(Path(data).resolve()),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "data": str(Path(data).resolve()),
             "seed": seed, "cases": cases, "cases_version": augment.CASES_VERSION, "kinds": kinds, "jobs": jobs, "tolerance": AUGMENT_TOLERANCE,
             "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "load_average": _load_average()}
@@ -207,7 +207,7 @@ def format_case(row: dict) -> str:
         sw = _swapped(row)
         conf = row.get("confidence")
         text = (f"{row['case']}: joint error {j['mean']:.2f} %, worst {j['worst_joint']} {j['worst']:.1f} %"
-                f"{', confidence %.2f' % conf if conf is not None else ''}{', SWAP ' + '+'.join(sw) if sw else ''}")
+                f"{f', confidence {conf:.2f}' if conf is not None else ''}{', SWAP ' + '+'.join(sw) if sw else ''}")
     elif row.get("refused"):
         text = f"{row['case']}: REFUSED {report._short(row['refused'], 120)}"
     else:

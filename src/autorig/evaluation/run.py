@@ -252,7 +252,7 @@ def run_eval(data: Path, names: list[str], poses: int = 20, baseline: bool = Tru
         "version": autorig.__version__,
         "git_commit": commit,
         "git_dirty": dirty,
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data": str(Path(data).resolve()),
         "poses": poses,
         "pose_seed": POSE_SEED,

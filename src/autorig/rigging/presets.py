@@ -80,7 +80,7 @@ _MIXAMO: dict[str, str] = {n: n for n in humanoid.ALL_JOINT_NAMES}
 def _fingers(pattern: str, fingers: dict[str, str], phalanges: tuple[str, ...], sides: tuple[str, str]) -> dict[str, str]:
     """Finger bone names: ``pattern.format(side=, finger=, k=)`` for every finger bone."""
     out = {}
-    for humanoid_side, side in zip(("Left", "Right"), sides):
+    for humanoid_side, side in zip(("Left", "Right"), sides, strict=False):
         for finger, fname in fingers.items():
             for k in range(1, humanoid.PHALANGES + 1):
                 out[f"{humanoid_side}Hand{finger}{k}"] = pattern.format(side=side, finger=fname, k=phalanges[k - 1])

@@ -55,7 +55,9 @@ class Preset:
     def finger_end_joints(self, fingers: str = "none") -> list[str]:
         """The finger end joints (LeftHandThumb4, ...) of ``fingers`` this preset makes bones of."""
         keep = humanoid.FINGER_LEVELS[fingers]
-        return [j for j in humanoid.FINGER_END_JOINTS if j in self.names and humanoid.finger_of(j)[1] in keep]
+        # Every finger end joint is a finger joint: finger_of is never None.
+        return [j for j in humanoid.FINGER_END_JOINTS
+                if j in self.names and (f := humanoid.finger_of(j)) is not None and f[1] in keep]
 
     def all_bones(self, fingers: str = "none") -> list[str]:
         """Every bone name of the exported armature, parents before children, for a skeleton

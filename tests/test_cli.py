@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "blender"))  # the shared input writers and checks
-from rigcheck import inspect  # noqa: E402
-from riginputs import write_cube_obj, write_empty, write_garbage, write_gltf_without_meshes  # noqa: E402
+from rigcheck import inspect  # noqa: E402 (after the sys.path line that finds the helpers)
+from riginputs import write_cube_obj, write_empty, write_garbage, write_gltf_without_meshes  # noqa: E402 (after the sys.path line that finds the helpers)
 
-from autorig.cli import build_parser  # noqa: E402
+from autorig.cli import build_parser  # noqa: E402 (after the sys.path line that finds the helpers)
 
 
 def autorig(*args, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -28,11 +28,11 @@ import pytest
 bpy = pytest.importorskip("bpy")
 av = pytest.importorskip("av")
 
-from test_animation import build_rig  # noqa: E402
+from test_animation import build_rig  # noqa: E402 (after the importorskip of bpy)
 
-from autorig import engine, protocol  # noqa: E402
-from autorig.blender import animation, lod, outputs, scene  # noqa: E402
-from autorig.rigging import clips  # noqa: E402
+from autorig import engine, protocol  # noqa: E402 (after the importorskip of bpy)
+from autorig.blender import animation, lod, outputs, scene  # noqa: E402 (after the importorskip of bpy)
+from autorig.rigging import clips  # noqa: E402 (after the importorskip of bpy)
 
 REPO = Path(__file__).resolve().parents[2]
 VALIDATOR = REPO / "scripts" / "validate_gltf.mjs"

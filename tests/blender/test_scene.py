@@ -23,8 +23,8 @@ from riginputs import (
 
 bpy = pytest.importorskip("bpy")
 
-from autorig.blender import scene  # noqa: E402
-from autorig.rigging.errors import RigError  # noqa: E402
+from autorig.blender import scene  # noqa: E402 (after the importorskip of bpy)
+from autorig.rigging.errors import RigError  # noqa: E402 (after the importorskip of bpy)
 
 CHARACTER = "quaternius__Female_Dress"  # has .glb, .obj and a rigged .fbx in the eval set
 

@@ -102,7 +102,7 @@ def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, 
             from autorig.blender.augmented import write_case
 
             write_case(case, c, unrigged_path(data, character), glb)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
             row["error"] = f"writing the case: {_error(exc)}"
             return row
         row["write_seconds"] = round(time.perf_counter() - t0, 3)
@@ -112,7 +112,7 @@ def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, 
         except RigError as exc:
             row["refused"] = f"{exc.code}: {exc.reason}"
             return row
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
             row["error"] = f"rigging: {_error(exc)}"
             return row
         finally:
@@ -132,7 +132,7 @@ def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, 
     row["rig_seconds"] = (rep.get("timings") or {}).get("total")
     try:
         row["joints"] = score(rep, case)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
         row["error"] = f"scoring: {_error(exc)}"
     return row
 
@@ -337,7 +337,7 @@ def compare(old: dict, new: dict, changed: float = 1.0) -> str:
         a, b = ok.get(kind), nk.get(kind)
         if a is None and b is None:
             continue
-        g = lambda k, key, n=True: (len(k[key]) if n else k[key]) if k else None  # noqa: E731
+        g = lambda k, key, n=True: (len(k[key]) if n else k[key]) if k else None  # noqa: E731 - a one-line helper for the table below
         lines.append(f"{kind:<8}{f(g(a, 'refused')):>6}{f(g(b, 'refused')):>6}{f(g(a, 'swaps')):>5}{f(g(b, 'swaps')):>5}"
                      f"{f(g(a, 'joint_mean', False)):>8}{f(g(b, 'joint_mean', False)):>8}"
                      f"{f(g(a, 'delta_mean', False)):>8}{f(g(b, 'delta_mean', False)):>8}"

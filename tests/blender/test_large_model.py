@@ -21,8 +21,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from autorig import protocol  # noqa: E402 (after the importorskip of bpy)
-from autorig.rigging import clips, synthetic  # noqa: E402 (after the importorskip of bpy)
+from autorig import protocol  # noqa: E402
+from autorig.rigging import clips, synthetic  # noqa: E402
 
 MIN_VERTICES = 100_000
 # A clip "moves" when some bone turns by more than this over the clip (degrees).

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "blender"))  # the shared input writers and checks
-from riginputs import write_cube_obj, write_empty, write_garbage, write_gltf_without_meshes  # noqa: E402
-from rigcheck import inspect  # noqa: E402
+from rigcheck import inspect  # noqa: E402 (after the sys.path line that finds the helpers)
+from riginputs import write_cube_obj, write_empty, write_garbage, write_gltf_without_meshes  # noqa: E402 (after the sys.path line that finds the helpers)
 
-from autorig.cli import build_parser  # noqa: E402
+from autorig.cli import build_parser  # noqa: E402 (after the sys.path line that finds the helpers)
 
 
 def autorig(*args, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -95,8 +95,8 @@ def test_convert_keeps_the_rig(eval_data, tmp_path):
         m for mesh in before["meshes"].values() for m in mesh["materials"]
     )
     height = before["bbox"][1][2] - before["bbox"][0][2]
-    for a, b in zip(before["bbox"], after["bbox"]):
-        assert max(abs(x - y) for x, y in zip(a, b)) < 1e-4 * height
+    for a, b in zip(before["bbox"], after["bbox"], strict=False):
+        assert max(abs(x - y) for x, y in zip(a, b, strict=False)) < 1e-4 * height
 
 
 def test_convert_bad_input(tmp_path):

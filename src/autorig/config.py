@@ -188,7 +188,7 @@ class WebSettings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> "WebSettings":
+    def _refuse_default_secrets(self) -> WebSettings:
         if self.environment != "local":
             if self.secret_key == DEFAULT_SECRET:
                 raise ValueError("SECRET_KEY is the default; set it (ENVIRONMENT is not local)")
@@ -198,7 +198,7 @@ class WebSettings(BaseSettings):
             raise ValueError("STORAGE_BACKEND=s3 needs S3_BUCKET and S3_PUBLIC_BASE_URL")
         return self
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this pattern
     @property
     def base_url(self) -> str:
         """Public base URL without trailing slash."""
@@ -207,17 +207,17 @@ class WebSettings(BaseSettings):
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this pattern
     @property
     def database_url_resolved(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'autorig.db').resolve()}"
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this pattern
     @property
     def storage_root(self) -> Path:
         return (self.storage_dir or self.data_dir / "storage").resolve()
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this pattern
     @property
     def outbox_root(self) -> Path:
         return (self.outbox_dir or self.data_dir / "outbox").resolve()

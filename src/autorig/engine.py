@@ -23,12 +23,14 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from autorig import __version__, console as lines, protocol
+from autorig import __version__, protocol
+from autorig import console as lines
 from autorig.rigging.errors import RigError
 
 ProgressFn = Callable[[str, float], None]
@@ -350,7 +352,7 @@ class Console:
     ``say`` writes to the original stdout, ``fail`` to the original stderr, so stderr holds
     nothing but our own lines and its last line is the reason."""
 
-    def __enter__(self) -> "Console":
+    def __enter__(self) -> Console:
         sys.stdout.flush()
         sys.stderr.flush()
         self._saved = (os.dup(1), os.dup(2))

@@ -15,12 +15,13 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from autorig.blender import armature, export, scene  # noqa: E402
-from autorig.evaluation.dataset import gt_joints, read_gt  # noqa: E402
-from autorig.rigging import bones as bones_mod  # noqa: E402
-from autorig.rigging import humanoid, presets  # noqa: E402
-from rigcheck import bbox as _bbox  # noqa: E402
-from rigcheck import check_rigged_file, inspect  # noqa: E402
+from rigcheck import bbox as _bbox  # noqa: E402 (after the importorskip of bpy)
+from rigcheck import check_rigged_file, inspect  # noqa: E402 (after the importorskip of bpy)
+
+from autorig.blender import armature, export, scene  # noqa: E402 (after the importorskip of bpy)
+from autorig.evaluation.dataset import gt_joints, read_gt  # noqa: E402 (after the importorskip of bpy)
+from autorig.rigging import bones as bones_mod  # noqa: E402 (after the importorskip of bpy)
+from autorig.rigging import humanoid, presets  # noqa: E402 (after the importorskip of bpy)
 
 CHARACTER = "quaternius__Animated_Human"  # small, complete skeleton, faces +X (not the default -Y)
 # glTF facing (the eval set's import_info.facing_gltf) -> Blender world front.

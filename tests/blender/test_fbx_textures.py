@@ -12,9 +12,9 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from test_animation import build_rig  # noqa: E402
+from test_animation import build_rig  # noqa: E402 (after the importorskip of bpy)
 
-from autorig.blender import export  # noqa: E402
+from autorig.blender import export  # noqa: E402 (after the importorskip of bpy)
 
 pytestmark = pytest.mark.slow
 

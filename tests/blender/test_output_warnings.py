@@ -15,8 +15,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from autorig import protocol  # noqa: E402
-from autorig.blender import outputs  # noqa: E402
+from autorig import protocol  # noqa: E402 (after the importorskip of bpy)
+from autorig.blender import outputs  # noqa: E402 (after the importorskip of bpy)
 
 
 def _failing_clips() -> outputs._Once:

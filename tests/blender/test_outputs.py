@@ -28,11 +28,11 @@ import pytest
 bpy = pytest.importorskip("bpy")
 av = pytest.importorskip("av")
 
-from test_animation import build_rig  # noqa: E402
+from test_animation import build_rig  # noqa: E402 (after the importorskip of bpy)
 
-from autorig import engine, protocol  # noqa: E402
-from autorig.blender import animation, lod, outputs, scene  # noqa: E402
-from autorig.rigging import clips  # noqa: E402
+from autorig import engine, protocol  # noqa: E402 (after the importorskip of bpy)
+from autorig.blender import animation, lod, outputs, scene  # noqa: E402 (after the importorskip of bpy)
+from autorig.rigging import clips  # noqa: E402 (after the importorskip of bpy)
 
 REPO = Path(__file__).resolve().parents[2]
 VALIDATOR = REPO / "scripts" / "validate_gltf.mjs"
@@ -445,7 +445,7 @@ def test_clips_play_the_same_in_three_js(blocked_usdz, tmp_path):
     got = json.loads(proc.stdout)
     assert set(expected) <= set(got["animations"])
     for name, clip in expected.items():
-        for pose, f in zip(got["poses"][name], frames[name]):
+        for pose, f in zip(got["poses"][name], frames[name], strict=False):
             for i, h in enumerate(clip.bones):
                 q = Rotation.from_quat(pose[bone_names[h]]).as_matrix()
                 err = angle_deg(q, TO_GLTF @ clip.deltas[f, i] @ TO_GLTF.T)
@@ -497,7 +497,7 @@ def texture_colours(objects, points: np.ndarray | None = None):
     (closest surface point) when given, else at four points inside every triangle (whose
     positions are returned too)."""
     verts, tris, uvs = lod.evaluated_surface(objects)
-    images, tri_image = [], []
+    tri_image = []
     for ob in objects:
         me = ob.data
         me.calc_loop_triangles()

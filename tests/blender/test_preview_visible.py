@@ -13,10 +13,10 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from test_animation import build_rig  # noqa: E402
-from riginputs import eval_characters  # noqa: E402
+from riginputs import eval_characters  # noqa: E402 (after the importorskip of bpy)
+from test_animation import build_rig  # noqa: E402 (after the importorskip of bpy)
 
-from autorig.blender import preview  # noqa: E402
+from autorig.blender import preview  # noqa: E402 (after the importorskip of bpy)
 
 pytestmark = pytest.mark.slow
 

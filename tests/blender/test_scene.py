@@ -5,26 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from riginputs import (
-    write_gltf_with_images,
-    write_obj_with_maps,
-    write_png,
-    write_zip_with_symlink,
     write_ascii_fbx,
     write_cube_obj,
     write_empty,
     write_empty_gltf,
     write_garbage,
+    write_gltf_with_images,
     write_gltf_without_meshes,
+    write_obj_with_maps,
     write_obj_zip,
+    write_png,
     write_truncated,
     write_zip_slip,
+    write_zip_with_symlink,
     write_zip_without_model,
 )
 
 bpy = pytest.importorskip("bpy")
 
-from autorig.blender import scene  # noqa: E402
-from autorig.rigging.errors import RigError  # noqa: E402
+from autorig.blender import scene  # noqa: E402 (after the importorskip of bpy)
+from autorig.rigging.errors import RigError  # noqa: E402 (after the importorskip of bpy)
 
 CHARACTER = "quaternius__Female_Dress"  # has .glb, .obj and a rigged .fbx in the eval set
 

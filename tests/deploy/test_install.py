@@ -20,7 +20,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from webkit import REPO, TINY_GLB, FakeWorker, free_port, wait_http
 
 INSTALL = REPO / "deploy" / "install.sh"

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+from webkit import REPO, BackendProcess, free_port
 
 from autorig.config import WebSettings
 from autorig.web.db import Database
@@ -14,7 +15,6 @@ from autorig.web.domains.admin.service import RESTART_EXIT_STATUS
 from autorig.web.domains.apikeys.service import ApiKeyService
 from autorig.web.domains.credits.service import CreditService
 from autorig.web.domains.users.service import UserService
-from webkit import REPO, BackendProcess, free_port
 
 ADMIN = "ops@example.com"
 

@@ -10,11 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servekit import running_serve
-
 from pagekit import (
-    ADMIN_EMAIL, CHROMIUM, CHROMIUM_ARGS, GUMROAD_PRODUCTS, REPO, Browse, Console, Site, Inbox, free_port, stick_figure_glb,
+    ADMIN_EMAIL,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    GUMROAD_PRODUCTS,
+    REPO,
+    Browse,
+    Console,
+    Inbox,
+    Site,
+    free_port,
+    stick_figure_glb,
 )
+from servekit import running_serve
 
 sys.path.insert(0, str(REPO / "tests" / "web"))  # webkit: FakeWorker, BackendProcess
 

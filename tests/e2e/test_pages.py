@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from pagekit import ADMIN_EMAIL, REPO, Browse, Site, copy_shot, sign_in_page, stick_figure_glb
 
 expect = pytest.importorskip("playwright.sync_api").expect

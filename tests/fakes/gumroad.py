@@ -121,7 +121,7 @@ class FakeGumroadApi:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def start(self) -> "FakeGumroadApi":
+    def start(self) -> FakeGumroadApi:
         self._thread.start()
         return self
 

@@ -46,7 +46,7 @@ class FakeOidcProvider:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:  # noqa: N802 (http.server's hook name)
                 url = urlparse(self.path)
                 q = {k: v[0] for k, v in parse_qs(url.query).items()}
                 if url.path == "/.well-known/openid-configuration":
@@ -66,7 +66,7 @@ class FakeOidcProvider:
                     return None
                 return self._json(404, {"error": "not_found"})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:  # noqa: N802 (http.server's hook name)
                 if urlparse(self.path).path != "/token":
                     return self._json(404, {"error": "not_found"})
                 fake.token_requests += 1
@@ -115,7 +115,7 @@ class FakeOidcProvider:
             "code_challenge_methods_supported": ["S256"],
         }
 
-    def start(self) -> "FakeOidcProvider":
+    def start(self) -> FakeOidcProvider:
         self._thread.start()
         return self
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from webkit import TINY_GLB, Backend, web_settings
 
 LINK = re.compile(r"(https?://\S+/auth/email/\S+)")

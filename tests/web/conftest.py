@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from webkit import FakeWorker
 
 PG_URL = os.environ.get("AUTORIG_TEST_POSTGRES_URL")
@@ -68,7 +67,6 @@ class _Inbox:
 def smtp_server():
     """A real SMTP server on loopback (aiosmtpd); ``.inbox.messages`` collects what arrives."""
     from aiosmtpd.controller import Controller
-
     from webkit import free_port
 
     inbox = _Inbox()

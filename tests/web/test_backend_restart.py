@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from webkit import TINY_FBX, TINY_GLB, BackendProcess, FakeWorker, free_port
 
 

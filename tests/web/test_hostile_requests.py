@@ -22,7 +22,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from webkit import TINY_FBX, TINY_GLB, BackendProcess, FakeWorker, free_port
 
 NOISE = random.Random(11)  # the same "random" bytes every run
@@ -148,7 +147,9 @@ CASES: list[Case] = [
     Case("glb-length-past-end", "POST", "/api/task/create", 400, upload(b"x.glb", TINY_GLB[:8] + (1 << 20).to_bytes(4, "little") + TINY_GLB[12:]), {"content-type": MP}, words="truncated"),
     Case("glb-binary-first-chunk", "POST", "/api/task/create", 400, upload(b"x.glb", TINY_GLB[:16] + b"BIN\x00" + TINY_GLB[20:]), {"content-type": MP}, words="not JSON"),
     Case("glb-deep-json", "POST", "/api/task/create", 400, upload(b"x.glb", deep_glb()), {"content-type": MP}, words="nested too deeply"),
-    Case("gltf-deep-json", "POST", "/api/task/create", 400, upload(b"x.gltf", b'{"asset": {"version": "2.0"}, "x": ' + nested(100_000).encode() + b"}"), {"content-type": MP}, words="nested too deeply"),
+    Case("gltf-deep-json", "POST", "/api/task/create", 400,
+         upload(b"x.gltf", b'{"asset": {"version": "2.0"}, "x": ' + nested(100_000).encode() + b"}"), {"content-type": MP},
+         words="nested too deeply"),
     Case("gltf-invalid-json", "POST", "/api/task/create", 400, upload(b"x.gltf", b'{"asset": {"version": "2.0"}, '), {"content-type": MP}, words="invalid JSON"),
     Case("glb-truncated-header", "POST", "/api/task/create", 400, upload(b"x.glb", b"glTF\x02\x00"), {"content-type": MP}),
     Case("zip-traversal", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("../../evil.glb", TINY_GLB))), {"content-type": MP}, words="escapes"),

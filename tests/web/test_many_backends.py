@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
-
 from webkit import TINY_GLB, BackendProcess, FakeWorker, free_port
 
 TASKS = 12

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from webkit import TINY_GLB, FakeWorker, free_port, running_backend, web_settings
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from webkit import REPO, TINY_GLB, BackendProcess, free_port, wait_http
 
 STANDIN = REPO / "tests" / "worker" / "standin_engine.py"
@@ -59,7 +58,7 @@ class Serve:
             "STANDIN_DELAY_S": "0.05",
         }
 
-    def start(self) -> "Serve":
+    def start(self) -> Serve:
         self.proc = subprocess.Popen([sys.executable, "-m", "autorig", "serve"], env=self.env, cwd=self.tmp)
         wait_http(self.url + "/api/health", timeout=60, proc=self.proc)
         return self
@@ -236,5 +235,5 @@ def test_two_backend_processes_share_the_work(serve: Serve) -> None:
         assert r.status_code == 201, r.text
         ids.append(r.json()["task_id"])
         tid = ids[-1]
-        _until(lambda: httpx.get(f"{serve.url}/api/task/{tid}", timeout=10).json()["status"] == "done", 60,
+        _until(lambda tid=tid: httpx.get(f"{serve.url}/api/task/{tid}", timeout=10).json()["status"] == "done", 60,
                f"task {len(ids)} was not dispatched")

@@ -10,9 +10,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import uvicorn
@@ -70,7 +71,7 @@ class FakeWorker:
         self.opts = opts
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "FakeWorker":
+    def start(self) -> FakeWorker:
         cmd = [sys.executable, str(FAKEWORKER), "--port", str(self.port)]
         for k, v in self.opts.items():
             flag = "--" + k.replace("_", "-")
@@ -203,7 +204,7 @@ class BackendProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "BackendProcess":
+    def start(self) -> BackendProcess:
         cmd = [sys.executable, "-m", "uvicorn", "autorig.web.app:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(self.port), "--log-level", "warning"]
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.cwd)

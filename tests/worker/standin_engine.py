@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
-from autorig.protocol import output_files  # noqa: E402
+from autorig.protocol import output_files  # noqa: E402 (after the sys.path line that finds the helpers)
 
 
 def main() -> int:

@@ -23,7 +23,7 @@ import pytest
 from workerkit import REPO, InputServer, start_worker, wait_for
 
 sys.path.insert(0, str(REPO / "tests" / "blender"))
-from riginputs import (  # noqa: E402
+from riginputs import (  # noqa: E402 (after the sys.path line that finds the helpers)
     read_glb,
     write_ascii_fbx,
     write_cube_obj,

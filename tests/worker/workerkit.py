@@ -60,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(0.05)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:  # noqa: N802 (http.server's hook name)
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.split("/") if p]
         query = parse_qs(url.query)

@@ -19,7 +19,8 @@ same name (muted, so the rest pose stays the scene's pose). glTF export with
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import bpy
 import numpy as np

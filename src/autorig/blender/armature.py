@@ -81,8 +81,8 @@ class RiggedScene:
     ground: (3,) float64 world point on the floor below the hips (the root bone's head).
     """
 
-    armature: "bpy.types.Object"
-    meshes: list["bpy.types.Object"]
+    armature: bpy.types.Object
+    meshes: list[bpy.types.Object]
     joints: dict[str, np.ndarray]
     bone_names: dict[str, str]
     up: np.ndarray
@@ -93,7 +93,7 @@ class RiggedScene:
     ground: np.ndarray = field(default_factory=lambda: np.zeros(3))
 
     @property
-    def objects(self) -> list["bpy.types.Object"]:
+    def objects(self) -> list[bpy.types.Object]:
         """The armature and its meshes: what the exporters write."""
         return [self.armature, *self.meshes]
 
@@ -261,7 +261,7 @@ def plan_bones(bones: BoneSet, orientation, preset: presets.Preset, vertices: np
 # --- then the Blender objects, in one place -------------------------------------------------
 
 
-def _create_armature(plans: list[BonePlan], name: str = ARMATURE_NAME) -> "bpy.types.Object":
+def _create_armature(plans: list[BonePlan], name: str = ARMATURE_NAME) -> bpy.types.Object:
     data = bpy.data.armatures.new(name)
     arm = bpy.data.objects.new(name, data)
     bpy.context.scene.collection.objects.link(arm)
@@ -288,7 +288,7 @@ def _create_armature(plans: list[BonePlan], name: str = ARMATURE_NAME) -> "bpy.t
     return arm
 
 
-def mesh_objects_for(mesh: CharacterMesh) -> list["bpy.types.Object"]:
+def mesh_objects_for(mesh: CharacterMesh) -> list[bpy.types.Object]:
     """The Blender objects behind ``mesh.parts`` (scene.read_character names each part after
     its object), checked against their vertex counts."""
     out = []
@@ -303,9 +303,9 @@ def mesh_objects_for(mesh: CharacterMesh) -> list["bpy.types.Object"]:
 def _bind(objects, mesh: CharacterMesh, bones: BoneSet, indices: np.ndarray, weights: np.ndarray, preset, arm) -> None:
     """Parent each object to ``arm`` keeping its world transform, add an Armature modifier
     first in the stack, and write the weights as vertex groups. indices, weights: (n, k)."""
-    deform_names = [preset.bone(n) for n, d in zip(bones.names, bones.deform) if d]
+    deform_names = [preset.bone(n) for n, d in zip(bones.names, bones.deform, strict=False) if d]
     group_of = np.array([preset.bone(n) for n in bones.names], dtype=object)
-    for ob, part in zip(objects, mesh.parts):
+    for ob, part in zip(objects, mesh.parts, strict=False):
         if ob.data.users > 1:  # weights live in the mesh data: instances need their own copy
             ob.data = ob.data.copy()
         world = ob.matrix_world.copy()

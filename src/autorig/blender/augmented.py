@@ -62,7 +62,7 @@ def write_case(case, character, unrigged: str | os.PathLike, out: str | os.PathL
     rest = [_world_vertices(ob) for ob in objects]
     moved = augment.apply(case, character, np.concatenate(rest))
     start = 0
-    for ob, r in zip(objects, rest):
+    for ob, r in zip(objects, rest, strict=False):
         me = ob.data
         if me.shape_keys is not None:
             ob.shape_key_clear()

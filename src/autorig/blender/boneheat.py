@@ -175,7 +175,7 @@ def _save_input(path: Path, mesh: CharacterMesh, bones: BoneSet) -> None:
 
 def _load_input(path: Path) -> tuple[CharacterMesh, BoneSet]:
     z = np.load(path)
-    parts = [MeshPart(str(n), int(s), int(c)) for n, (s, c) in zip(z["part_names"], z["part_ranges"])]
+    parts = [MeshPart(str(n), int(s), int(c)) for n, (s, c) in zip(z["part_names"], z["part_ranges"], strict=False)]
     mesh = CharacterMesh(z["vertices"], z["triangles"], parts)
     bones = BoneSet([str(n) for n in z["bone_names"]], z["heads"], z["tails"], z["parents"], z["deform"])
     return mesh, bones

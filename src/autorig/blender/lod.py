@@ -231,7 +231,7 @@ def _decimated_copies(rig: Any, name: str, target: float) -> list[Any]:
     counts = np.array([triangle_count([ob]) for ob in rig.meshes])
     objects = []
     try:
-        for ob, ratio in zip(rig.meshes, plan_ratios(counts, target)):
+        for ob, ratio in zip(rig.meshes, plan_ratios(counts, target), strict=False):
             copy = _copy_for_lod(ob, name)
             objects.append(copy)
             _decimate(copy, ratio)

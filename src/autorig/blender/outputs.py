@@ -33,8 +33,9 @@ import contextlib
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import bpy
 import numpy as np
@@ -169,8 +170,12 @@ def write_all(rig: Any, outdir: Path, name: str, report: dict, on_file: Callable
 
     try:
         for level, once in levels.items():
-            objs = lambda once=once: [rig.armature, *once.get().objects]
-            tris = lambda once=once: once.get().triangles
+            def objs(once: _Once = once) -> list[Any]:
+                return [rig.armature, *once.get().objects]
+
+            def tris(once: _Once = once) -> int:
+                return once.get().triangles
+
             out.write(f"{name}_{level}.glb", tris, lambda p, objs=objs: export_glb(p, objs()))
             out.write(f"{name}_{level}.fbx", tris, lambda p, objs=objs: export_fbx(p, objs()))
         # The clips are needed from here on; LOD1 is not.

@@ -102,7 +102,7 @@ def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, 
             from autorig.blender.augmented import write_case
 
             write_case(case, c, unrigged_path(data, character), glb)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
             row["error"] = f"writing the case: {_error(exc)}"
             return row
         row["write_seconds"] = round(time.perf_counter() - t0, 3)
@@ -112,7 +112,7 @@ def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, 
         except RigError as exc:
             row["refused"] = f"{exc.code}: {exc.reason}"
             return row
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
             row["error"] = f"rigging: {_error(exc)}"
             return row
         finally:
@@ -132,7 +132,7 @@ def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, 
     row["rig_seconds"] = (rep.get("timings") or {}).get("total")
     try:
         row["joints"] = score(rep, case)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
         row["error"] = f"scoring: {_error(exc)}"
     return row
 
@@ -171,7 +171,7 @@ def run_augment(data: Path, names: list[str], kinds: list[str], cases: int, seed
     planned = augment.plan(names, kinds, cases, seed)
     commit, dirty = _git()
     meta = {"version": autorig.__version__, "git_commit": commit, "git_dirty": dirty,
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "data": str(Path(data).resolve()),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "data": str(Path(data).resolve()),
             "seed": seed, "cases": cases, "cases_version": augment.CASES_VERSION, "kinds": kinds, "jobs": jobs, "tolerance": AUGMENT_TOLERANCE,
             "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "load_average": _load_average()}
@@ -207,7 +207,7 @@ def format_case(row: dict) -> str:
         sw = _swapped(row)
         conf = row.get("confidence")
         text = (f"{row['case']}: joint error {j['mean']:.2f} %, worst {j['worst_joint']} {j['worst']:.1f} %"
-                f"{', confidence %.2f' % conf if conf is not None else ''}{', SWAP ' + '+'.join(sw) if sw else ''}")
+                f"{f', confidence {conf:.2f}' if conf is not None else ''}{', SWAP ' + '+'.join(sw) if sw else ''}")
     elif row.get("refused"):
         text = f"{row['case']}: REFUSED {report._short(row['refused'], 120)}"
     else:
@@ -337,7 +337,7 @@ def compare(old: dict, new: dict, changed: float = 1.0) -> str:
         a, b = ok.get(kind), nk.get(kind)
         if a is None and b is None:
             continue
-        g = lambda k, key, n=True: (len(k[key]) if n else k[key]) if k else None  # noqa: E731
+        g = lambda k, key, n=True: (len(k[key]) if n else k[key]) if k else None  # noqa: E731 - a one-line helper for the table below
         lines.append(f"{kind:<8}{f(g(a, 'refused')):>6}{f(g(b, 'refused')):>6}{f(g(a, 'swaps')):>5}{f(g(b, 'swaps')):>5}"
                      f"{f(g(a, 'joint_mean', False)):>8}{f(g(b, 'joint_mean', False)):>8}"
                      f"{f(g(a, 'delta_mean', False)):>8}{f(g(b, 'delta_mean', False)):>8}"

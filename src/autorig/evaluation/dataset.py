@@ -86,7 +86,7 @@ def _pack_mesh(prefix: str, mesh: CharacterMesh) -> dict:
 
 
 def _unpack_mesh(prefix: str, z) -> CharacterMesh:
-    parts = [MeshPart(str(n), int(s), int(c)) for n, (s, c) in zip(z[f"{prefix}_part_names"], z[f"{prefix}_part_ranges"])]
+    parts = [MeshPart(str(n), int(s), int(c)) for n, (s, c) in zip(z[f"{prefix}_part_names"], z[f"{prefix}_part_ranges"], strict=False)]
     return CharacterMesh(z[f"{prefix}_vertices"], z[f"{prefix}_triangles"], parts)
 
 

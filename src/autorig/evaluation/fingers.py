@@ -226,9 +226,11 @@ def format_summary(s: dict | None) -> list[str]:
     j, d = s["joint_mean"], s["deformation_mean"]
     out = []
     if j["scored"]:
-        out.append(f"{'finger joint error, full hands':<32}{j['value']:>7.2f} %  {'<= %g %%' % j['target']:<14}"
+        target = f"<= {j['target']:g} %"
+        out.append(f"{'finger joint error, full hands':<32}{j['value']:>7.2f} %  {target:<14}"
                    f"{'PASS' if j['pass'] else 'FAIL':<6}{j['scored']} characters; worst {j['worst_name']} {j['worst']:.2f} %")
     if d["scored"]:
-        out.append(f"{'deformation, fingers curled':<32}{d['value']:>7.3f} %  {'<= %g %%' % d['target']:<14}"
+        target = f"<= {d['target']:g} %"
+        out.append(f"{'deformation, fingers curled':<32}{d['value']:>7.3f} %  {target:<14}"
                    f"{'PASS' if d['pass'] else 'FAIL':<6}{d['scored']} characters")
     return out

@@ -287,7 +287,7 @@ def format_table(rows: list[dict]) -> str:
                 _f(sk and sk["mean"], 2), _f(sk and sk["p99"], 1), _f(bh and bh["mean"], 2), _f(bh and bh["p99"], 1),
                 _f(sk and sk["unweighted"]), _f(bh and bh["unweighted"]), _f(sec), _f(sp and sp.get("total")),
                 "; ".join(note)]
-        out.append(" ".join(f"{v:{a}{w}}" for v, (_, w, a) in zip(vals, cols)).rstrip())
+        out.append(" ".join(f"{v:{a}{w}}" for v, (_, w, a) in zip(vals, cols, strict=False)).rstrip())
     out.append("joint: mean joint error %; def/p99: our skinning's mean/p99 displacement %; heat: bone heat's;")
     out.append("unw: unweighted vertices (ours, bone heat); sk+sk s: skeleton + skinning seconds")
     return "\n".join(out)

@@ -150,7 +150,7 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict:
             "seconds": timings.get("skeleton"),
             "timings": (rep.get("stage_details") or {}).get("skeleton", {}),
         }
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
         row["errors"]["joints"] = _error(exc)
     try:
         from autorig.evaluation import fingers
@@ -158,7 +158,7 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict:
         pred = {k: np.asarray(v, dtype=np.float64) for k, v in (rep.get("joints") or {}).items()}
         wrists = {side: c.joints[f"{side}Hand"] for side in ("Left", "Right") if f"{side}Hand" in c.joints}
         row["fingers"] = fingers.score(pred, c.bone_names, c.bone_heads, c.height, wrists)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
         row["errors"]["fingers"] = _error(exc)
 
     # Skinning: our weights for the artist's skeleton on the artist's mesh.
@@ -174,7 +174,7 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict:
         # With the fingers curled too; a rig without finger bones scores as above.
         curled = fingers.deformation(c.rigged.vertices, bones, c.weights, skin.sparse(len(bones)), c.height, poses, POSE_SEED)
         row["skinning_fingers"] = curled or {k: row["skinning"][k] for k in ("mean", "p99", "max")}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
         row["errors"]["skinning"] = _error(exc)
     return row
 
@@ -217,7 +217,7 @@ def evaluate_character(data: Path, name: str, poses: int, baseline: bool = True)
     if baseline and "data" not in row.get("errors", {}):
         try:
             row["bone_heat"] = evaluate_bone_heat(data, name, poses)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the row records the failure, the run goes on
             row.setdefault("errors", {})["bone_heat"] = _error(exc)
     return row
 
@@ -252,7 +252,7 @@ def run_eval(data: Path, names: list[str], poses: int = 20, baseline: bool = Tru
         "version": autorig.__version__,
         "git_commit": commit,
         "git_dirty": dirty,
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data": str(Path(data).resolve()),
         "poses": poses,
         "pose_seed": POSE_SEED,

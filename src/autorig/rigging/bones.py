@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from autorig.rigging import humanoid
 
@@ -20,10 +21,10 @@ class BoneSet:
     bones get no weights)."""
 
     names: list[str]
-    heads: np.ndarray
-    tails: np.ndarray
-    parents: np.ndarray
-    deform: np.ndarray | None = None
+    heads: npt.NDArray[np.float64]
+    tails: npt.NDArray[np.float64]
+    parents: npt.NDArray[np.int64]
+    deform: npt.NDArray[np.bool_] | None = None
 
     def __post_init__(self) -> None:
         self.heads = np.asarray(self.heads, dtype=np.float64).reshape(-1, 3)
@@ -44,7 +45,7 @@ class BoneSet:
 _HAND_LENGTH = 0.35
 
 
-def from_joints(joints: dict[str, np.ndarray]) -> BoneSet:
+def from_joints(joints: dict[str, npt.NDArray[np.float64]]) -> BoneSet:
     """The humanoid bone set from joint positions (humanoid.JOINT_NAMES, plus the finger
     joints when the skeleton has fingers; world space).
 
@@ -74,6 +75,7 @@ def from_joints(joints: dict[str, np.ndarray]) -> BoneSet:
             tails[i] = joints[f"{n}Middle1" if f"{n}Middle1" in joints else f"{n}Index1"]
         else:
             parent = humanoid.PARENT[n]
+            assert parent is not None  # a bone with no child and no end joint (a hand without fingers) has a parent
             tails[i] = heads[i] + (heads[i] - joints[parent]) * _HAND_LENGTH
     parents = np.array([idx[p] if p else -1 for p in (humanoid.PARENT[n] for n in names)], dtype=np.int64)
     return BoneSet(names, heads, tails, parents)

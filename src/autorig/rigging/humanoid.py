@@ -12,6 +12,8 @@ bones every skeleton has; ``ALL_BONE_NAMES`` / ``ALL_JOINT_NAMES`` add the finge
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 # (bone, parent) in creation order; a parent always precedes its children.
 BONES: tuple[tuple[str, str | None], ...] = (
     ("Hips", None),
@@ -106,7 +108,7 @@ def finger_of(name: str) -> tuple[str, str, int] | None:
     return None
 
 
-def finger_level(joints) -> str:
+def finger_level(joints: Collection[str]) -> str:
     """"full", "mitten" or "none": which finger bones a set of joint names has."""
     if any(f"LeftHand{f}1" in joints for f in ("Middle", "Ring", "Pinky")):
         return "full"
@@ -116,7 +118,8 @@ def finger_level(joints) -> str:
 def finger_bones(level: str) -> list[str]:
     """The finger bones of ``level`` (FINGER_LEVELS), in FINGER_BONE_NAMES order."""
     keep = FINGER_LEVELS[level]
-    return [b for b in FINGER_BONE_NAMES if finger_of(b)[1] in keep]
+    # Every name here is a finger bone: finger_of is never None.
+    return [b for b in FINGER_BONE_NAMES if (f := finger_of(b)) is not None and f[1] in keep]
 
 
 def mirror_name(name: str) -> str:

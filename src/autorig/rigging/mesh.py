@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass
@@ -26,8 +27,8 @@ class CharacterMesh:
     parts: which rows belong to which mesh object, in order, covering all rows.
     """
 
-    vertices: np.ndarray
-    triangles: np.ndarray
+    vertices: npt.NDArray[np.float64]
+    triangles: npt.NDArray[np.int64]
     parts: list[MeshPart] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -55,7 +55,9 @@ class Preset:
     def finger_end_joints(self, fingers: str = "none") -> list[str]:
         """The finger end joints (LeftHandThumb4, ...) of ``fingers`` this preset makes bones of."""
         keep = humanoid.FINGER_LEVELS[fingers]
-        return [j for j in humanoid.FINGER_END_JOINTS if j in self.names and humanoid.finger_of(j)[1] in keep]
+        # Every finger end joint is a finger joint: finger_of is never None.
+        return [j for j in humanoid.FINGER_END_JOINTS
+                if j in self.names and (f := humanoid.finger_of(j)) is not None and f[1] in keep]
 
     def all_bones(self, fingers: str = "none") -> list[str]:
         """Every bone name of the exported armature, parents before children, for a skeleton
@@ -80,7 +82,7 @@ _MIXAMO: dict[str, str] = {n: n for n in humanoid.ALL_JOINT_NAMES}
 def _fingers(pattern: str, fingers: dict[str, str], phalanges: tuple[str, ...], sides: tuple[str, str]) -> dict[str, str]:
     """Finger bone names: ``pattern.format(side=, finger=, k=)`` for every finger bone."""
     out = {}
-    for humanoid_side, side in zip(("Left", "Right"), sides):
+    for humanoid_side, side in zip(("Left", "Right"), sides, strict=False):
         for finger, fname in fingers.items():
             for k in range(1, humanoid.PHALANGES + 1):
                 out[f"{humanoid_side}Hand{finger}{k}"] = pattern.format(side=side, finger=fname, k=phalanges[k - 1])

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
-from scipy import ndimage
-
 from autorig.rigging.skeleton_body import EIGHT, Body, runs
 from autorig.rigging.skeleton_legs import Legs
 

@@ -37,7 +37,6 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
-
 LEVELS = ("auto", "full", "mitten", "none")
 
 # --- tolerances (fractions of the character's height unless said otherwise) ---------------
@@ -351,7 +350,7 @@ def place_hand(
         end = cand[np.linalg.norm(cand - far, axis=1) < THUMB_TIP_CLUSTER * length].mean(axis=0)
         span = float(np.linalg.norm(end - base))
         along = (cand - base) @ _unit(end - base)
-        for j, f in zip((2, 3), THUMB_JOINT_FRACTIONS):
+        for j, f in zip((2, 3), THUMB_JOINT_FRACTIONS, strict=False):
             # The thumb's centre there: the middle of its samples across the line, at that place.
             near = np.abs(along - f * span) < THUMB_TIP_CLUSTER * length / 2
             joints[f"{side}HandThumb{j}"] = cand[near].mean(axis=0) if np.count_nonzero(near) > MIN_SLICE_SAMPLES else base + f * (end - base)

@@ -305,7 +305,7 @@ def _part_labels(mesh, part, segments, active, size, depth, vertex_labels):
         boxes_meet = ((bone_hi >= lo) & (bone_lo <= hi)).all(axis=1)
         if not boxes_meet.any():
             continue  # a hair card, a button: no bone comes near
-        near = [k for k, meet in zip(active, boxes_meet) if meet and ((points[k] >= lo) & (points[k] <= hi)).all(axis=1).any()]
+        near = [k for k, meet in zip(active, boxes_meet, strict=False) if meet and ((points[k] >= lo) & (points[k] <= hi)).all(axis=1).any()]
         if len(near) in (0, len(active)):
             continue  # holds no bone, or is the whole body
         local = np.full(n, -1, dtype=np.int64)

@@ -46,7 +46,7 @@ class AppContext:
         self.queue_views = ViewCache(self.settings.view_cache_s, self.db.generation)
 
     @classmethod
-    def build(cls, settings: WebSettings) -> "AppContext":
+    def build(cls, settings: WebSettings) -> AppContext:
         from autorig.web.services.dispatch import DispatchService
         from autorig.web.services.mailer import MailerService
         from autorig.web.services.progress import ProgressService

@@ -104,9 +104,9 @@ def _is_autorig(pid: int, verb: str) -> bool:
 def _terminate(pid: int, timeout: float = WORKER_STOP_TIMEOUT_S) -> None:
     """SIGTERM, then SIGKILL after ``timeout``: ``pid`` and its process group."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for kill in (lambda: os.killpg(pid, sig), lambda: os.kill(pid, sig)):
+        for kill in (os.killpg, os.kill):
             try:
-                kill()
+                kill(pid, sig)
             except (ProcessLookupError, PermissionError):
                 pass
         deadline = time.monotonic() + (timeout if sig == signal.SIGTERM else 5.0)

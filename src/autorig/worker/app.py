@@ -27,7 +27,7 @@ from autorig.worker.loops import CleanupLoop
 log = logging.getLogger("autorig.worker")
 
 
-def _field(loc: tuple | list) -> str:
+def _field(loc: tuple[int | str, ...] | list[int | str]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 

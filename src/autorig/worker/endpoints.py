@@ -26,7 +26,8 @@ from autorig.worker.pages import progress_page
 
 
 def get_manager(request: Request) -> JobManager:
-    return request.app.state.manager
+    manager: JobManager = request.app.state.manager  # Starlette's app.state is untyped
+    return manager
 
 
 def require_token(

@@ -20,7 +20,7 @@ class LoopService:
 
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def run_once(self) -> None:
         raise NotImplementedError

@@ -87,7 +87,7 @@ class EngineProcess:
     what: str = "rigging"  # names the process in reasons: "the rigging process was killed"
     pid: int | None = None
     timed_out: bool = False
-    _proc: subprocess.Popen | None = None
+    _proc: subprocess.Popen[bytes] | None = None
     _started: float = 0.0
     _offsets: dict[str, int] = field(default_factory=dict)
 

@@ -38,8 +38,8 @@ class JobTimes:
 
     def __init__(self, records: Iterable[JobRecord] = ()) -> None:
         self._recent: deque[float] = deque(maxlen=RECENT_JOBS)
-        done = [r for r in records if r.kind == "rig" and r.state == JobState.done and r.finished_at]
-        for r in sorted(done, key=lambda r: r.finished_at):
+        done = [(r.finished_at, r) for r in records if r.kind == "rig" and r.state == JobState.done and r.finished_at]
+        for _, r in sorted(done, key=lambda p: p[0]):
             self.add(r)
 
     def add(self, record: JobRecord) -> None:

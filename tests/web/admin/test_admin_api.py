@@ -13,16 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.routing import Route
-
 from accountkit import account_settings, api_key, balance, client, done_task, sign_in
+from starlette.routing import Route
+from webkit import TINY_GLB, BackendProcess, FakeWorker, free_port, running_backend
+
 from autorig.config import WebSettings
 from autorig.web.app import create_app
 from autorig.web.db import Database
 from autorig.web.domains.apikeys.service import ApiKeyService
 from autorig.web.domains.credits.service import CreditService
 from autorig.web.domains.users.service import UserService
-from webkit import TINY_GLB, BackendProcess, FakeWorker, free_port, running_backend
 
 ADMIN = "admin@example.com"
 

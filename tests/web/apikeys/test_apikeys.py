@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
-
 from accountkit import account_settings, api_key, client, sign_in
-from autorig.web.models import ApiKey
+from sqlalchemy import select
 from webkit import TINY_GLB, FakeWorker, free_port, running_backend
+
+from autorig.web.models import ApiKey
 
 pytestmark = pytest.mark.asyncio
 
@@ -38,7 +38,7 @@ async def test_api_key_create_use_revoke(tmp_path: Path, db_url: str, fake_worke
             r = await script.post("/api/task/create", files={"file": ("bot.glb", TINY_GLB)})
             assert r.status_code == 201
             tid = r.json()["task_id"]
-            t = await b.until(tid, {"done"})
+            await b.until(tid, {"done"})
             assert (await script.get(f"/api/task/{tid}")).status_code == 200
             got = await script.get(f"/api/task/{tid}/files/bot.glb")
             assert got.status_code == 200 and got.content.startswith(b"glTF")

@@ -10,11 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from accountkit import account_settings, balance, done_task, sign_in
+from webkit import FakeWorker, free_port, running_backend
+
 from autorig import protocol
 from autorig.web.domains.credits import repository as credits_repo
-from webkit import FakeWorker, free_port, running_backend
 
 pytestmark = pytest.mark.asyncio
 
@@ -143,7 +143,7 @@ async def test_parallel_requests_charge_once_and_never_more_than_the_balance(
         assert await balance(second) == 0
         assert await _ledger_explains_balance(b, "second@example.com") == 0
         paid = (await second.get(f"/api/credits/task/{tid}")).json()["paid"]
-        assert sorted(paid) == sorted(n for n, r in zip(downloads[:5], rs) if r.status_code == 200)
+        assert sorted(paid) == sorted(n for n, r in zip(downloads[:5], rs, strict=False) if r.status_code == 200)
 
         # The set in parallel with too few credits for it: all refused, nothing taken.
         rs = await asyncio.gather(*(second.get(f"/api/task/{tid}/download-all") for _ in range(5)))

@@ -11,9 +11,10 @@ import zipfile
 from pathlib import Path
 
 from accountkit import account_settings, balance, done_task, sign_in
+from webkit import FakeWorker, free_port, running_backend
+
 from autorig.web.domains.credits import repository as credits_repo
 from autorig.web.domains.users import repository as users_repo
-from webkit import FakeWorker, free_port, running_backend
 
 PARALLEL = 50
 
@@ -60,7 +61,7 @@ async def test_fifty_parallel_downloads_answer_200_or_402_and_charge_right(
         spent = (3 if paid["all_paid"] else 0) + len(paid["paid"])
         assert left >= 0 and 4 - left == spent, (left, paid)
         # Every file answered 200 was paid for (alone, or with the set).
-        for u, r in zip(urls, rs):
+        for u, r in zip(urls, rs, strict=False):
             if r.status_code == 200 and "/files/" in u:
                 assert paid["all_paid"] or u.rsplit("/", 1)[1] in paid["paid"]
             if r.status_code == 200 and u.endswith("download-all"):

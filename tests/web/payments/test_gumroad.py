@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-
 from accountkit import account_settings, balance, done_task, sign_in
-from autorig.web.models import CreditEntry, GumroadEvent, User
 from fakes.gumroad import PERMALINK, FakeGumroadApi, sale_ping
+from sqlalchemy import select
 from webkit import FakeWorker, free_port, running_backend
+
+from autorig.web.models import CreditEntry, GumroadEvent, User
 
 pytestmark = pytest.mark.asyncio
 

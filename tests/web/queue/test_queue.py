@@ -8,10 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from autorig.web.domains.queue.service import format_wait, wait_seconds
 from webkit import FakeWorker, free_port, running_backend, web_settings
 
+from autorig.web.domains.queue.service import format_wait, wait_seconds
 
 
 def test_wait_estimate_arithmetic() -> None:
@@ -61,7 +60,8 @@ async def test_estimate_uses_recent_job_durations(tmp_path: Path, sqlite_url: st
     async with running_backend(web_settings(tmp_path, sqlite_url, [w.url], free_port())) as b:
         first = (await b.create()).json()["task_id"]
         await b.until(first, {"done"})
-        ids = [(await b.create()).json()["task_id"] for _ in range(3)]
+        for _ in range(3):
+            await b.create()
         q = (await b.http.get("/api/queue/status")).json()
         # Measured from the finished task (about 0.5-1 s), not the 60 s default.
         assert 0.3 < q["avg_job_seconds"] < 5

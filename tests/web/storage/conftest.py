@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from s3kit import S3Server, moto_server, seaweedfs_server
 
 

@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from s3kit import BUCKET, PREFIX, S3Server
+from webkit import TINY_GLB, FakeWorker, free_port, running_backend, web_settings
 
 from autorig.web.storage import LocalStorage
 from autorig.web.storage.base import StorageUnavailable, check_key
 from autorig.web.storage.s3 import S3Storage
-from s3kit import BUCKET, PREFIX, S3Server
-from webkit import TINY_GLB, FakeWorker, free_port, running_backend, web_settings
 
 MB = 1024 * 1024
 

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from webkit import TINY_FBX, TINY_GLB, TINY_OBJ
 
 from autorig.web.domains.tasks.formats import FormatSniffer, sniff_bytes
-from webkit import TINY_FBX, TINY_GLB, TINY_OBJ
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from webkit import TINY_FBX, TINY_GLB, TINY_OBJ, FakeWorker, free_port, running_backend, web_settings
 
 from autorig import protocol
-from webkit import TINY_FBX, TINY_GLB, TINY_OBJ, FakeWorker, free_port, running_backend, web_settings
 
 pytestmark = pytest.mark.asyncio
 

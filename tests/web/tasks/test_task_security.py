@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-
 from accountkit import account_settings, api_key, client, sign_in
-from autorig import protocol
 from webkit import TINY_FBX, TINY_GLB, FakeWorker, free_port, running_backend, web_settings
+
+from autorig import protocol
 
 pytestmark = pytest.mark.asyncio
 

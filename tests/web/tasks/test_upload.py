@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from webkit import TINY_GLB, free_port, running_backend, web_settings
 
 pytestmark = pytest.mark.asyncio

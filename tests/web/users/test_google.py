@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from accountkit import account_settings, balance, client
 from fakes.oidc import FakeOidcProvider
 from webkit import TINY_GLB, free_port, running_backend

@@ -8,11 +8,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-
 from accountkit import account_settings, balance, client, link_in, sign_in, wait_for_mail
-from autorig.web.models import CreditEntry, Task
+from sqlalchemy import select
 from webkit import TINY_GLB, free_port, running_backend
+
+from autorig.web.models import CreditEntry, Task
 
 pytestmark = pytest.mark.asyncio
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from autorig.web.db.base import Base
 from autorig.web import models  # noqa: F401  (registers the tables)
+from autorig.web.db.base import Base
 
 config = context.config
 target_metadata = Base.metadata

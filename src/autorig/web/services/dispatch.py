@@ -55,7 +55,7 @@ class DispatchService(LoopService):
         free: dict[str, int] = {}
         async with self.ctx.db.session() as s:
             rows = await workers_repo.get_all(s, urls)
-            for url, answer in zip(urls, answers):
+            for url, answer in zip(urls, answers, strict=False):
                 if isinstance(answer, protocol.WorkerStatus):
                     workers_repo.record_status(rows[url], answer, now)
                     if answer.online and answer.accepting and answer.free_slots > 0:

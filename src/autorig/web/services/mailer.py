@@ -9,7 +9,6 @@ and the email goes out from another backend (at least once, never twice while al
 from __future__ import annotations
 
 import logging
-
 from datetime import timedelta
 
 from sqlalchemy import or_, select

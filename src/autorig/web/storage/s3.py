@@ -36,7 +36,8 @@ def _unreachable(exc: Exception) -> bool:
     if isinstance(exc, (ConnectionError, HTTPClientError)):
         return True
     if isinstance(exc, ClientError):
-        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+        status: int = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return status >= 500
     if isinstance(exc, S3UploadFailedError):  # upload_file wraps the cause in its message
         return any(w in str(exc) for w in ("Could not connect", "Connection", "(50", "timed out"))
     return False
@@ -137,4 +138,5 @@ class S3Storage(Storage):
                     n += len(keys)
             return n
 
-        return await self._call(f"deleting {prefix}", _delete)
+        deleted: int = await self._call(f"deleting {prefix}", _delete)
+        return deleted

@@ -12,7 +12,6 @@ from autorig.web.db.dialect import claim_rows
 from autorig.web.models import FbxStatus, Task, TaskStatus
 
 
-
 async def get(session: AsyncSession, task_id: str) -> Task | None:
     if not task_id or len(task_id) > 64:
         return None

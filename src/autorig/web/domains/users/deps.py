@@ -18,7 +18,6 @@ from autorig.web.domains.users.security import SESSION_COOKIE
 from autorig.web.domains.users.service import UserService, Viewer
 from autorig.web.errors import Forbidden, SignInRequired
 
-
 # Declared so OpenAPI (/docs) shows both ways in; ``identify`` reads the request itself.
 _bearer = HTTPBearer(
     auto_error=False, scheme_name="apiKey", description="`Authorization: Bearer <API key>`; create keys with POST /api/keys"

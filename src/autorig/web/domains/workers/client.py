@@ -20,7 +20,6 @@ in a way users see; callers add it where only admins read it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -110,7 +109,7 @@ class WorkerClient:
             async with self.session.request(method, url, timeout=timeout, **kw) as resp:
                 text = "" if method == "HEAD" else await resp.text(errors="replace")
                 status = resp.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise WorkerUnreachable(f"{type(exc).__name__}: {exc}".strip(": ")) from exc
         if status >= 500 and status != 503:
             raise WorkerUnreachable(f"HTTP {status}: {_reason(status, text)}")
@@ -190,7 +189,7 @@ class WorkerClient:
                         size += len(chunk)
             os.replace(tmp, dest)
             return size
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise WorkerUnreachable(f"download {url}: {type(exc).__name__}: {exc}") from exc
         finally:
             tmp.unlink(missing_ok=True)

@@ -1,14 +1,14 @@
 """tasks, queue, workers, users, email outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 17:41:02.376255
 """
 
-from alembic import op
 import sqlalchemy as sa
-import autorig.web.db.base
+from alembic import op
 
+import autorig.web.db.base
 
 revision = '0001'
 down_revision = None

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-28 17:51:24.531467
 """
 
-from alembic import op
 import sqlalchemy as sa
-import autorig.web.db.base
+from alembic import op
 
+import autorig.web.db.base
 
 revision = '0002'
 down_revision = '0001'

@@ -5,10 +5,10 @@ Revises: 0002
 Create Date: 2026-11-28 22:20:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import autorig.web.db.base
+from alembic import op
 
+import autorig.web.db.base
 
 revision = '0004'
 down_revision = '0003'

@@ -51,6 +51,7 @@ def test_no_failure_no_warning():
 @pytest.mark.slow
 def test_cli_names_a_failed_output_on_stderr(tmp_path):
     from autorig.blender import export, scene
+
     import synthetic
 
     fig = synthetic.humanoid_figure("T", height=1.7)

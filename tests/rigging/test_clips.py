@@ -248,7 +248,7 @@ def test_clips_are_relative_to_the_character(request, name):
     m[:3, 3] = [4.0, -2.0, 7.5]
     skel2, body2 = transformed(skel, body, m)
     lib2 = clips.make_library(skel2, body2)
-    for a, b in zip(lib.clips, lib2.clips):
+    for a, b in zip(lib.clips, lib2.clips, strict=True):
         assert a.name == b.name and a.arm_fix == b.arm_fix
         assert np.abs(q @ a.deltas @ q.T - b.deltas).max() < 1e-6, a.name
         assert np.abs(0.37 * a.offset @ q.T - b.offset).max() < 1e-6 * skel.height, a.name

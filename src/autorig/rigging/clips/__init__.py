@@ -35,7 +35,17 @@ the neutral pose, two-bone IK), `authoring` (`Pose`, the named rotations), `cont
 
 from autorig.rigging.clips.authoring import HAND_POSES, FootTarget, Pose
 from autorig.rigging.clips.contact import BodyShape
-from autorig.rigging.clips.kinematics import SIDES, ClipSkeleton, arc, end_point, forward_kinematics, keys, neutral_pose, rot, smooth
+from autorig.rigging.clips.kinematics import (
+    SIDES,
+    ClipSkeleton,
+    arc,
+    end_point,
+    forward_kinematics,
+    keys,
+    neutral_pose,
+    rot,
+    smooth,
+)
 from autorig.rigging.clips.library import CLIP_NAMES, LIBRARY, ClipSpec, make_clip, make_library
 from autorig.rigging.clips.report import Library
 from autorig.rigging.clips.solve import Clip

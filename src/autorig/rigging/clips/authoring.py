@@ -47,7 +47,7 @@ class Pose:
     still swings and bends instead of rolling about its own length. ``feet[side]`` drives a
     leg by its ankle; ``offset`` moves the hips."""
 
-    def __init__(self, ctx: "Context", t: np.ndarray):
+    def __init__(self, ctx: Context, t: np.ndarray):
         self.ctx = ctx
         self.t = t
         self.f = len(t)

@@ -42,7 +42,7 @@ class BodyShape:
     spheres: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
 
     @classmethod
-    def from_skin(cls, skel: ClipSkeleton, vertices: np.ndarray, dominant: list[str | None], seed: int = 0) -> "BodyShape":
+    def from_skin(cls, skel: ClipSkeleton, vertices: np.ndarray, dominant: list[str | None], seed: int = 0) -> BodyShape:
         """vertices: (n, 3) float64 world rest positions; dominant: (n,) the humanoid bone
         with the largest weight on each vertex (None for unweighted or other bones)."""
         vertices = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
@@ -157,7 +157,7 @@ def _stretches(need: np.ndarray, loop: bool) -> list[np.ndarray]:
     loop, a run through the last frame continues from the first."""
     f = len(need)
     edges = np.flatnonzero(np.diff(np.r_[0, need.astype(np.int8), 0]))
-    runs = [np.arange(a, b) for a, b in zip(edges[::2], edges[1::2])]
+    runs = [np.arange(a, b) for a, b in zip(edges[::2], edges[1::2], strict=False)]
     if loop and len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == f - 1:
         runs = [np.r_[runs[-1], runs[0]]] + runs[1:-1]
     out = []

@@ -3,8 +3,8 @@ export order; `make_clip` authors, solves and contact-checks one clip, `make_lib
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

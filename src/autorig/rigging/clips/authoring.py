@@ -3,9 +3,12 @@ rotations every clip function uses (`Context`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from autorig.rigging import humanoid
 from autorig.rigging.clips.kinematics import ClipSkeleton, rot, unit
@@ -21,6 +24,9 @@ HAND_POSES: dict[str, dict[str, tuple[float, ...] | float]] = {
 }
 RING_PINKY_SPREAD = (-0.7, -1.4)
 
+# A channel value: one number for every frame, or (f,) float64, one per frame.
+PerFrame: TypeAlias = float | npt.NDArray[np.float64]
+
 
 # --- authoring --------------------------------------------------------------------------------
 
@@ -31,10 +37,10 @@ class FootTarget:
     ``shift`` (f, 3) horizontal move (world), ``pitch`` (f,) degrees, > 0 heel up (pivot on
     the ball), < 0 toes up (pivot on the heel); ``yaw`` (f,) degrees about up."""
 
-    lift: np.ndarray
-    shift: np.ndarray
-    pitch: np.ndarray
-    yaw: np.ndarray | None = None
+    lift: npt.NDArray[np.float64]
+    shift: npt.NDArray[np.float64]
+    pitch: npt.NDArray[np.float64]
+    yaw: npt.NDArray[np.float64] | None = None
 
 
 class Pose:
@@ -47,23 +53,23 @@ class Pose:
     still swings and bends instead of rolling about its own length. ``feet[side]`` drives a
     leg by its ankle; ``offset`` moves the hips."""
 
-    def __init__(self, ctx: Context, t: np.ndarray):
+    def __init__(self, ctx: Context, t: npt.NDArray[np.float64]):
         self.ctx = ctx
         self.t = t
         self.f = len(t)
-        self.w: dict[str, np.ndarray] = {}
+        self.w: dict[str, npt.NDArray[np.float64]] = {}
         self.offset = np.zeros((self.f, 3))
         self.feet: dict[str, FootTarget] = {}
         # Reference poses (T, A) set their arms absolutely and take no contact fix.
         self.use_arm_fix = True
 
-    def turn(self, bone: str, axis: np.ndarray, degrees) -> None:
+    def turn(self, bone: str, axis: npt.NDArray[np.float64], degrees: PerFrame) -> None:
         if bone not in self.ctx.skel.joints:
             return
         r = rot(axis, np.broadcast_to(np.asarray(degrees, dtype=np.float64), (self.f,)))
         self.w[bone] = r @ self.w[bone] if bone in self.w else r
 
-    def plant(self, side: str, lift=0.0, shift=None, pitch=0.0, yaw=None) -> None:
+    def plant(self, side: str, lift: PerFrame = 0.0, shift: npt.ArrayLike | None = None, pitch: PerFrame = 0.0, yaw: PerFrame | None = None) -> None:
         z = np.zeros(self.f)
         self.feet[side] = FootTarget(
             lift=z + lift,
@@ -76,23 +82,23 @@ class Pose:
 class Context:
     """The character and the helpers every clip function uses."""
 
-    def __init__(self, skel: ClipSkeleton, neutral: dict[str, np.ndarray], abduct: dict[str, float]):
+    def __init__(self, skel: ClipSkeleton, neutral: dict[str, npt.NDArray[np.float64]], abduct: dict[str, float]):
         self.skel = skel
         self.neutral = neutral
         self.neutral_abduct = abduct
         # side -> contact fixes [(kind, degrees, weight per frame (f,))], applied in order.
-        self.arm_fix: dict[str, list[tuple[str, float, np.ndarray]]] = {}
+        self.arm_fix: dict[str, list[tuple[str, float, npt.NDArray[np.float64]]]] = {}
         self.U, self.F, self.L = skel.up, skel.front, skel.left
         self.leg = skel.leg
 
     def side_sign(self, side: str) -> float:
         return 1.0 if side == "Left" else -1.0
 
-    def hang(self, side: str) -> np.ndarray:
+    def hang(self, side: str) -> npt.NDArray[np.float64]:
         """(3, 3) the neutral arm's turn out to its side from hanging straight down."""
         return rot(self.side_sign(side) * self.F, self.neutral_abduct[side])
 
-    def fix_axis(self, side: str, kind: str) -> np.ndarray:
+    def fix_axis(self, side: str, kind: str) -> npt.NDArray[np.float64]:
         """World axis of a contact fix (ARM_FIX_KINDS) for an arm, positive angles."""
         if kind == "out":
             return self.side_sign(side) * self.F
@@ -103,35 +109,35 @@ class Context:
         return -self.L  # forward
 
     # Named rotations of the neutral pose, so clip tables read as anatomy.
-    def limb_forward(self, pose: Pose, bone: str, deg) -> None:
+    def limb_forward(self, pose: Pose, bone: str, deg: PerFrame) -> None:
         """A hanging limb swings forward (negative: back)."""
         pose.turn(bone, -self.L, deg)
 
-    def bend_forward(self, pose: Pose, bone: str, deg) -> None:
+    def bend_forward(self, pose: Pose, bone: str, deg: PerFrame) -> None:
         """An upright bone (spine, neck, head) tips forward (negative: back)."""
         pose.turn(bone, self.L, deg)
 
-    def twist_left(self, pose: Pose, bone: str, deg) -> None:
+    def twist_left(self, pose: Pose, bone: str, deg: PerFrame) -> None:
         """Turn about the up axis towards the character's left (negative: right)."""
         pose.turn(bone, self.U, deg)
 
-    def lean_left(self, pose: Pose, bone: str, deg) -> None:
+    def lean_left(self, pose: Pose, bone: str, deg: PerFrame) -> None:
         """Tip sideways towards the character's left (negative: right)."""
         pose.turn(bone, -self.F, deg)
 
-    def abduct(self, pose: Pose, side: str, bone: str, deg) -> None:
+    def abduct(self, pose: Pose, side: str, bone: str, deg: PerFrame) -> None:
         """Move an arm (or raise a shoulder) out and up to its own side."""
         pose.turn(bone, self.side_sign(side) * self.F, deg)
 
-    def rotate_out(self, pose: Pose, side: str, bone: str, deg) -> None:
+    def rotate_out(self, pose: Pose, side: str, bone: str, deg: PerFrame) -> None:
         """External rotation of a hanging upper arm about its own (vertical) axis, so that
         the elbow's hinge turns from bending forward to bending out to the side."""
         pose.turn(bone, self.side_sign(side) * self.U, deg)
 
-    def flex_elbow(self, pose: Pose, side: str, deg) -> None:
+    def flex_elbow(self, pose: Pose, side: str, deg: PerFrame) -> None:
         pose.turn(f"{side}ForeArm", -self.L, deg)
 
-    def palm_normal(self, side: str) -> np.ndarray | None:
+    def palm_normal(self, side: str) -> npt.NDArray[np.float64] | None:
         """(3,) the rest pose's palm normal of a hand with fingers (towards the palm), or None.
         The hand's axis runs from the wrist to the middle (or mitten) knuckle, its width from
         the pinky's knuckle to the index's (the character's front on a mitten)."""
@@ -144,7 +150,7 @@ class Context:
         width = unit(a - b) if a is not None and b is not None else self.F
         return self.side_sign(side) * unit(np.cross(unit(knuckle - wrist), width))
 
-    def hand(self, pose: Pose, side: str, curl=(0.0, 0.0, 0.0), thumb=(0.0, 0.0, 0.0), spread=0.0) -> None:
+    def hand(self, pose: Pose, side: str, curl: Sequence[PerFrame] = (0.0, 0.0, 0.0), thumb: Sequence[PerFrame] = (0.0, 0.0, 0.0), spread: PerFrame = 0.0) -> None:
         """Curl a hand's fingers (positive: towards the palm) at joints 1, 2, 3 and spread
         them at the knuckles; each value a number or (f,) per frame. Nothing without fingers."""
         normal = self.palm_normal(side)
@@ -168,8 +174,8 @@ class Context:
                     pose.turn(bone, turn_in @ (self.side_sign(side) * normal), np.asarray(spread) * spreads[finger])
                 pose.turn(bone, axis, amount)
 
-    def hand_pose(self, pose: Pose, side: str, name: str, amount=1.0) -> None:
+    def hand_pose(self, pose: Pose, side: str, name: str, amount: PerFrame = 1.0) -> None:
         """One of HAND_POSES, scaled by ``amount`` (a number or (f,) per frame)."""
         h = HAND_POSES[name]
         a = np.asarray(amount, dtype=np.float64)
-        self.hand(pose, side, [c * a for c in h["fingers"]], [c * a for c in h["thumb"]], h["spread"] * a)
+        self.hand(pose, side, [c * a for c in cast(tuple[float, ...], h["fingers"])], [c * a for c in cast(tuple[float, ...], h["thumb"])], cast(float, h["spread"]) * a)

@@ -3,9 +3,12 @@ the arm turns that keep a clip's hands out of the body."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from autorig.rigging.clips.authoring import Context
 from autorig.rigging.clips.kinematics import SIDES, ClipSkeleton, forward_kinematics, hand_of, neutral_pose
@@ -37,12 +40,12 @@ class BodyShape:
         nowhere near a part skip that part.
     """
 
-    hulls: dict[str, np.ndarray] = field(default_factory=dict)
-    hands: dict[str, np.ndarray] = field(default_factory=dict)
-    spheres: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
+    hulls: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    hands: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    spheres: dict[str, tuple[npt.NDArray[np.float64], float]] = field(default_factory=dict)
 
     @classmethod
-    def from_skin(cls, skel: ClipSkeleton, vertices: np.ndarray, dominant: list[str | None], seed: int = 0) -> BodyShape:
+    def from_skin(cls, skel: ClipSkeleton, vertices: npt.NDArray[np.float64], dominant: list[str | None], seed: int = 0) -> BodyShape:
         """vertices: (n, 3) float64 world rest positions; dominant: (n,) the humanoid bone
         with the largest weight on each vertex (None for unweighted or other bones)."""
         vertices = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
@@ -71,7 +74,7 @@ class BodyShape:
             out.spheres[side] = _bounding_sphere(pts)
         return out
 
-    def penetration(self, skel: ClipSkeleton, deltas: np.ndarray, offset: np.ndarray, sides=SIDES) -> dict[str, np.ndarray]:
+    def penetration(self, skel: ClipSkeleton, deltas: npt.NDArray[np.float64], offset: npt.NDArray[np.float64], sides: Sequence[str] = SIDES) -> dict[str, npt.NDArray[np.float64]]:
         """Depth (world units) of each hand into the body or below the floor on every frame:
         side -> (f,).
 
@@ -115,13 +118,13 @@ class BodyShape:
         return out
 
 
-def _bounding_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
+def _bounding_sphere(points: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], float]:
     """A sphere (centre (3,), radius) holding ``points`` (m, 3): centred on their box."""
     centre = (points.min(axis=0) + points.max(axis=0)) / 2.0
     return centre, float(np.linalg.norm(points - centre, axis=1).max())
 
 
-def _sphere_directions(n: int) -> np.ndarray:
+def _sphere_directions(n: int) -> npt.NDArray[np.float64]:
     """(n, 3) unit vectors spread evenly over the sphere (Fibonacci lattice)."""
     i = np.arange(n) + 0.5
     z = 1.0 - 2.0 * i / n
@@ -131,6 +134,9 @@ def _sphere_directions(n: int) -> np.ndarray:
 
 
 _DIRECTIONS = _sphere_directions(BODY_DIRECTIONS)
+
+# run(sides, frames) -> side -> (len(frames),) hand depth of the clip solved with ctx.arm_fix.
+PenetrationRun: TypeAlias = Callable[[Sequence[str], npt.NDArray[np.int64]], dict[str, npt.NDArray[np.float64]]]
 
 
 def neutral_abduction(skel: ClipSkeleton, body: BodyShape | None) -> dict[str, float]:
@@ -152,7 +158,7 @@ def neutral_abduction(skel: ClipSkeleton, body: BodyShape | None) -> dict[str, f
     return out
 
 
-def _stretches(need: np.ndarray, loop: bool) -> list[np.ndarray]:
+def _stretches(need: npt.NDArray[np.bool_], loop: bool) -> list[npt.NDArray[np.bool_]]:
     """The runs of consecutive True frames of ``need`` (f,), each as an (f,) bool mask; for a
     loop, a run through the last frame continues from the first."""
     f = len(need)
@@ -168,7 +174,7 @@ def _stretches(need: np.ndarray, loop: bool) -> list[np.ndarray]:
     return out
 
 
-def _ease(angles: np.ndarray, loop: bool, radius: int) -> np.ndarray:
+def _ease(angles: npt.NDArray[np.float64], loop: bool, radius: int) -> npt.NDArray[np.float64]:
     """A smooth angle curve never below ``angles`` (f,): the largest value within ``radius``
     frames, then averaged over the same span (wrapping around for loops)."""
     f = len(angles)
@@ -178,16 +184,18 @@ def _ease(angles: np.ndarray, loop: bool, radius: int) -> np.ndarray:
     idx = np.arange(f)[:, None] + k[None, :]
     idx = np.mod(idx, f - 1) if loop else np.clip(idx, 0, f - 1)  # a loop's last frame is its first
     peak = angles[idx].max(axis=1)
-    return peak[idx].mean(axis=1)
+    eased: npt.NDArray[np.float64] = peak[idx].mean(axis=1)
+    return eased
 
 
-def _frame_distance(f: int, loop: bool) -> np.ndarray:
+def _frame_distance(f: int, loop: bool) -> npt.NDArray[np.int64]:
     """(f, f) distance in frames (around the loop for loops)."""
     d = np.abs(np.arange(f)[:, None] - np.arange(f)[None, :])
-    return np.minimum(d, (f - 1) - d) if loop else d
+    out: npt.NDArray[np.int64] = np.minimum(d, (f - 1) - d) if loop else d
+    return out
 
 
-def contact_fixes(ctx: Context, run, depth: np.ndarray, side: str, loop: bool) -> list[tuple[str, float, np.ndarray]]:
+def contact_fixes(ctx: Context, run: PenetrationRun, depth: npt.NDArray[np.float64], side: str, loop: bool) -> list[tuple[str, float, npt.NDArray[np.float64]]]:
     """Turns of one arm that keep its hand out of the body: [(kind, 1.0, degrees per frame)].
 
     Each stretch of frames where the hand goes in gets its own turn, acting only on the frames
@@ -202,14 +210,14 @@ def contact_fixes(ctx: Context, run, depth: np.ndarray, side: str, loop: bool) -
     stretches = _stretches(depth > tol, loop)
     dist = _frame_distance(f, loop)
     to = np.stack([dist[:, m].min(axis=1) for m in stretches])  # (k, f) frames to each stretch
-    fixes = []
+    fixes: list[tuple[str, float, npt.NDArray[np.float64]]] = []
     for s, stretch in enumerate(stretches):
         region = to[s] <= to.min(axis=0)  # frames nearer to this stretch than to any other
         others = np.delete(to, s, axis=0)
         gap = int(others[:, stretch].min()) if len(others) else f
         radius = min(ease, max(0, gap // 2 - 1))
         frames = np.flatnonzero(region & (to[s] <= 2 * radius))
-        best: tuple[tuple[float, float], str, np.ndarray] | None = None
+        best: tuple[tuple[float, float], str, npt.NDArray[np.float64]] | None = None
         for kind in ARM_FIX_KINDS:
             clear = np.full(f, np.inf)  # smallest clearing angle per frame
             least = depth.copy()  # least depth reached per frame
@@ -225,6 +233,7 @@ def contact_fixes(ctx: Context, run, depth: np.ndarray, side: str, loop: bool) -
                 best = (cost, kind, np.where(stretch, np.where(np.isfinite(clear), clear, angles[-1]), 0.0))
         # Easing raises a frame's angle to its neighbours'; a turn that goes past the clear
         # zone (into the body on the other side) then fails: ease less, down to none.
+        assert best is not None  # ARM_FIX_KINDS is not empty
         kind, raw = best[1], best[2]
         for r in sorted({radius, radius // 2, 0}, reverse=True):
             profile = np.where(region, _ease(raw, loop, r), 0.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.interpolate import PchipInterpolator
 
 from autorig.rigging import humanoid
@@ -17,7 +18,7 @@ SIDES = ("Left", "Right")
 # --- rotation helpers ---------------------------------------------------------------------
 
 
-def rot(axis: np.ndarray, degrees) -> np.ndarray:
+def rot(axis: npt.NDArray[np.float64], degrees: float | npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Rotation by ``degrees`` (scalar or (f,)) about the unit ``axis`` (3,), right-handed.
     Returns (3, 3) for a scalar angle, (f, 3, 3) for an array."""
     a = np.asarray(axis, dtype=np.float64)
@@ -25,10 +26,11 @@ def rot(axis: np.ndarray, degrees) -> np.ndarray:
     th = np.radians(np.asarray(degrees, dtype=np.float64))
     c, s = np.cos(th)[..., None, None], np.sin(th)[..., None, None]
     k = np.array([[0.0, -a[2], a[1]], [a[2], 0.0, -a[0]], [-a[1], a[0], 0.0]])
-    return np.eye(3) * c + s * k + (1.0 - c) * np.outer(a, a)
+    r: npt.NDArray[np.float64] = np.eye(3) * c + s * k + (1.0 - c) * np.outer(a, a)
+    return r
 
 
-def arc(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def arc(u: npt.NDArray[np.float64], v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The shortest rotation taking direction ``u`` to direction ``v``; both (..., 3).
     Returns (..., 3, 3). Opposite directions turn about any perpendicular axis."""
     u = np.asarray(u, dtype=np.float64)
@@ -48,10 +50,11 @@ def arc(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     k[..., 1, 0], k[..., 1, 2] = axis[..., 2], -axis[..., 0]
     k[..., 2, 0], k[..., 2, 1] = -axis[..., 1], axis[..., 0]
     sn, cs = np.sin(th)[..., None, None], np.cos(th)[..., None, None]
-    return np.eye(3) + sn * k + (1.0 - cs) * (k @ k)
+    r: npt.NDArray[np.float64] = np.eye(3) + sn * k + (1.0 - cs) * (k @ k)
+    return r
 
 
-def orthonormal_frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+def orthonormal_frame(primary: npt.NDArray[np.float64], secondary: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """An orthonormal frame (..., 3, 3) whose columns are ``primary``, ``secondary`` made
     orthogonal to it, and their cross product."""
     x = primary / np.linalg.norm(primary, axis=-1, keepdims=True)
@@ -60,17 +63,18 @@ def orthonormal_frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     return np.stack([x, y, np.cross(x, y)], axis=-1)
 
 
-def keys(t: np.ndarray, points: list[tuple[float, float]]) -> np.ndarray:
+def keys(t: npt.NDArray[np.float64], points: list[tuple[float, float]]) -> npt.NDArray[np.float64]:
     """A channel from keyframes ``[(time, value), ...]`` sampled at ``t`` (f,): monotone
     cubic between keys (no overshoot), held before the first and after the last."""
     kt = np.array([p[0] for p in points], dtype=np.float64)
     kv = np.array([p[1] for p in points], dtype=np.float64)
     if len(kt) == 1:
         return np.full(len(t), kv[0])
-    return PchipInterpolator(kt, kv)(np.clip(t, kt[0], kt[-1]))
+    sampled: npt.NDArray[np.float64] = PchipInterpolator(kt, kv)(np.clip(t, kt[0], kt[-1]))
+    return sampled
 
 
-def smooth(x: np.ndarray) -> np.ndarray:
+def smooth(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Smoothstep of ``x`` clipped to [0, 1]."""
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
@@ -91,10 +95,10 @@ class ClipSkeleton:
     ground: float, height of the soles along ``up`` (min over the mesh of ``v . up``).
     """
 
-    joints: dict[str, np.ndarray]
-    up: np.ndarray
-    front: np.ndarray
-    left: np.ndarray
+    joints: dict[str, npt.NDArray[np.float64]]
+    up: npt.NDArray[np.float64]
+    front: npt.NDArray[np.float64]
+    left: npt.NDArray[np.float64]
     height: float
     ground: float
 
@@ -119,7 +123,7 @@ class ClipSkeleton:
             p = humanoid.PARENT[p]
         return p
 
-    def h(self, p: np.ndarray) -> np.ndarray:
+    def h(self, p: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Height above the ground of point(s) p (..., 3)."""
         return p @ self.up - self.ground
 
@@ -134,12 +138,12 @@ class ClipSkeleton:
         """Mean hip-to-ankle length along the bones; the unit of every stride and drop."""
         return float(np.mean([self.leg_length(s) for s in SIDES]))
 
-    def heel(self, side: str) -> np.ndarray:
+    def heel(self, side: str) -> npt.NDArray[np.float64]:
         """The heel on the ground: the ankle dropped to the sole."""
         a = self.joints[f"{side}Foot"]
         return a - self.h(a) * self.up
 
-    def ball(self, side: str) -> np.ndarray:
+    def ball(self, side: str) -> npt.NDArray[np.float64]:
         """The ball of the foot on the ground (the toe joint dropped to the sole)."""
         t = self.joints.get(f"{side}ToeBase")
         if t is None:
@@ -153,15 +157,16 @@ def hand_of(name: str | None) -> str | None:
     return f"{finger[0]}Hand" if finger else name
 
 
-def unit(v) -> np.ndarray:
+def unit(v: npt.ArrayLike) -> npt.NDArray[np.float64]:
     v = np.asarray(v, dtype=np.float64).reshape(3)
-    return v / np.linalg.norm(v)
+    u: npt.NDArray[np.float64] = v / np.linalg.norm(v)
+    return u
 
 
 # --- forward kinematics -------------------------------------------------------------------
 
 
-def forward_kinematics(skel: ClipSkeleton, deltas: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def forward_kinematics(skel: ClipSkeleton, deltas: npt.NDArray[np.float64], offset: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """(f, b, 3) posed joint positions for global rotations ``deltas`` (f, b, 3, 3) and the
     hips translation ``offset`` (f, 3); bones in ``skel.bones`` order."""
     bones = skel.bones
@@ -178,7 +183,7 @@ def forward_kinematics(skel: ClipSkeleton, deltas: np.ndarray, offset: np.ndarra
     return pos
 
 
-def end_point(skel: ClipSkeleton, deltas: np.ndarray, pos: np.ndarray, bone: str, point: np.ndarray) -> np.ndarray:
+def end_point(skel: ClipSkeleton, deltas: npt.NDArray[np.float64], pos: npt.NDArray[np.float64], bone: str, point: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """(f, 3) where the rest-pose ``point`` (3,) rigidly attached to ``bone`` goes."""
     i = skel.bones.index(bone)
     return pos[:, i] + deltas[:, i] @ (np.asarray(point) - skel.joints[bone])
@@ -187,14 +192,15 @@ def end_point(skel: ClipSkeleton, deltas: np.ndarray, pos: np.ndarray, bone: str
 # --- the neutral pose -----------------------------------------------------------------------
 
 
-def _arm_dir(skel: ClipSkeleton, side: str, abduct_deg: float) -> np.ndarray:
+def _arm_dir(skel: ClipSkeleton, side: str, abduct_deg: float) -> npt.NDArray[np.float64]:
     """Hanging down, ``abduct_deg`` out to the side."""
     s = 1.0 if side == "Left" else -1.0
     a = np.radians(abduct_deg)
-    return -skel.up * np.cos(a) + s * skel.left * np.sin(a)
+    d: npt.NDArray[np.float64] = -skel.up * np.cos(a) + s * skel.left * np.sin(a)
+    return d
 
 
-def neutral_pose(skel: ClipSkeleton, abduct: dict[str, float]) -> dict[str, np.ndarray]:
+def neutral_pose(skel: ClipSkeleton, abduct: dict[str, float]) -> dict[str, npt.NDArray[np.float64]]:
     """Global rotations (3, 3) from rest to the neutral standing pose: upper arms and
     forearms aimed down at ``abduct[side]`` degrees from vertical, the rest as at rest."""
     n = {b: np.eye(3) for b in skel.bones}
@@ -222,7 +228,7 @@ def neutral_pose(skel: ClipSkeleton, abduct: dict[str, float]) -> dict[str, np.n
 # --- two-bone IK ----------------------------------------------------------------------------
 
 
-def two_bone_ik(hip: np.ndarray, ankle: np.ndarray, a: float, b: float, pole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def two_bone_ik(hip: npt.NDArray[np.float64], ankle: npt.NDArray[np.float64], a: float, b: float, pole: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Knee position (f, 3) and the reachable ankle (f, 3) for a hip (f, 3) and an ankle
     target (f, 3), thigh length a, shin length b, the knee bending towards ``pole`` (f, 3)."""
     d_vec = ankle - hip

@@ -3,10 +3,11 @@ export order; `make_clip` authors, solves and contact-checks one clip, `make_lib
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from autorig.rigging import humanoid
 from autorig.rigging.clips.authoring import Context, Pose
@@ -36,7 +37,7 @@ def _arms_relaxed(c: Context, p: Pose, sway: float = 0.0, period: float = 4.0) -
         c.flex_elbow(p, side, 12.0 + 0.5 * sway * s)
 
 
-def clip_idle(c: Context, t: np.ndarray) -> Pose:
+def clip_idle(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Standing, breathing, the weight shifting gently from foot to foot."""
     p = Pose(c, t)
     period = t[-1]
@@ -55,7 +56,7 @@ def clip_idle(c: Context, t: np.ndarray) -> Pose:
     return p
 
 
-def _gait(c: Context, t: np.ndarray, *, period: float, stride_leg: float, stance: float, lift_leg: float,
+def _gait(c: Context, t: npt.NDArray[np.float64], *, period: float, stride_leg: float, stance: float, lift_leg: float,
           bob_leg: float, arm_swing: float, elbow: float, lean: float, hip_yaw: float, crouch_leg: float) -> Pose:
     """A gait in place: each foot moves back on the ground through its stance and forward
     through the air; the stride, lift and hips' height scale with the leg."""
@@ -94,18 +95,18 @@ def _gait(c: Context, t: np.ndarray, *, period: float, stride_leg: float, stance
     return p
 
 
-def clip_walk(c: Context, t: np.ndarray) -> Pose:
+def clip_walk(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     return _gait(c, t, period=t[-1], stride_leg=0.62, stance=0.6, lift_leg=0.09, bob_leg=0.012,
                  arm_swing=18.0, elbow=14.0, lean=3.0, hip_yaw=6.0, crouch_leg=0.01)
 
 
-def clip_run(c: Context, t: np.ndarray) -> Pose:
+def clip_run(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     p = _gait(c, t, period=t[-1], stride_leg=0.95, stance=0.38, lift_leg=0.26, bob_leg=0.03,
               arm_swing=38.0, elbow=85.0, lean=10.0, hip_yaw=9.0, crouch_leg=0.04)
     return p
 
 
-def clip_jump(c: Context, t: np.ndarray) -> Pose:
+def clip_jump(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Crouch, spring up with the arms, tuck, land softly, stand."""
     p = Pose(c, t)
     lg = c.leg
@@ -128,7 +129,7 @@ def clip_jump(c: Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_wave(c: Context, t: np.ndarray) -> Pose:
+def clip_wave(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Raise the right hand and wave it side to side, then lower it."""
     p = Pose(c, t)
     up = keys(t, [(0.0, 0.0), (0.2, 0.0), (0.7, 1.0), (2.4, 1.0), (2.9, 0.0), (3.0, 0.0)])
@@ -158,7 +159,7 @@ def _arms_relaxed_one(c: Context, p: Pose, side: str) -> None:
     c.flex_elbow(p, side, 12.0)
 
 
-def clip_dance(c: Context, t: np.ndarray) -> Pose:
+def clip_dance(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Two bars at 120 bpm: a bounce on every beat, hips swaying, arms pumping; then the
     arms go up and pump over the head, and come back down to loop."""
     p = Pose(c, t)
@@ -183,7 +184,7 @@ def clip_dance(c: Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_sit_down(c: Context, t: np.ndarray) -> Pose:
+def clip_sit_down(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Sit down on a seat at knee height behind the character, and stay seated."""
     p = Pose(c, t)
     s = keys(t, [(0.0, 0.0), (0.3, 0.0), (1.6, 1.0), (3.0, 1.0)])
@@ -212,7 +213,7 @@ def clip_sit_down(c: Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_punch(c: Context, t: np.ndarray) -> Pose:
+def clip_punch(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """From a boxing guard: a right cross, back to guard, a left jab, back to guard."""
     p = Pose(c, t)
     cross = keys(t, [(0.0, 0.0), (0.25, 0.0), (0.42, 1.0), (0.55, 1.0), (0.8, 0.0), (1.6, 0.0)])
@@ -237,7 +238,7 @@ def clip_punch(c: Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_grip(c: Context, t: np.ndarray) -> Pose:
+def clip_grip(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Both forearms raised in front, the hands closing into fists and opening again."""
     p = Pose(c, t)
     close = keys(t, [(0.0, 0.0), (0.2, 0.0), (0.8, 1.0), (1.3, 1.0), (1.9, 0.0), (2.0, 0.0)])
@@ -253,7 +254,7 @@ def clip_grip(c: Context, t: np.ndarray) -> Pose:
     return p
 
 
-def clip_look_around(c: Context, t: np.ndarray) -> Pose:
+def clip_look_around(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Look to the left, back, to the right, back, with the chest turning a little."""
     p = Pose(c, t)
     yaw = keys(t, [(0.0, 0.0), (0.3, 0.0), (1.1, 60.0), (1.7, 60.0), (2.3, 0.0), (2.6, 0.0), (3.4, -60.0), (4.0, -60.0), (4.6, 0.0), (5.0, 0.0)])
@@ -272,7 +273,7 @@ def clip_look_around(c: Context, t: np.ndarray) -> Pose:
     return p
 
 
-def _reference(c: Context, t: np.ndarray, arm_deg_below_horizontal: float) -> Pose:
+def _reference(c: Context, t: npt.NDArray[np.float64], arm_deg_below_horizontal: float) -> Pose:
     p = Pose(c, t)
     p.use_arm_fix = False
     for side in SIDES:
@@ -283,12 +284,12 @@ def _reference(c: Context, t: np.ndarray, arm_deg_below_horizontal: float) -> Po
     return p
 
 
-def clip_t_pose(c: Context, t: np.ndarray) -> Pose:
+def clip_t_pose(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Reference: arms straight out to the sides, level."""
     return _reference(c, t, 0.0)
 
 
-def clip_a_pose(c: Context, t: np.ndarray) -> Pose:
+def clip_a_pose(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Reference: arms straight, 45 degrees below level (less for arms too long for that)."""
     return _reference(c, t, 45.0)
 
@@ -301,7 +302,7 @@ class ClipSpec:
     name: str
     seconds: float
     loop: bool
-    make: Callable[[Context, np.ndarray], Pose]
+    make: Callable[[Context, npt.NDArray[np.float64]], Pose]
     hands: str | None = "relaxed"
     needs_fingers: bool = False
 
@@ -324,7 +325,7 @@ LIBRARY: tuple[ClipSpec, ...] = (
 CLIP_NAMES: tuple[str, ...] = tuple(c.name for c in LIBRARY)
 
 
-def _author(ctx: Context, spec: ClipSpec, t: np.ndarray) -> Pose:
+def _author(ctx: Context, spec: ClipSpec, t: npt.NDArray[np.float64]) -> Pose:
     """The clip's pose, with the spec's hand pose on both hands (skeletons with fingers)."""
     pose = spec.make(ctx, t)
     if spec.hands:
@@ -341,7 +342,8 @@ def make_clip(ctx: Context, spec: ClipSpec, body: BodyShape | None = None) -> Cl
     tol = PENETRATION_TOLERANCE_HEIGHT * ctx.skel.height
     ctx.arm_fix = {}
 
-    def run(sides=SIDES, frames=None) -> dict[str, np.ndarray]:
+    def run(sides: Sequence[str] = SIDES, frames: npt.NDArray[np.int64] | None = None) -> dict[str, npt.NDArray[np.float64]]:
+        assert body is not None  # run is called only for a side whose hand went into the body
         g, offset = solve_pose(ctx, _author(ctx, spec, t))
         if frames is not None:
             g, offset = g[frames], offset[frames]
@@ -350,13 +352,14 @@ def make_clip(ctx: Context, spec: ClipSpec, body: BodyShape | None = None) -> Cl
     pose = _author(ctx, spec, t)
     g, offset = solve_pose(ctx, pose)
     depth = body.penetration(ctx.skel, g, offset) if body is not None else {}
-    fixes: dict[str, list[tuple[str, float, np.ndarray]]] = {}
+    fixes: dict[str, list[tuple[str, float, npt.NDArray[np.float64]]]] = {}
     if pose.use_arm_fix:
         for side in [s for s, d in depth.items() if d.max() > tol]:
             fixes[side] = contact_fixes(ctx, run, depth[side], side, spec.loop)
         if fixes:
             ctx.arm_fix = fixes
             g, offset = solve_pose(ctx, _author(ctx, spec, t))
+            assert body is not None  # fixes exist only where body found a penetration
             depth = body.penetration(ctx.skel, g, offset)
     ctx.arm_fix = {}
     report = {side: [(kind, float(w.max()), float((w > 0).mean())) for kind, _, w in turns] for side, turns in fixes.items() if turns}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,11 +23,11 @@ class Library:
     clips: list[Clip]
     abduct: dict[str, float]
 
-    def report(self) -> dict:
+    def report(self) -> dict[str, Any]:
         """Per clip: frames, seconds, loop, hand penetration (max and mean over frames, % of
         height), and the extra arm abduction the contact pass added."""
         h = self.skeleton.height
-        out = {"fps": FPS, "neutral_arm_deg": {k: round(v, 1) for k, v in self.abduct.items()}, "clips": {}}
+        out: dict[str, Any] = {"fps": FPS, "neutral_arm_deg": {k: round(v, 1) for k, v in self.abduct.items()}, "clips": {}}
         for c in self.clips:
             depth = np.max(np.stack(list(c.penetration.values())), axis=0) if c.penetration else np.zeros(c.frames)
             out["clips"][c.name] = {

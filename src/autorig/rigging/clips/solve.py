@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from autorig.rigging.clips.authoring import Context, Pose
 from autorig.rigging.clips.kinematics import SIDES, orthonormal_frame, rot, smooth, two_bone_ik
@@ -29,9 +30,9 @@ class Clip:
     fps: int
     loop: bool
     bones: list[str]
-    deltas: np.ndarray
-    offset: np.ndarray
-    penetration: dict[str, np.ndarray] = field(default_factory=dict)
+    deltas: npt.NDArray[np.float64]
+    offset: npt.NDArray[np.float64]
+    penetration: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     arm_fix: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
 
     @property
@@ -43,7 +44,7 @@ class Clip:
         return (self.frames - 1) / self.fps
 
 
-def solve_pose(ctx: Context, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+def solve_pose(ctx: Context, pose: Pose) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Global rotations (f, b, 3, 3) and the hips' offset (f, 3) of an authored pose."""
     skel = ctx.skel
     bones = skel.bones
@@ -99,7 +100,7 @@ def solve_pose(ctx: Context, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
     return g, offset
 
 
-def _foot_targets(ctx: Context, pose: Pose, side: str) -> tuple[np.ndarray, np.ndarray]:
+def _foot_targets(ctx: Context, pose: Pose, side: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The ankle's target (f, 3) and the foot's global rotation (f, 3, 3)."""
     skel = ctx.skel
     ft = pose.feet[side]
@@ -114,7 +115,7 @@ def _foot_targets(ctx: Context, pose: Pose, side: str) -> tuple[np.ndarray, np.n
     return target, r
 
 
-def _drop_hips_to_reach(ctx: Context, pose: Pose, g: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def _drop_hips_to_reach(ctx: Context, pose: Pose, g: npt.NDArray[np.float64], offset: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Lower the hips, frame by frame, just enough that each planted leg reaches its ankle target."""
     skel = ctx.skel
     idx = {b: i for i, b in enumerate(skel.bones)}
@@ -135,7 +136,7 @@ def _drop_hips_to_reach(ctx: Context, pose: Pose, g: np.ndarray, offset: np.ndar
     return offset - ctx.U[None] * drop[:, None]
 
 
-def _solve_legs(ctx: Context, pose: Pose, g: np.ndarray, offset: np.ndarray) -> None:
+def _solve_legs(ctx: Context, pose: Pose, g: npt.NDArray[np.float64], offset: npt.NDArray[np.float64]) -> None:
     """Overwrite the leg bones' global rotations in ``g`` with the two-bone IK solution."""
     skel = ctx.skel
     idx = {b: i for i, b in enumerate(skel.bones)}

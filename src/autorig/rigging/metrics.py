@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
+from scipy import sparse
 
 from autorig.rigging import humanoid
 from autorig.rigging.bones import BoneSet
 from autorig.rigging.posing import deform, random_poses, skinning_matrices
 
 
-def joint_errors(pred: dict[str, np.ndarray], gt: dict[str, np.ndarray], height: float) -> dict[str, float]:
+def joint_errors(pred: dict[str, npt.NDArray[np.float64]], gt: dict[str, npt.NDArray[np.float64]], height: float) -> dict[str, float]:
     """Distance between predicted and ground-truth joints as % of ``height``.
 
     Scores humanoid.SCORED_JOINTS the ground truth has, plus ``Pelvis``: the midpoint
@@ -27,10 +29,10 @@ def joint_errors(pred: dict[str, np.ndarray], gt: dict[str, np.ndarray], height:
 
 
 def deformation_error(
-    vertices: np.ndarray,
+    vertices: npt.NDArray[np.float64],
     bones: BoneSet,
-    reference_weights,
-    weights,
+    reference_weights: npt.NDArray[np.float64] | sparse.csr_matrix,
+    weights: npt.NDArray[np.float64] | sparse.csr_matrix,
     height: float,
     poses: int = 20,
     seed: int = 0,

@@ -8,13 +8,14 @@ poses are random rotations and both weight sets are deformed by the same transfo
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 from scipy.spatial.transform import Rotation
 
 from autorig.rigging.bones import BoneSet
 
 
-def random_poses(bones: BoneSet, count: int, max_angle_deg: float = 30.0, seed: int = 0) -> np.ndarray:
+def random_poses(bones: BoneSet, count: int, max_angle_deg: float = 30.0, seed: int = 0) -> npt.NDArray[np.float64]:
     """(count, b, 3, 3) float64 local rotations: each deforming bone turns about a random
     axis by a random angle up to ``max_angle_deg``; other bones stay put. Seeded, so two
     runs (and two versions of the engine) see the same poses."""
@@ -23,12 +24,13 @@ def random_poses(bones: BoneSet, count: int, max_angle_deg: float = 30.0, seed: 
     axes = rng.normal(size=(count, b, 3))
     axes /= np.linalg.norm(axes, axis=-1, keepdims=True)
     angles = np.radians(rng.uniform(0.0, max_angle_deg, size=(count, b, 1)))
-    rot = Rotation.from_rotvec((axes * angles).reshape(-1, 3)).as_matrix().reshape(count, b, 3, 3)
+    rot: npt.NDArray[np.float64] = Rotation.from_rotvec((axes * angles).reshape(-1, 3)).as_matrix().reshape(count, b, 3, 3)
+    assert bones.deform is not None  # BoneSet.__post_init__ always sets it
     rot[:, ~bones.deform] = np.eye(3)
     return rot
 
 
-def skinning_matrices(bones: BoneSet, local_rotations: np.ndarray) -> np.ndarray:
+def skinning_matrices(bones: BoneSet, local_rotations: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """(b, 3, 4) float64 matrices taking rest positions to posed positions for each bone.
 
     local_rotations: (b, 3, 3), bone b's rotation about its head, in its parent's posed frame.
@@ -51,7 +53,7 @@ def skinning_matrices(bones: BoneSet, local_rotations: np.ndarray) -> np.ndarray
     return (posed @ inv_rest)[:, :3, :]
 
 
-def _topological(parents: np.ndarray) -> list[int]:
+def _topological(parents: npt.NDArray[np.int64]) -> list[int]:
     done: set[int] = set()
     order: list[int] = []
     for start in range(len(parents)):
@@ -66,7 +68,7 @@ def _topological(parents: np.ndarray) -> list[int]:
     return order
 
 
-def deform(vertices: np.ndarray, weights, matrices: np.ndarray) -> np.ndarray:
+def deform(vertices: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | sparse.csr_matrix, matrices: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Linear blend skinning. vertices: (n, 3); weights: (n, b) dense or sparse, rows
     summing to 1 (a zero row leaves the vertex where it is); matrices: (b, 3, 4).
     Returns (n, 3) float64."""

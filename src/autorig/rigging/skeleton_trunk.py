@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
@@ -19,7 +20,7 @@ class Trunk:
     """joints: Hips, Spine, Spine1, Spine2, Neck, Head, HeadTop_End (canonical frame);
     neck_quality: 0..1, how clearly the neck narrows."""
 
-    joints: dict[str, np.ndarray]
+    joints: dict[str, npt.NDArray[np.float64]]
     neck_quality: float
     warnings: list[str] = field(default_factory=list)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
 
 
-def sample_surface(vertices: np.ndarray, triangles: np.ndarray, spacing: float) -> np.ndarray:
+def sample_surface(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], spacing: float) -> npt.NDArray[np.float64]:
     """Points on every triangle, no two neighbours further apart than ``spacing``.
 
     vertices: (n, 3) float64; triangles: (m, 3) int64. Returns (k, 3) float64: the
@@ -42,7 +43,8 @@ def sample_surface(vertices: np.ndarray, triangles: np.ndarray, spacing: float) 
         pa, pb, pc = a[sel], b[sel], c[sel]
         pts = pa[:, None, :] + (pb - pa)[:, None, :] * u[None, :, None] + (pc - pa)[:, None, :] * w[None, :, None]
         out.append(pts.reshape(-1, 3))
-    return np.concatenate(out)
+    points: npt.NDArray[np.float64] = np.concatenate(out)
+    return points
 
 
 @dataclass
@@ -54,30 +56,33 @@ class VoxelGrid:
     (surface voxels included); surface: (nx, ny, nz) bool, voxels a surface passes through.
     """
 
-    origin: np.ndarray
+    origin: npt.NDArray[np.float64]
     size: float
-    solid: np.ndarray
-    surface: np.ndarray
+    solid: npt.NDArray[np.bool_]
+    surface: npt.NDArray[np.bool_]
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.solid.shape)  # type: ignore[return-value]
 
-    def to_world(self, ijk: np.ndarray) -> np.ndarray:
+    def to_world(self, ijk: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """(..., 3) voxel coordinates (may be fractional) -> (..., 3) world positions."""
-        return self.origin + np.asarray(ijk, dtype=np.float64) * self.size
+        xyz: npt.NDArray[np.float64] = self.origin + np.asarray(ijk, dtype=np.float64) * self.size
+        return xyz
 
-    def to_voxel(self, xyz: np.ndarray) -> np.ndarray:
+    def to_voxel(self, xyz: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """(..., 3) world positions -> (..., 3) fractional voxel coordinates."""
-        return (np.asarray(xyz, dtype=np.float64) - self.origin) / self.size
+        ijk: npt.NDArray[np.float64] = (np.asarray(xyz, dtype=np.float64) - self.origin) / self.size
+        return ijk
 
-    def to_index(self, xyz: np.ndarray) -> np.ndarray:
+    def to_index(self, xyz: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """(..., 3) world positions -> (..., 3) int64 indices, clipped into the grid."""
         ijk = np.rint(self.to_voxel(xyz)).astype(np.int64)
-        return np.clip(ijk, 0, np.array(self.shape) - 1)
+        clipped: npt.NDArray[np.int64] = np.clip(ijk, 0, np.array(self.shape) - 1)
+        return clipped
 
 
-def voxelize(vertices: np.ndarray, triangles: np.ndarray, size: float) -> VoxelGrid:
+def voxelize(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], size: float) -> VoxelGrid:
     """The solid enclosed by the union of all triangles, on voxels of edge ``size``.
 
     Surface voxels are thickened by one voxel before the fill so that the diagonal

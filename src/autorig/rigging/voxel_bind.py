@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage, sparse
 
 from autorig.rigging import tolerances as tol
@@ -44,27 +45,29 @@ class VoxelSolid:
     on_surface: (N,) bool, a triangle passes through the voxel;
     graph: (N, N) CSR float64, symmetric, edge lengths between 26-neighbours."""
 
-    origin: np.ndarray
+    origin: npt.NDArray[np.float64]
     size: float
-    solid: np.ndarray
-    index: np.ndarray
-    centers: np.ndarray
-    on_surface: np.ndarray
+    solid: npt.NDArray[np.bool_]
+    index: npt.NDArray[np.int64]
+    centers: npt.NDArray[np.float64]
+    on_surface: npt.NDArray[np.bool_]
     graph: sparse.csr_matrix
 
     @property
     def n_nodes(self) -> int:
         return len(self.centers)
 
-    def cell(self, points: np.ndarray) -> np.ndarray:
+    def cell(self, points: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """(n, 3) int64 voxel coordinates of world points (may fall outside the grid)."""
-        return np.floor((np.asarray(points, dtype=np.float64) - self.origin) / self.size).astype(np.int64)
+        cells: npt.NDArray[np.int64] = np.floor((np.asarray(points, dtype=np.float64) - self.origin) / self.size).astype(np.int64)
+        return cells
 
-    def in_grid(self, cells: np.ndarray) -> np.ndarray:
+    def in_grid(self, cells: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         """(n,) bool: the voxel coordinates (n, 3) lie in the grid."""
-        return ((cells >= 0) & (cells < np.array(self.solid.shape))).all(axis=1)
+        inside: npt.NDArray[np.bool_] = ((cells >= 0) & (cells < np.array(self.solid.shape))).all(axis=1)
+        return inside
 
-    def node(self, points: np.ndarray) -> np.ndarray:
+    def node(self, points: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """(n,) int64 node of the voxel holding each point (n, 3), -1 where it is not solid."""
         cells = self.cell(points)
         out = np.full(len(cells), -1, dtype=np.int64)
@@ -73,7 +76,7 @@ class VoxelSolid:
         return out
 
 
-def voxelize(vertices: np.ndarray, triangles: np.ndarray, size: float, ray_hits: int = 6) -> VoxelSolid:
+def voxelize(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], size: float, ray_hits: int = 6) -> VoxelSolid:
     """The solid proxy of a triangle soup. vertices: (n, 3) float64; triangles: (m, 3)
     int64; size: voxel edge in world units; ray_hits: of the six axis rays from a voxel,
     how many must hit the surface for it to count as enclosed (5 also closes a shell
@@ -111,13 +114,14 @@ def voxelize(vertices: np.ndarray, triangles: np.ndarray, size: float, ray_hits:
     return VoxelSolid(origin, float(size), solid, index, centers, surface[tuple(coords.T)], graph)
 
 
-def segment_points(head: np.ndarray, tail: np.ndarray, size: float) -> np.ndarray:
+def segment_points(head: npt.NDArray[np.float64], tail: npt.NDArray[np.float64], size: float) -> npt.NDArray[np.float64]:
     """(k, 3) points from head to tail (each (3,)), at most SKIN_SEGMENT_STEP voxels apart."""
     k = int(np.ceil(np.linalg.norm(tail - head) / (tol.SKIN_SEGMENT_STEP * size))) + 1
-    return head + np.linspace(0.0, 1.0, k)[:, None] * (tail - head)
+    points: npt.NDArray[np.float64] = head + np.linspace(0.0, 1.0, k)[:, None] * (tail - head)
+    return points
 
 
-def segment_gaps(segments: np.ndarray, samples: int = 16) -> np.ndarray:
+def segment_gaps(segments: npt.NDArray[np.float64], samples: int = 16) -> npt.NDArray[np.float64]:
     """(b, b) float64 shortest distance between segments (b, 2, 3) (head, end), from
     ``samples`` points along each to the other exactly."""
     t = np.linspace(0.0, 1.0, samples)
@@ -126,4 +130,5 @@ def segment_gaps(segments: np.ndarray, samples: int = 16) -> np.ndarray:
     rel = pts[:, :, None, :] - head[None, None]  # (b, s, b, 3)
     u = np.clip((rel * d[None, None]).sum(axis=-1) / np.maximum((d * d).sum(axis=1), 1e-300), 0.0, 1.0)
     dist = np.linalg.norm(rel - u[..., None] * d[None, None], axis=-1).min(axis=1)  # (b, b)
-    return np.minimum(dist, dist.T)
+    gaps: npt.NDArray[np.float64] = np.minimum(dist, dist.T)
+    return gaps

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from autorig.rigging import tolerances as tol
 from autorig.rigging.skeleton_body import Body
@@ -58,9 +59,9 @@ def _feet(body: Body, legs: Legs) -> tuple[float, float]:
         for s in foot:
             # the leg's own voxels in the slice near its centroid column band
             ys.append((s.y_min, s.y_min + s.y_extent))
-        ys = np.array(ys)
-        toe = float(leg.ankle[1] - ys[:, 0].min())
-        heel = float(ys[:, 1].max() - leg.ankle[1])
+        spans = np.array(ys)  # (slices, 2): front and back y of each foot slice
+        toe = float(leg.ankle[1] - spans[:, 0].min())
+        heel = float(spans[:, 1].max() - leg.ankle[1])
         votes.append((toe - heel) / body.height)
     if not votes:
         return 0.0, 0.0
@@ -80,7 +81,7 @@ def _calves(body: Body, legs: Legs) -> tuple[float, float]:
         front = np.array([s.y_min for s in sel])
         back = np.array([s.y_min + s.y_extent for s in sel])
         # How far each outline bulges out of the straight line between its ends.
-        def bulge(a: np.ndarray, sign: float) -> float:
+        def bulge(a: npt.NDArray[np.float64], sign: float) -> float:
             line = np.linspace(a[0], a[-1], len(a))
             return float(np.max(sign * (a - line)))
         b_back, b_front = bulge(back, 1.0), bulge(front, -1.0)
@@ -109,7 +110,7 @@ def _sheets(body: Body, shoulder_z: float, hips_z: float) -> tuple[float, float]
     return float(np.clip(behind / tol.FACING_SHEET_FULL, -1.0, 1.0)), tol.FACING_WEIGHTS["sheets"]
 
 
-def _head(body: Body, neck: np.ndarray, head: np.ndarray, head_top: np.ndarray) -> tuple[float, float]:
+def _head(body: Body, neck: npt.NDArray[np.float64], head: npt.NDArray[np.float64], head_top: npt.NDArray[np.float64]) -> tuple[float, float]:
     """The head's middle against the neck: the face is in front of the spine."""
     k_n = body.k_of(float(neck[2]))
     k_mid = body.k_of(0.5 * float(head[2] + head_top[2]))
@@ -126,7 +127,7 @@ def _head(body: Body, neck: np.ndarray, head: np.ndarray, head_top: np.ndarray) 
     return float(np.clip((yn - yh) / size / tol.FACING_HEAD_FULL, -1.0, 1.0)), tol.FACING_WEIGHTS["head"]
 
 
-def decide(body: Body, legs: Legs, joints: dict[str, np.ndarray], prior: float = 0.0, outline: float = 0.0) -> Facing:
+def decide(body: Body, legs: Legs, joints: dict[str, npt.NDArray[np.float64]], prior: float = 0.0, outline: float = 0.0) -> Facing:
     """Combine the cues. joints: canonical joints (Neck, Head, HeadTop_End, LeftArm,
     RightArm, Hips); prior: the file convention's vote for the provisional front, -1..1
     (0: none); outline: the feet's vote from the whole outline (``prepare``), 0..1."""

@@ -26,9 +26,12 @@ Joints are mapped back to world space at the end.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 
 from autorig.rigging import facing, humanoid
 from autorig.rigging import tolerances as tol
@@ -36,7 +39,7 @@ from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.prepare import Orientation, analyze, classify_pose
 from autorig.rigging.skeleton_arms import Arm, find_arms
-from autorig.rigging.skeleton_body import build
+from autorig.rigging.skeleton_body import Body, build
 from autorig.rigging.skeleton_hands import HAND_SIZE_MISMATCH, place_hand
 from autorig.rigging.skeleton_legs import Legs, find_legs, hidden_legs
 from autorig.rigging.skeleton_trunk import Trunk, find_trunk
@@ -48,17 +51,17 @@ class SkeletonFit:
     frame of mesh.vertices); confidence 0..1 with human-readable reasons; timings:
     seconds per pass."""
 
-    joints: dict[str, np.ndarray]
+    joints: dict[str, npt.NDArray[np.float64]]
     orientation: Orientation
     confidence: float
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     # side -> {"level": "full" | "mitten" | "none", "reason": why}; finger joints are in ``joints``.
-    hands: dict[str, dict] = field(default_factory=dict)
+    hands: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
-    def canonical_joints(self) -> dict[str, np.ndarray]:
+    def canonical_joints(self) -> dict[str, npt.NDArray[np.float64]]:
         """The joints in the canonical frame (+Z up, facing -Y, left = +X)."""
         return {k: self.orientation.canonical(v) for k, v in self.joints.items()}
 
@@ -118,7 +121,7 @@ def _convention_prior(orientation: Orientation) -> float:
     return float(-orientation.front[1])
 
 
-def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap):
+def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str], None]) -> tuple[Body, Legs, dict[str, Arm], Trunk]:
     """Voxelize in the canonical frame and find legs, arms and trunk; if that finds no
     humanoid, again with thin rods kept in the core (thin limbs), then with thicker
     plates opened away (a shield or a big pauldron hiding an arm). The first reason is
@@ -131,10 +134,11 @@ def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap):
             if e.code != "not_a_biped" or "separate figures" in e.reason or "animal" in e.reason:
                 raise
             first = first or e
+    assert first is not None  # FIT_RETRIES is not empty
     raise first
 
 
-def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods: bool, opening: int):
+def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str], None], keep_rods: bool, opening: int) -> tuple[Body, Legs, dict[str, Arm], Trunk]:
     body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods, opening=opening)
     lap("voxels")
     no_legs: RigError | None = None
@@ -168,7 +172,7 @@ def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods
     return body, legs, arms, trunk
 
 
-def _hands(canonical: np.ndarray, triangles: np.ndarray, joints_c: dict[str, np.ndarray], height: float, fingers: str) -> dict[str, dict]:
+def _hands(canonical: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], joints_c: dict[str, npt.NDArray[np.float64]], height: float, fingers: str) -> dict[str, dict[str, str]]:
     """Refine the wrists and add the finger joints to ``joints_c`` (in place). Both hands get
     the same level (the coarser of the two), so the skeleton stays symmetric."""
     if fingers == "none":
@@ -199,7 +203,7 @@ def _hands(canonical: np.ndarray, triangles: np.ndarray, joints_c: dict[str, np.
         joints_c[f"{side}Hand"] = hand.wrist
         keep = humanoid.FINGER_LEVELS[level]
         for name, p in hand.joints.items():
-            if humanoid.finger_of(name)[1] in keep:
+            if cast(tuple[str, str, int], humanoid.finger_of(name))[1] in keep:  # hand.joints holds finger joints only
                 joints_c[name] = p
         if level == "mitten" and hand.level == "full":
             # The other hand is a mitten: this one's mitten bone runs down the middle of its block.
@@ -208,9 +212,9 @@ def _hands(canonical: np.ndarray, triangles: np.ndarray, joints_c: dict[str, np.
     return out
 
 
-def _assemble(legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> dict[str, np.ndarray]:
+def _assemble(legs: Legs, arms: dict[str, Arm], trunk: Trunk) -> dict[str, npt.NDArray[np.float64]]:
     """All humanoid.JOINT_NAMES in the canonical frame."""
-    j: dict[str, np.ndarray] = dict(trunk.joints)
+    j: dict[str, npt.NDArray[np.float64]] = dict(trunk.joints)
     for side in ("Left", "Right"):
         leg = legs.sides[side]
         j[f"{side}UpLeg"] = leg.hip

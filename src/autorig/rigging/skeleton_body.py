@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
@@ -28,10 +29,10 @@ class Body:
     i0: the grid column of x = 0; k0: the grid row of z = 0."""
 
     grid: VoxelGrid
-    core: np.ndarray
+    core: npt.NDArray[np.bool_]
     height: float
-    front: np.ndarray
-    thickness: np.ndarray
+    front: npt.NDArray[np.bool_]
+    thickness: npt.NDArray[np.int64]
     i0: int
     k0: int
 
@@ -39,14 +40,17 @@ class Body:
     def h(self) -> float:
         return self.grid.size
 
-    def x(self, i) -> np.ndarray:
-        return self.grid.origin[0] + np.asarray(i, dtype=np.float64) * self.h
+    def x(self, i: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        x: npt.NDArray[np.float64] = self.grid.origin[0] + np.asarray(i, dtype=np.float64) * self.h
+        return x
 
-    def y(self, j) -> np.ndarray:
-        return self.grid.origin[1] + np.asarray(j, dtype=np.float64) * self.h
+    def y(self, j: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        y: npt.NDArray[np.float64] = self.grid.origin[1] + np.asarray(j, dtype=np.float64) * self.h
+        return y
 
-    def z(self, k) -> np.ndarray:
-        return self.grid.origin[2] + np.asarray(k, dtype=np.float64) * self.h
+    def z(self, k: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        z: npt.NDArray[np.float64] = self.grid.origin[2] + np.asarray(k, dtype=np.float64) * self.h
+        return z
 
     def k_of(self, z: float) -> int:
         return int(np.clip(np.rint((z - self.grid.origin[2]) / self.h), 0, self.core.shape[2] - 1))
@@ -59,7 +63,7 @@ class Body:
         return max(1, int(round(n * self.height / self.h)))
 
 
-def build(vertices: np.ndarray, triangles: np.ndarray, height: float, keep_rods: bool = False, opening: int = tol.SHEET_OPENING_VOXELS) -> Body:
+def build(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], height: float, keep_rods: bool = False, opening: int = tol.SHEET_OPENING_VOXELS) -> Body:
     """vertices: (n, 3) canonical-frame positions; triangles: (m, 3) int64.
 
     keep_rods: put thin rods back into the core after the sheets are opened away (the
@@ -94,7 +98,7 @@ def build(vertices: np.ndarray, triangles: np.ndarray, height: float, keep_rods:
     )
 
 
-def runs(mask: np.ndarray) -> list[np.ndarray]:
+def runs(mask: npt.NDArray[np.bool_]) -> list[npt.NDArray[np.int64]]:
     """Index runs of consecutive True values in a 1-D bool array."""
     idx = np.flatnonzero(mask)
     if idx.size == 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
@@ -34,11 +35,11 @@ class Slice:
 
 @dataclass
 class Leg:
-    hip: np.ndarray
-    knee: np.ndarray
-    ankle: np.ndarray
-    toe_base: np.ndarray
-    toe_end: np.ndarray
+    hip: npt.NDArray[np.float64]
+    knee: npt.NDArray[np.float64]
+    ankle: npt.NDArray[np.float64]
+    toe_base: npt.NDArray[np.float64]
+    toe_end: npt.NDArray[np.float64]
     slices: list[Slice]
     thigh_width: float
     outer_x: float  # the thigh's outer side under the pelvis (canonical x)
@@ -55,7 +56,7 @@ class Legs:
     warnings: list[str] = field(default_factory=list)
 
 
-def split_ratio(body: Body) -> np.ndarray:
+def split_ratio(body: Body) -> npt.NDArray[np.float64]:
     """(nz,) float64: per grid row, the core's thickness at the mirror plane over its
     thickest column (0 between two legs, about 1 in the pelvis and torso; NaN where
     the row is empty)."""
@@ -99,7 +100,7 @@ def _leg_slices(body: Body, side: float, first: int, pelvis: int) -> list[Slice]
     else:
         half[: body.i0] = True
     out: list[Slice] = []
-    prev: np.ndarray | None = None
+    prev: npt.NDArray[np.bool_] | None = None
     for k in range(first, pelvis):
         sl = core[:, :, k] & half[:, None]
         lab, n = ndimage.label(sl, structure=EIGHT)
@@ -236,7 +237,7 @@ def find_legs(body: Body) -> Legs:
     return Legs(pelvis_z=float(body.z(pelvis)), separation=quality, sides=sides, warnings=warnings)
 
 
-def hidden_legs(body: Body, shoulder: np.ndarray) -> Legs:
+def hidden_legs(body: Body, shoulder: npt.NDArray[np.float64]) -> Legs:
     """Legs placed by human proportions under a body whose legs cannot be seen (a long
     dress or robe hides them): the crotch at PELVIS_OF_SHOULDER of the shoulder height,
     the legs straight down under the hips, knees halfway, feet on the floor.

@@ -24,12 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
-from autorig.rigging.voxel import sample_surface, voxelize
+from autorig.rigging.voxel import VoxelGrid, sample_surface, voxelize
 
 
 @dataclass
@@ -46,10 +47,10 @@ class Orientation:
     (0 = a coin toss, 1 = unambiguous).
     """
 
-    up: np.ndarray
-    front: np.ndarray
-    left: np.ndarray
-    to_canonical: np.ndarray
+    up: npt.NDArray[np.float64]
+    front: npt.NDArray[np.float64]
+    left: npt.NDArray[np.float64]
+    to_canonical: npt.NDArray[np.float64]
     height: float
     pose: str = "other"
     arm_angles_deg: tuple[float, float] = (float("nan"), float("nan"))
@@ -65,23 +66,25 @@ class Orientation:
         self.to_canonical = np.diag([-1.0, -1.0, 1.0, 1.0]) @ self.to_canonical
 
     @property
-    def rotation(self) -> np.ndarray:
+    def rotation(self) -> npt.NDArray[np.float64]:
         """(3, 3) world -> canonical rotation (rows: left, back, up)."""
         return self.to_canonical[:3, :3]
 
     @property
-    def from_canonical(self) -> np.ndarray:
+    def from_canonical(self) -> npt.NDArray[np.float64]:
         """(4, 4) canonical -> world."""
         return np.linalg.inv(self.to_canonical)
 
-    def canonical(self, points: np.ndarray) -> np.ndarray:
+    def canonical(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """(..., 3) world -> (..., 3) canonical."""
-        return np.asarray(points, dtype=np.float64) @ self.to_canonical[:3, :3].T + self.to_canonical[:3, 3]
+        canonical: npt.NDArray[np.float64] = np.asarray(points, dtype=np.float64) @ self.to_canonical[:3, :3].T + self.to_canonical[:3, 3]
+        return canonical
 
-    def world(self, points: np.ndarray) -> np.ndarray:
+    def world(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """(..., 3) canonical -> (..., 3) world."""
         r = self.to_canonical[:3, :3]
-        return (np.asarray(points, dtype=np.float64) - self.to_canonical[:3, 3]) @ r
+        world: npt.NDArray[np.float64] = (np.asarray(points, dtype=np.float64) - self.to_canonical[:3, 3]) @ r
+        return world
 
 
 def analyze(mesh: CharacterMesh) -> Orientation:
@@ -193,7 +196,7 @@ def classify_pose(left_deg: float, right_deg: float) -> str:
 # --- passes ------------------------------------------------------------------------------
 
 
-def _check_one_figure(vertices: np.ndarray, triangles: np.ndarray, grid) -> None:
+def _check_one_figure(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], grid: VoxelGrid) -> None:
     """Refuse a file holding several characters: two or more separate solids each of a
     size and extent comparable to the largest (props, eyes and loose armour are small
     next to a body; a character's shells touch or nearly touch after voxelization).
@@ -219,7 +222,7 @@ def _check_one_figure(vertices: np.ndarray, triangles: np.ndarray, grid) -> None
         return
 
 
-def _subsample(points: np.ndarray, count: int) -> np.ndarray:
+def _subsample(points: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.float64]:
     """At most ``count`` rows of ``points``, deterministically spread over the array."""
     if len(points) <= count:
         return points
@@ -227,7 +230,7 @@ def _subsample(points: np.ndarray, count: int) -> np.ndarray:
     return points[idx]
 
 
-def _nearest_world_axis(a: np.ndarray) -> np.ndarray:
+def _nearest_world_axis(a: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     k = int(np.argmax(np.abs(a)))
     out = np.zeros(3)
     out[k] = np.sign(a[k]) or 1.0
@@ -237,12 +240,12 @@ def _nearest_world_axis(a: np.ndarray) -> np.ndarray:
 class _DistanceField:
     """Distance (world units) from any point to the nearest solid voxel, by lookup."""
 
-    def __init__(self, grid) -> None:
+    def __init__(self, grid: VoxelGrid) -> None:
         self.grid = grid
         self.dist = ndimage.distance_transform_edt(~grid.solid) * grid.size
         self.shape = np.array(grid.solid.shape)
 
-    def query(self, points: np.ndarray, outside: float) -> np.ndarray:
+    def query(self, points: npt.NDArray[np.float64], outside: float) -> npt.NDArray[np.float64]:
         """(k,) distances for (k, 3) points; ``outside`` for points off the grid."""
         ijk = np.rint(self.grid.to_voxel(points)).astype(np.int64)
         inside = np.all((ijk >= 0) & (ijk < self.shape), axis=1)
@@ -252,7 +255,7 @@ class _DistanceField:
         return out
 
 
-def _mirror_error(sample: np.ndarray, field: _DistanceField, normal: np.ndarray, offset: float, voxel: float) -> tuple[float, float]:
+def _mirror_error(sample: npt.NDArray[np.float64], field: _DistanceField, normal: npt.NDArray[np.float64], offset: float, voxel: float) -> tuple[float, float]:
     """Mean distance (world units) from each point mirrored in the plane {p: p.normal =
     offset} to the shape, with distances capped so that one sword does not outweigh the
     body; and the offset (searched around the given one) where that is least."""
@@ -274,7 +277,7 @@ def _mirror_error(sample: np.ndarray, field: _DistanceField, normal: np.ndarray,
     return best_e, best_o
 
 
-def _mirror_plane(sample: np.ndarray, field: _DistanceField, depth: np.ndarray, voxel: float) -> tuple[np.ndarray, float, float]:
+def _mirror_plane(sample: npt.NDArray[np.float64], field: _DistanceField, depth: npt.NDArray[np.float64], voxel: float) -> tuple[npt.NDArray[np.float64], float, float]:
     """The best mirror plane containing ``depth``: (normal (3,), offset, error)."""
     e1 = np.cross(depth, _nearest_world_axis(np.roll(depth, 1)))
     if np.linalg.norm(e1) < 1e-6:
@@ -282,12 +285,13 @@ def _mirror_plane(sample: np.ndarray, field: _DistanceField, depth: np.ndarray, 
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(depth, e1)
 
-    def normal(theta: float) -> np.ndarray:
-        return np.cos(theta) * e1 + np.sin(theta) * e2
+    def normal(theta: float) -> npt.NDArray[np.float64]:
+        n: npt.NDArray[np.float64] = np.cos(theta) * e1 + np.sin(theta) * e2
+        return n
 
     coarse = _subsample(sample, tol.SYMMETRY_SAMPLES_COARSE)
 
-    def err(n: np.ndarray, pts: np.ndarray = sample) -> tuple[float, float]:
+    def err(n: npt.NDArray[np.float64], pts: npt.NDArray[np.float64] = sample) -> tuple[float, float]:
         return _mirror_error(pts, field, n, float(np.mean(pts @ n)), voxel)
 
     thetas = np.radians(np.arange(0.0, 180.0, tol.MIRROR_SEARCH_STEP_DEG))
@@ -308,7 +312,7 @@ def _mirror_plane(sample: np.ndarray, field: _DistanceField, depth: np.ndarray, 
     return n, offset, e
 
 
-def _silhouette(points: np.ndarray, up: np.ndarray, lateral: np.ndarray, offset: float, res: int) -> tuple[np.ndarray, float]:
+def _silhouette(points: npt.NDArray[np.float64], up: npt.NDArray[np.float64], lateral: npt.NDArray[np.float64], offset: float, res: int) -> tuple[npt.NDArray[np.bool_], float]:
     """Front silhouette: (res + 1, 2 res + 1) bool image, row 0 at the lowest point along
     ``up``, the mirror plane at column ``res``; and the pixel size."""
     s = points @ up
@@ -323,7 +327,7 @@ def _silhouette(points: np.ndarray, up: np.ndarray, lateral: np.ndarray, offset:
     return ndimage.binary_fill_holes(img), px
 
 
-def _leg_gap(img: np.ndarray, centre: int) -> int:
+def _leg_gap(img: npt.NDArray[np.bool_], centre: int) -> int:
     """Rows from the first occupied row over which the silhouette is split at the mirror
     plane: empty around the centre column, filled on both sides (legs apart)."""
     first = int(np.argmax(img.any(axis=1)))
@@ -336,8 +340,8 @@ def _leg_gap(img: np.ndarray, centre: int) -> int:
 
 
 def _up_sign(
-    surface: np.ndarray, solid: np.ndarray, up: np.ndarray, lateral: np.ndarray, offset: float, voxel: float,
-    core: np.ndarray | None = None,
+    surface: npt.NDArray[np.float64], solid: npt.NDArray[np.float64], up: npt.NDArray[np.float64], lateral: npt.NDArray[np.float64], offset: float, voxel: float,
+    core: npt.NDArray[np.float64] | None = None,
 ) -> tuple[float, float, str]:
     """+1 if ``up`` points from the feet to the head, else -1; a margin 0..1; a note.
 
@@ -374,7 +378,7 @@ def _up_sign(
     return (1.0 if score >= 0 else -1.0), float(min(1.0, abs(score) / tol.SHAPE_VOTE_FULL) * 0.5), note
 
 
-def _front_sign(surface: np.ndarray, up: np.ndarray, lateral: np.ndarray, offset: float, depth: np.ndarray) -> tuple[float, float]:
+def _front_sign(surface: npt.NDArray[np.float64], up: npt.NDArray[np.float64], lateral: npt.NDArray[np.float64], offset: float, depth: npt.NDArray[np.float64]) -> tuple[float, float]:
     """+1 if the character faces ``depth``, else -1; a margin 0..1.
 
     Feet point forward: on each side, the toes reach further ahead of the shins than
@@ -400,7 +404,7 @@ def _front_sign(surface: np.ndarray, up: np.ndarray, lateral: np.ndarray, offset
     return (1.0 if vote >= 0 else -1.0), float(min(1.0, abs(vote) / tol.FEET_VOTE_FULL))
 
 
-def _arm_angles(canonical: np.ndarray, voxel: float) -> tuple[float, float]:
+def _arm_angles(canonical: npt.NDArray[np.float64], voxel: float) -> tuple[float, float]:
     """Angle of each arm below the horizontal (degrees), from the front silhouette.
 
     From the outermost column of a side inward, follow the run of filled pixels that

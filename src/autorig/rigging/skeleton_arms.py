@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
@@ -30,14 +31,14 @@ class Arm:
     (world units squared); angle_deg: the arm's angle below the horizontal;
     quality: 0..1, how much the two arms agree in mirror image."""
 
-    tip: np.ndarray
-    pit: np.ndarray
-    wrist: np.ndarray
-    elbow: np.ndarray
-    shoulder: np.ndarray
-    clavicle: np.ndarray
-    track: np.ndarray
-    area: np.ndarray
+    tip: npt.NDArray[np.float64]
+    pit: npt.NDArray[np.float64]
+    wrist: npt.NDArray[np.float64]
+    elbow: npt.NDArray[np.float64]
+    shoulder: npt.NDArray[np.float64]
+    clavicle: npt.NDArray[np.float64]
+    track: npt.NDArray[np.float64]
+    area: npt.NDArray[np.float64]
     angle_deg: float
     quality: float = 1.0
     warnings: list[str] = field(default_factory=list)
@@ -46,7 +47,7 @@ class Arm:
 
 def _track(
     body: Body, side: int, floor_k: int, body_x: float | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], bool]:
     """Follow one arm inward: (c, 3) centres, (c,) areas, (c,) widths (the larger of the
     section's extents along y and z, world units), (c, 2) run bounds (rows), and whether
     it ended at a torso (the run lengthened) rather than running out.
@@ -62,6 +63,10 @@ def _track(
         columns = range(0, body.i0)
     prev: tuple[int, int] | None = None
     lengths: list[int] = []
+    centres: list[tuple[float, float, float]]
+    areas: list[float]
+    widths: list[float]
+    bounds: list[tuple[int, int]]
     centres, areas, widths, bounds = [], [], [], []
     at_torso = False
     gap, max_gap = 0, body.voxels(tol.ARM_TRACK_GAP)
@@ -93,6 +98,7 @@ def _track(
                 at_torso = True
                 break
             # Too far out for a torso: keep to the part of the run where the arm was.
+            assert prev is not None  # lengths is not empty: a run was taken before
             lo, hi = max(int(run[0]), prev[0]), min(int(run[-1]), prev[1])
             if lo <= hi:
                 prev = (lo, hi)
@@ -109,14 +115,14 @@ def _track(
     return track, np.array(areas), np.array(widths), np.array(bounds).reshape(-1, 2), at_torso
 
 
-def _arc(track: np.ndarray) -> np.ndarray:
+def _arc(track: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """(c,) cumulative length along the track from its first centre."""
     if len(track) < 2:
         return np.zeros(len(track))
     return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(track, axis=0), axis=1))])
 
 
-def _smooth(a: np.ndarray, width: int) -> np.ndarray:
+def _smooth(a: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.float64]:
     if width <= 1 or len(a) < width:
         return a
     k = np.ones(width) / width
@@ -124,7 +130,7 @@ def _smooth(a: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(np.pad(a, pad, mode="edge"), k, mode="valid")[: len(a)]
 
 
-def _wrist_index(body: Body, s: np.ndarray, width: np.ndarray) -> int:
+def _wrist_index(body: Body, s: npt.NDArray[np.float64], width: npt.NDArray[np.float64]) -> int:
     """The wrist: where the arm is narrowest about a hand's length in from the tip (the
     hand is wider, the forearm widens toward the elbow); of equally narrow columns, the
     one nearest a hand's length. s: (c,) arc length from the tip; width: (c,)."""
@@ -138,7 +144,7 @@ def _wrist_index(body: Body, s: np.ndarray, width: np.ndarray) -> int:
     return int(narrow[np.argmin(np.abs(s[narrow] - prior))])
 
 
-def _armpit_index(bounds: np.ndarray, iw: int) -> int:
+def _armpit_index(bounds: npt.NDArray[np.int64], iw: int) -> int:
     """The armpit: walking back out from where the torso was met, the last column whose
     run is still about as thick as the arm between the wrist and there (further in, the
     torso's side rises into the shoulder). bounds: (c, 2) run rows."""
@@ -149,7 +155,7 @@ def _armpit_index(bounds: np.ndarray, iw: int) -> int:
     return ip
 
 
-def _shoulder(body: Body, side: int, track: np.ndarray, iw: int, ip: int, legs: Legs | None) -> tuple[np.ndarray, float]:
+def _shoulder(body: Body, side: int, track: npt.NDArray[np.float64], iw: int, ip: int, legs: Legs | None) -> tuple[npt.NDArray[np.float64], float]:
     """The shoulder joint and the arm's angle below the horizontal (degrees).
 
     x: the armpit's column, but no further out than the outer side of the thigh below
@@ -202,7 +208,7 @@ def _one_arm(body: Body, side: int, legs: Legs | None) -> Arm:
     )
 
 
-def _arm_pieces(body: Body, legs: Legs, erode: bool = True, k_hi: int | None = None) -> np.ndarray:
+def _arm_pieces(body: Body, legs: Legs, erode: bool = True, k_hi: int | None = None) -> npt.NDArray[np.bool_]:
     """(nx, ny, nz) bool: voxels of horizontal slices that belong neither to the torso
     (the piece the mirror plane cuts) nor to a leg (below the pelvis, the piece holding
     the leg's centre): arms hanging beside the body, and whatever else stands apart."""
@@ -211,7 +217,7 @@ def _arm_pieces(body: Body, legs: Legs, erode: bool = True, k_hi: int | None = N
     k_lo = int(np.flatnonzero(core.any(axis=(0, 1)))[0])  # from the ground: extra legs count too
     k_pelvis = body.k_of(legs.pelvis_z)
     min_count = tol.HANG_MIN_SECTION * body.height**2 / body.h**2
-    leg_at = {}
+    leg_at: dict[int, list[tuple[int, int]]] = {}
     for name in ("Left", "Right"):
         for s in legs.sides[name].slices:
             leg_at.setdefault(s.k, []).append((body.i_of(s.cx), int(np.clip(np.rint((s.cy - body.grid.origin[1]) / body.h), 0, core.shape[1] - 1))))
@@ -253,7 +259,7 @@ def _floor_k(body: Body) -> int:
     return int(rows[0]) + body.voxels(tol.GROUND_SLAB)
 
 
-def _hanging_arm(body: Body, side: int, legs: Legs, pieces: np.ndarray) -> Arm | None:
+def _hanging_arm(body: Body, side: int, legs: Legs, pieces: npt.NDArray[np.bool_]) -> Arm | None:
     """One arm hanging beside the body, from the horizontal slices, or None.
 
     The arm is the longest vertical piece on its side that reaches down near the hips;
@@ -355,7 +361,7 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
     arm that is missing there or steeper than HANG_SWITCH_DEG is looked for hanging
     beside the body in horizontal slices."""
     arms: dict[str, Arm] = {}
-    pieces: np.ndarray | None = None
+    pieces: npt.NDArray[np.bool_] | None = None
     for name, side in (("Left", 1), ("Right", -1)):
         tracked: Arm | None = None
         failure: RigError | None = None

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
@@ -103,21 +104,21 @@ class Hand:
     """One hand in the canonical frame: the wrist, and finger joints by humanoid name
     (``LeftHandThumb1`` .. ``LeftHandPinky4``; 4 = the finger's end)."""
 
-    wrist: np.ndarray
-    joints: dict[str, np.ndarray]
+    wrist: npt.NDArray[np.float64]
+    joints: dict[str, npt.NDArray[np.float64]]
     level: str
-    axis: np.ndarray
-    width_axis: np.ndarray
-    palm_normal: np.ndarray
+    axis: npt.NDArray[np.float64]
+    width_axis: npt.NDArray[np.float64]
+    palm_normal: npt.NDArray[np.float64]
     length: float
     reason: str = ""
     # (4,) the hand's size: wrist to tip, the finger block's width and thickness, the thumb's
     # span (world units).
-    size: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    size: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(4))
     warnings: list[str] = field(default_factory=list)
 
 
-def _sample_surface(vertices: np.ndarray, triangles: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
+def _sample_surface(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], count: int, seed: int = 0) -> npt.NDArray[np.float64]:
     """(count, 3) points spread over the triangles by area (deterministic)."""
     if len(triangles) == 0:
         return np.empty((0, 3))
@@ -135,12 +136,14 @@ def _sample_surface(vertices: np.ndarray, triangles: np.ndarray, count: int, see
     return np.concatenate([pts, vertices[np.unique(triangles)]])
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def _unit(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     n = np.linalg.norm(v)
     return v / n if n > 0 else v
 
 
-def _hand_samples(vertices, triangles, wrist, elbow, height) -> tuple[np.ndarray, int]:
+def _hand_samples(
+    vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], wrist: npt.NDArray[np.float64], elbow: npt.NDArray[np.float64], height: float
+) -> tuple[npt.NDArray[np.float64], int]:
     """Samples of the hand's lump and the number of triangles it is made of."""
     axis = _unit(wrist - elbow)
     near = np.linalg.norm(vertices - wrist, axis=1) < HAND_REACH * height
@@ -168,7 +171,7 @@ def _hand_samples(vertices, triangles, wrist, elbow, height) -> tuple[np.ndarray
     return pts, n_tris
 
 
-def _section_area(pts2d: np.ndarray) -> float:
+def _section_area(pts2d: npt.NDArray[np.float64]) -> float:
     if len(pts2d) < MIN_SLAB_SAMPLES:
         return np.nan
     try:
@@ -177,7 +180,7 @@ def _section_area(pts2d: np.ndarray) -> float:
         return np.nan
 
 
-def _find_wrist(pts: np.ndarray, wrist: np.ndarray, axis: np.ndarray, height: float) -> tuple[np.ndarray, float]:
+def _find_wrist(pts: npt.NDArray[np.float64], wrist: npt.NDArray[np.float64], axis: npt.NDArray[np.float64], height: float) -> tuple[npt.NDArray[np.float64], float]:
     """The wrist from the hand side. Walking from the fingertips towards the elbow, the
     cross-section grows through the fingers and the palm (widened by the thumb), then
     narrows: the wrist is the last real narrowing before the forearm (below the widest section
@@ -211,7 +214,7 @@ def _find_wrist(pts: np.ndarray, wrist: np.ndarray, axis: np.ndarray, height: fl
     return wrist, tip
 
 
-def _finger_lines(s: np.ndarray, u: np.ndarray, centres: np.ndarray, s0: float, rounds: int = 4) -> np.ndarray:
+def _finger_lines(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], s0: float, rounds: int = 4) -> npt.NDArray[np.float64]:
     """Fingers fan out: each finger's centre across the hand as a line ``u = a + b (s - s0)``.
     Samples go to the nearest line, each line is refitted to its samples (k-lines). Returns
     (k, 2) [a, b]; a line with too few samples keeps its constant centre."""
@@ -227,7 +230,7 @@ def _finger_lines(s: np.ndarray, u: np.ndarray, centres: np.ndarray, s0: float, 
     return lines
 
 
-def _kmeans_1d(u: np.ndarray, centres: np.ndarray, rounds: int = 12) -> np.ndarray:
+def _kmeans_1d(u: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], rounds: int = 12) -> npt.NDArray[np.float64]:
     c = centres.copy()
     for _ in range(rounds):
         lab = np.argmin(np.abs(u[:, None] - c[None, :]), axis=1)
@@ -238,10 +241,10 @@ def _kmeans_1d(u: np.ndarray, centres: np.ndarray, rounds: int = 12) -> np.ndarr
 
 
 def place_hand(
-    vertices: np.ndarray,
-    triangles: np.ndarray,
-    wrist: np.ndarray,
-    elbow: np.ndarray,
+    vertices: npt.NDArray[np.float64],
+    triangles: npt.NDArray[np.int64],
+    wrist: npt.NDArray[np.float64],
+    elbow: npt.NDArray[np.float64],
     side: str,
     height: float,
     level: str = "auto",
@@ -310,7 +313,7 @@ def place_hand(
     half_gap = np.abs(np.diff(centres)).min() / 2 if len(centres) > 1 else length
     lines = _finger_lines(s[in_block], u[in_block], centres, BLOCK_FROM * length)
 
-    joints: dict[str, np.ndarray] = {}
+    joints: dict[str, npt.NDArray[np.float64]] = {}
 
     def put(name: str, sf: float, uf: float, vf: float) -> None:
         joints[f"{side}Hand{name}"] = new_wrist + sf * axis + uf * width + vf * normal
@@ -350,10 +353,10 @@ def place_hand(
         end = cand[np.linalg.norm(cand - far, axis=1) < THUMB_TIP_CLUSTER * length].mean(axis=0)
         span = float(np.linalg.norm(end - base))
         along = (cand - base) @ _unit(end - base)
-        for j, f in zip((2, 3), THUMB_JOINT_FRACTIONS, strict=False):
+        for j, frac in zip((2, 3), THUMB_JOINT_FRACTIONS, strict=False):
             # The thumb's centre there: the middle of its samples across the line, at that place.
-            near = np.abs(along - f * span) < THUMB_TIP_CLUSTER * length / 2
-            joints[f"{side}HandThumb{j}"] = cand[near].mean(axis=0) if np.count_nonzero(near) > MIN_SLICE_SAMPLES else base + f * (end - base)
+            near = np.abs(along - frac * span) < THUMB_TIP_CLUSTER * length / 2
+            joints[f"{side}HandThumb{j}"] = cand[near].mean(axis=0) if np.count_nonzero(near) > MIN_SLICE_SAMPLES else base + frac * (end - base)
         joints[f"{side}HandThumb4"] = end
     if level == "mitten":
         # A thumb and one block: the mitten bone runs down the middle of the block.

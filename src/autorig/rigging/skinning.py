@@ -36,9 +36,12 @@ is bridged to the body through its nearest voxel, so a hat or an eye follows the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
@@ -51,6 +54,9 @@ from autorig.rigging.mesh import CharacterMesh
 
 MAX_INFLUENCES = 4
 
+# apart(i, j) -> (k,) bool: vertices i[k] and j[k] belong to bones that do not meet (see _blend).
+Apart: TypeAlias = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], npt.NDArray[np.bool_]]
+
 
 @dataclass
 class SkinWeights:
@@ -58,11 +64,11 @@ class SkinWeights:
     with weight 0); weights: (n_vertices, 4) float64, rows sum to 1, sorted descending;
     timings: seconds per pass."""
 
-    indices: np.ndarray
-    weights: np.ndarray
+    indices: npt.NDArray[np.int64]
+    weights: npt.NDArray[np.float64]
     timings: dict[str, float] = field(default_factory=dict)
 
-    def dense(self, n_bones: int) -> np.ndarray:
+    def dense(self, n_bones: int) -> npt.NDArray[np.float64]:
         """(n_vertices, n_bones) float64."""
         out = np.zeros((len(self.indices), n_bones), dtype=np.float64)
         np.add.at(out, (np.arange(len(self.indices))[:, None], self.indices), self.weights)
@@ -88,6 +94,7 @@ def compute_weights(mesh: CharacterMesh, bones: BoneSet) -> SkinWeights:
     extent = float(np.ptp(mesh.vertices, axis=0).max())
     if extent <= 0:
         raise RigError("corrupt_file", "the model has no size (all vertices at one point)")
+    assert bones.deform is not None  # BoneSet.__post_init__ always sets it
     deform = np.flatnonzero(bones.deform)
     if len(deform) == 0:
         raise RigError("internal", "the skeleton has no deforming bone")
@@ -141,7 +148,7 @@ def compute_weights(mesh: CharacterMesh, bones: BoneSet) -> SkinWeights:
 # -- binding segments ---------------------------------------------------------------
 
 
-def binding_segments(bones: BoneSet) -> tuple[np.ndarray, np.ndarray]:
+def binding_segments(bones: BoneSet) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """(b, 2, 3) float64 head and end of the part of each bone that binds, and (b,)
     bool leaf. A bone with children ends at the head of the child its tail points at
     most directly (Spine2 at Neck, not at a shoulder); a leaf is its head alone."""
@@ -164,7 +171,7 @@ def binding_segments(bones: BoneSet) -> tuple[np.ndarray, np.ndarray]:
     return segments, leaf
 
 
-def _depths(parents: np.ndarray) -> np.ndarray:
+def _depths(parents: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """(b,) int64 number of ancestors of each bone (a cycle stops the count)."""
     depth = np.zeros(len(parents), dtype=np.int64)
     for i in range(len(parents)):
@@ -178,12 +185,14 @@ def _depths(parents: np.ndarray) -> np.ndarray:
 # -- seeds ----------------------------------------------------------------------------
 
 
-def _seeds(solid, parents, segments, leaf, deform, extent) -> dict[int, np.ndarray]:
+def _seeds(
+    solid: voxel_bind.VoxelSolid, parents: npt.NDArray[np.int64], segments: npt.NDArray[np.float64], leaf: npt.NDArray[np.bool_], deform: npt.NDArray[np.int64], extent: float
+) -> dict[int, npt.NDArray[np.int64]]:
     """Bone index -> (k,) int64 solid nodes its segment binds from; a bone left out
     drives nothing."""
     near = tol.SKIN_NEAR_BODY * extent / solid.size  # voxels
     outside = nearest = None
-    seeds: dict[int, np.ndarray] = {}
+    seeds: dict[int, npt.NDArray[np.int64]] = {}
     for b in deform:
         head, end = segments[b]
         pts = head[None] if leaf[b] else voxel_bind.segment_points(head, end, solid.size)
@@ -201,12 +210,13 @@ def _seeds(solid, parents, segments, leaf, deform, extent) -> dict[int, np.ndarr
         cells = np.clip(cells, 0, np.array(solid.solid.shape) - 1)
         close = outside[tuple(cells.T)] <= near
         if close.any():  # else far from the body: an IK target or a helper
+            assert nearest is not None  # computed together with outside
             snapped = np.stack([nearest[a][tuple(cells[close].T)] for a in range(3)], axis=1)
             seeds[b] = np.unique(solid.index[tuple(snapped.T)])
     return seeds
 
 
-def _segment_seeds(solid, head: np.ndarray, end: np.ndarray) -> np.ndarray:
+def _segment_seeds(solid: voxel_bind.VoxelSolid, head: npt.NDArray[np.float64], end: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """(k,) nodes along head-end up to where the segment first leaves the solid."""
     nodes = solid.node(voxel_bind.segment_points(head, end, solid.size))
     if (nodes < 0).any():
@@ -214,7 +224,9 @@ def _segment_seeds(solid, head: np.ndarray, end: np.ndarray) -> np.ndarray:
     return np.unique(nodes)
 
 
-def _leaf_tail(solid, head: np.ndarray, given_tail: np.ndarray, region: np.ndarray, below_skin: np.ndarray):
+def _leaf_tail(
+    solid: voxel_bind.VoxelSolid, head: npt.NDArray[np.float64], given_tail: npt.NDArray[np.float64], region: npt.NDArray[np.float64], below_skin: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64] | None:
     """(3,) where a leaf bone ends: from its head toward the middle of the region
     (k, 3) it owns, as far as the region reaches, stopping where it leaves the body.
 
@@ -238,10 +250,11 @@ def _leaf_tail(solid, head: np.ndarray, given_tail: np.ndarray, region: np.ndarr
     pts = voxel_bind.segment_points(head, head + direction * reach, solid.size)
     outside = solid.node(pts) < 0
     last = int(np.argmax(outside)) - 1 if outside.any() else len(pts) - 1
-    return pts[max(last, 0)]
+    tail: npt.NDArray[np.float64] = pts[max(last, 0)]
+    return tail
 
 
-def _bridge_loose_parts(solid, seeds: dict[int, np.ndarray]) -> sparse.csr_matrix:
+def _bridge_loose_parts(solid: voxel_bind.VoxelSolid, seeds: dict[int, npt.NDArray[np.int64]]) -> sparse.csr_matrix:
     """The voxel graph with each solid part that holds no seed (a floating hat, a loose
     eye) joined to the nearest seeded part by one edge as long as the gap."""
     graph = solid.graph
@@ -267,7 +280,7 @@ def _bridge_loose_parts(solid, seeds: dict[int, np.ndarray]) -> sparse.csr_matri
 # -- labels -----------------------------------------------------------------------------
 
 
-def _label(graph, seeds: dict[int, np.ndarray], depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _label(graph: sparse.csr_matrix, seeds: dict[int, npt.NDArray[np.int64]], depth: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """(N,) int64 bone owning each node (-1 if unreachable) and (N,) float64 geodesic
     distance to it."""
     owners = np.array(list(seeds), dtype=np.int64)
@@ -282,7 +295,9 @@ def _label(graph, seeds: dict[int, np.ndarray], depth: np.ndarray) -> tuple[np.n
     return labels, dist
 
 
-def _part_labels(mesh, part, segments, active, size, depth, vertex_labels):
+def _part_labels(
+    mesh: CharacterMesh, part: npt.NDArray[np.int64], segments: npt.NDArray[np.float64], active: list[int], size: float, depth: npt.NDArray[np.int64], vertex_labels: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Labels of the vertices of each closed loose part whose own solid holds some
     bones but not all (a helmet, a head shell, an eyeball) and is mostly one bone's:
     the nearest of the bones inside it, through its own solid. A helmet's rim near the
@@ -295,7 +310,7 @@ def _part_labels(mesh, part, segments, active, size, depth, vertex_labels):
     order = np.argsort(part, kind="stable")
     bounds = np.searchsorted(part[order], np.arange(part.max() + 2))
     tri_part = part[mesh.triangles[:, 0]]
-    points = {k: voxel_bind.segment_points(*segments[k], size) for k in active}
+    points = {k: voxel_bind.segment_points(segments[k, 0], segments[k, 1], size) for k in active}
     bone_lo = np.array([points[k].min(axis=0) for k in active])  # (a, 3)
     bone_hi = np.array([points[k].max(axis=0) for k in active])
     for p in range(part.max() + 1):
@@ -333,7 +348,18 @@ def _part_labels(mesh, part, segments, active, size, depth, vertex_labels):
 # -- blend, smooth, rigid parts, prune --------------------------------------------------
 
 
-def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, segments, search=None):
+def _blend(
+    solid: voxel_bind.VoxelSolid,
+    graph: sparse.csr_matrix,
+    labels: npt.NDArray[np.int64],
+    own_dist: npt.NDArray[np.float64],
+    vertices: npt.NDArray[np.float64],
+    extent: float,
+    vlabel: npt.NDArray[np.int64],
+    allowed: npt.NDArray[np.bool_],
+    segments: npt.NDArray[np.float64],
+    search: float | None = None,
+) -> tuple[sparse.csr_matrix, Apart]:
     """(n_vertices, b) CSR raw weights: the vertex's own bone (vlabel) 1, another bone
     (1 - d / r)^2 where d is how far along the skin that bone's region is and r the
     vertex's distance to its own bone. Only bones that meet blend (their segments come
@@ -367,8 +393,9 @@ def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, se
         vals.append((1.0 - u[hit]) ** 2)
     weights = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(vertices), n_bones))
 
-    def apart(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return gaps[vlabel[i], vlabel[j]] > np.minimum(radius[i], radius[j])
+    def apart(i: npt.NDArray[np.int64], j: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        far: npt.NDArray[np.bool_] = gaps[vlabel[i], vlabel[j]] > np.minimum(radius[i], radius[j])
+        return far
 
     return weights, apart
 
@@ -376,7 +403,7 @@ def _blend(solid, graph, labels, own_dist, vertices, extent, vlabel, allowed, se
 # -- hands: finer voxels where fingers nearly touch ------------------------------------------
 
 
-def hand_groups(parents: np.ndarray, segments: np.ndarray, active: list[int], extent: float) -> list[list[int]]:
+def hand_groups(parents: npt.NDArray[np.int64], segments: npt.NDArray[np.float64], active: list[int], extent: float) -> list[list[int]]:
     """[hand, *its descendants] for every bone with at least HAND_MIN_CHAINS child chains
     of two or more bones, all within HAND_MAX_EXTENT of the character's size (hands with
     fingers, feet with toes), each list holding the active (seeded) bones only."""
@@ -409,7 +436,17 @@ def hand_groups(parents: np.ndarray, segments: np.ndarray, active: list[int], ex
     return groups
 
 
-def _refine_hands(mesh, parents, segments, active, weights, vertex_labels, size, extent, depth) -> sparse.csr_matrix:
+def _refine_hands(
+    mesh: CharacterMesh,
+    parents: npt.NDArray[np.int64],
+    segments: npt.NDArray[np.float64],
+    active: list[int],
+    weights: sparse.csr_matrix,
+    vertex_labels: npt.NDArray[np.int64],
+    size: float,
+    extent: float,
+    depth: npt.NDArray[np.int64],
+) -> sparse.csr_matrix:
     """Weights of each hand's vertices again on a finer solid of the hand alone (see the
     module docstring). vertex_labels is updated in place for the vertices relabelled."""
     groups = hand_groups(parents, segments, active, extent)
@@ -440,7 +477,7 @@ def _refine_hands(mesh, parents, segments, active, weights, vertex_labels, size,
         sub = voxel_bind.voxelize(v, local[tris], fine, ray_hits=tol.SKIN_PART_RAY_HITS)
         seeds = {}
         for b in group:
-            nodes = sub.node(voxel_bind.segment_points(*segments[b], fine))
+            nodes = sub.node(voxel_bind.segment_points(segments[b, 0], segments[b, 1], fine))
             if (nodes >= 0).any():
                 seeds[b] = np.unique(nodes[nodes >= 0])
         if len(seeds) < 2:
@@ -469,25 +506,27 @@ def _refine_hands(mesh, parents, segments, active, weights, vertex_labels, size,
     return (sparse.diags(keep) @ weights + place @ sparse.vstack(done).tocsr()).tocsr()
 
 
-def weld(vertices: np.ndarray, tolerance: float) -> np.ndarray:
+def weld(vertices: npt.NDArray[np.float64], tolerance: float) -> npt.NDArray[np.int64]:
     """(n,) int64 welded id of each vertex (n, 3): vertices at one position (rounded to
     ``tolerance``) share an id, as the copies of a vertex split at a UV seam do."""
     q = np.round((vertices - vertices.min(axis=0)) / tolerance).astype(np.int64)
     _, ids = np.unique(q, axis=0, return_inverse=True)
-    return ids.ravel()
+    welded: npt.NDArray[np.int64] = ids.ravel()
+    return welded
 
 
-def loose_parts(triangles: np.ndarray, welded: np.ndarray) -> np.ndarray:
+def loose_parts(triangles: npt.NDArray[np.int64], welded: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """(n,) int64 connected part of each vertex, through triangles (m, 3) after welding
     (``welded``, from ``weld``)."""
     m = int(welded.max()) + 1
     t = welded[triangles]
     edges = np.concatenate([t[:, [0, 1]], t[:, [1, 2]], t[:, [2, 0]]])
     adj = sparse.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m))
-    return csgraph.connected_components(adj, directed=False)[1][welded]
+    parts: npt.NDArray[np.int64] = csgraph.connected_components(adj, directed=False)[1][welded]
+    return parts
 
 
-def _smooth(vertices, welded, triangles, weights, radius: float, apart) -> sparse.csr_matrix:
+def _smooth(vertices: npt.NDArray[np.float64], welded: npt.NDArray[np.int64], triangles: npt.NDArray[np.int64], weights: sparse.csr_matrix, radius: float, apart: Apart) -> sparse.csr_matrix:
     """Raw weights (n, b) diffused over the welded mesh by about ``radius``, so a
     blend's voxel steps become a ramp on a dense mesh. Edges longer than twice the
     radius take no part (a low-poly mesh is coarser than the voxels already), nor edges
@@ -519,7 +558,7 @@ def _normalise_rows(w: sparse.csr_matrix) -> sparse.csr_matrix:
     return (sparse.diags(1.0 / np.where(total > 0, total, 1.0)) @ w).tocsr()
 
 
-def _rigid_parts(part, vertex_labels, weights) -> sparse.csr_matrix:
+def _rigid_parts(part: npt.NDArray[np.int64], vertex_labels: npt.NDArray[np.int64], weights: sparse.csr_matrix) -> sparse.csr_matrix:
     """Weights (n, b) where each loose part at least SKIN_RIGID_PART_SHARE in one
     bone's region follows that bone alone."""
     n_parts, n_bones = int(part.max()) + 1, weights.shape[1]
@@ -535,7 +574,7 @@ def _rigid_parts(part, vertex_labels, weights) -> sparse.csr_matrix:
     return (keep + fixed).tocsr()
 
 
-def _top_influences(weights: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _top_influences(weights: sparse.csr_matrix, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """(n, k) int64 indices and (n, k) float64 weights: the k largest of each row of
     ``weights`` (n, b), slivers below SKIN_MIN_WEIGHT dropped, normalised, descending."""
     w = weights.tocsr()

@@ -15,8 +15,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 
 from autorig.rigging.mesh import CharacterMesh, MeshPart
@@ -42,11 +44,12 @@ def rigged_path(data: Path, name: str) -> Path:
     raise FileNotFoundError(f"no rigged file for {name} in {data}/rigged")
 
 
-def read_gt(data: Path, name: str) -> dict:
-    return json.loads((Path(data) / "gt" / f"{name}.json").read_text())
+def read_gt(data: Path, name: str) -> dict[str, Any]:
+    gt: dict[str, Any] = json.loads((Path(data) / "gt" / f"{name}.json").read_text())
+    return gt
 
 
-def gt_joints(gt: dict) -> dict[str, np.ndarray]:
+def gt_joints(gt: dict[str, Any]) -> dict[str, npt.NDArray[np.float64]]:
     """Ground-truth joints (Blender frame) by canonical name; missing joints left out."""
     out = {}
     for joint, rec in gt["canonical"].items():
@@ -64,19 +67,19 @@ class CachedCharacter:
     name: str
     height: float
     unrigged: CharacterMesh              # what a user uploads (unrigged/<name>.glb)
-    joints: dict[str, np.ndarray]        # ground truth, canonical names (Hips, Chest, LeftArm, ...)
+    joints: dict[str, npt.NDArray[np.float64]]        # ground truth, canonical names (Hips, Chest, LeftArm, ...)
     rigged: CharacterMesh                # the artist's skinned meshes
     bone_names: list[str]
-    bone_parents: np.ndarray             # (b,) int64, -1 for roots
-    bone_heads: np.ndarray               # (b, 3)
-    bone_tails: np.ndarray               # (b, 3)
-    bone_matrices: np.ndarray            # (b, 4, 4) world rest matrices
-    bone_deform: np.ndarray              # (b,) bool
+    bone_parents: npt.NDArray[np.int64]             # (b,) int64, -1 for roots
+    bone_heads: npt.NDArray[np.float64]               # (b, 3)
+    bone_tails: npt.NDArray[np.float64]               # (b, 3)
+    bone_matrices: npt.NDArray[np.float64]            # (b, 4, 4) world rest matrices
+    bone_deform: npt.NDArray[np.bool_]              # (b,) bool
     weights: sparse.csr_matrix           # (n_rigged_vertices, b)
-    gt: dict
+    gt: dict[str, Any]
 
 
-def _pack_mesh(prefix: str, mesh: CharacterMesh) -> dict:
+def _pack_mesh(prefix: str, mesh: CharacterMesh) -> dict[str, npt.NDArray[Any]]:
     return {
         f"{prefix}_vertices": mesh.vertices,
         f"{prefix}_triangles": mesh.triangles,
@@ -85,7 +88,7 @@ def _pack_mesh(prefix: str, mesh: CharacterMesh) -> dict:
     }
 
 
-def _unpack_mesh(prefix: str, z) -> CharacterMesh:
+def _unpack_mesh(prefix: str, z: np.lib.npyio.NpzFile) -> CharacterMesh:
     parts = [MeshPart(str(n), int(s), int(c)) for n, (s, c) in zip(z[f"{prefix}_part_names"], z[f"{prefix}_part_ranges"], strict=False)]
     return CharacterMesh(z[f"{prefix}_vertices"], z[f"{prefix}_triangles"], parts)
 

@@ -15,8 +15,11 @@ the finger's direction crossed with the palm's normal). Percentages are of the h
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+from scipy import sparse
 from scipy.spatial.transform import Rotation
 
 from autorig.rigging import humanoid
@@ -58,7 +61,7 @@ def parse_finger(name: str) -> tuple[str, str, int, bool] | None:
     return side, finger, place, any(t in _END_WORDS for t in tokens)
 
 
-def artist_finger_joints(names: list[str], heads: np.ndarray, wrists: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def artist_finger_joints(names: list[str], heads: npt.NDArray[np.float64], wrists: dict[str, npt.NDArray[np.float64]] | None = None) -> dict[str, npt.NDArray[np.float64]]:
     """Humanoid finger joint name (``LeftHandIndex1..3``) -> (3,) head of the artist's bone:
     each finger's first three bones by place in the chain, end bones left out. wrists: the
     character's own "Left"/"Right" wrist positions; when given, a bone's side is the nearer
@@ -78,18 +81,18 @@ def artist_finger_joints(names: list[str], heads: np.ndarray, wrists: dict[str, 
     return out
 
 
-def joint_errors(pred: dict[str, np.ndarray], artist: dict[str, np.ndarray], height: float) -> dict[str, float]:
+def joint_errors(pred: dict[str, npt.NDArray[np.float64]], artist: dict[str, npt.NDArray[np.float64]], height: float) -> dict[str, float]:
     """% of height, for every finger joint 1-3 both skeletons have."""
     return {n: float(np.linalg.norm(np.asarray(pred[n]) - artist[n]) / height * 100.0) for n in artist if n in pred}
 
 
-def complete(artist: dict[str, np.ndarray]) -> bool:
+def complete(artist: dict[str, npt.NDArray[np.float64]]) -> bool:
     """The artist's hands have all five fingers with three joints each (a full hand)."""
     return all(f"{s}Hand{f}{k}" in artist for s in ("Left", "Right") for f in humanoid.FINGERS for k in range(1, 4))
 
 
-def score(pred: dict[str, np.ndarray], names: list[str], heads: np.ndarray, height: float,
-          wrists: dict[str, np.ndarray] | None = None) -> dict | None:
+def score(pred: dict[str, npt.NDArray[np.float64]], names: list[str], heads: npt.NDArray[np.float64], height: float,
+          wrists: dict[str, npt.NDArray[np.float64]] | None = None) -> dict[str, Any] | None:
     """The ``fingers`` block of an eval row, or None when the artist's rig has no fingers.
     wrists: the ground truth's ``LeftHand``/``RightHand`` as {"Left", "Right"} (see
     ``artist_finger_joints``)."""
@@ -97,24 +100,25 @@ def score(pred: dict[str, np.ndarray], names: list[str], heads: np.ndarray, heig
     if not artist:
         return None
     errs = joint_errors(pred, artist, height)
-    out: dict = {"artist_joints": len(artist), "full_hand": complete(artist), "ours": sum(1 for n in pred if humanoid.finger_of(n))}
+    out: dict[str, Any] = {"artist_joints": len(artist), "full_hand": complete(artist), "ours": sum(1 for n in pred if humanoid.finger_of(n))}
     if errs:
-        worst = max(errs, key=errs.get)
+        worst = max(errs, key=errs.__getitem__)
         out.update(errors={k: round(v, 3) for k, v in errs.items()}, mean=float(np.mean(list(errs.values()))),
                    worst_joint=worst, worst=errs[worst], scored=len(errs))
     return out
 
 
-def curl_axes(bones: BoneSet) -> dict[int, np.ndarray]:
+def curl_axes(bones: BoneSet) -> dict[int, npt.NDArray[np.float64]]:
     """Bone index -> (3,) world curl axis (towards the palm) of each deforming finger bone."""
     parsed = {i: parse_finger(n) for i, n in enumerate(bones.names)}
+    assert bones.deform is not None  # BoneSet.__post_init__ always sets it
     fingers = {i: p for i, p in parsed.items() if p is not None and not p[3] and bones.deform[i]}
     out = {}
     for side in ("Left", "Right"):
         mine = {i: p for i, p in fingers.items() if p[0] == side}
         if not mine:
             continue
-        first = {}
+        first: dict[str, int] = {}
         for i, p in sorted(mine.items(), key=lambda kv: kv[1][2]):
             first.setdefault(p[1], i)
         knuckles = [bones.heads[first[f]] for f in ("Index", "Middle", "Ring", "Pinky") if f in first]
@@ -141,7 +145,7 @@ def curl_axes(bones: BoneSet) -> dict[int, np.ndarray]:
     return out
 
 
-def curled_poses(bones: BoneSet, count: int, seed: int = 0) -> np.ndarray:
+def curled_poses(bones: BoneSet, count: int, seed: int = 0) -> npt.NDArray[np.float64]:
     """(count, b, 3, 3): ``posing.random_poses`` with every finger bone curled instead, by a
     random angle up to MAX_CURL_DEG about its curl axis."""
     rots = random_poses(bones, count, seed=seed)
@@ -153,8 +157,8 @@ def curled_poses(bones: BoneSet, count: int, seed: int = 0) -> np.ndarray:
     return rots
 
 
-def deformation(vertices: np.ndarray, bones: BoneSet, reference_weights, weights, height: float, poses: int = 20,
-                seed: int = 0) -> dict | None:
+def deformation(vertices: npt.NDArray[np.float64], bones: BoneSet, reference_weights: npt.NDArray[np.float64] | sparse.csr_matrix, weights: npt.NDArray[np.float64] | sparse.csr_matrix,
+                height: float, poses: int = 20, seed: int = 0) -> dict[str, Any] | None:
     """Like ``metrics.deformation_error`` with the fingers curled; None when the rig has no
     finger bones. Also the mean over the vertices the artist gives mostly to finger bones."""
     axes = curl_axes(bones)
@@ -188,7 +192,7 @@ JOINT_MEAN_TARGET = 1.0
 DEFORM_MEAN_TARGET = 0.46
 
 
-def summarize(rows: list[dict]) -> dict:
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The ``fingers`` block of the summary: set means with targets and pass flags."""
     full = [r for r in rows if (r.get("fingers") or {}).get("full_hand") and r["fingers"].get("mean") is not None]
     jm = sum(r["fingers"]["mean"] for r in full) / len(full) if full else None
@@ -204,7 +208,7 @@ def summarize(rows: list[dict]) -> dict:
     }
 
 
-def format_character(row: dict) -> list[str]:
+def format_character(row: dict[str, Any]) -> list[str]:
     """Lines for a character's block."""
     lines = []
     f = row.get("fingers")
@@ -220,7 +224,7 @@ def format_character(row: dict) -> list[str]:
     return lines
 
 
-def format_summary(s: dict | None) -> list[str]:
+def format_summary(s: dict[str, Any] | None) -> list[str]:
     if not s:
         return []
     j, d = s["joint_mean"], s["deformation_mean"]

@@ -25,8 +25,10 @@ import json
 import math
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +67,7 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _argmax(rows: list[dict], key) -> tuple[float | None, str | None]:
+def _argmax(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], float | None]) -> tuple[float | None, str | None]:
     best = None
     for r in rows:
         v = key(r)
@@ -79,7 +81,7 @@ def _check(value: float | None, target: float, failed: list[str]) -> bool:
     return value is not None and not failed and value <= target
 
 
-def summarize(rows: list[dict], targets: Targets = TARGETS) -> dict:
+def summarize(rows: list[dict[str, Any]], targets: Targets = TARGETS) -> dict[str, Any]:
     """The summary block of a run: set-level numbers, each with its target and pass flag."""
     def failed(stage: str) -> list[str]:
         return [r["name"] for r in rows if stage in r.get("errors", {})]
@@ -89,7 +91,7 @@ def summarize(rows: list[dict], targets: Targets = TARGETS) -> dict:
     heat = [r for r in rows if r.get("bone_heat")]
     baseline_ran = any(r.get("bone_heat") is not None or "bone_heat" in r.get("errors", {}) for r in rows)
 
-    s: dict = {"characters": len(rows)}
+    s: dict[str, Any] = {"characters": len(rows)}
 
     jm = _mean([r["joints"]["mean"] for r in scored])
     s["joint_mean"] = {"value": jm, "scored": len(scored), "failed": failed("joints"), "target": targets.joint_mean,
@@ -98,11 +100,11 @@ def summarize(rows: list[dict], targets: Targets = TARGETS) -> dict:
     s["joint_worst_character"] = {"value": jw, "name": jw_name, "target": targets.joint_character,
                                   "pass": _check(jw, targets.joint_character, failed("joints"))}
 
-    def deform_block(key: str, target: float, stat: str) -> dict:
+    def deform_block(key: str, target: float, stat: str) -> dict[str, Any]:
         if stat == "set":
             o = _mean([r["skinning"][key] for r in ours])
             h = _mean([r["bone_heat"][key] for r in heat])
-            out = {"ours": o, "bone_heat": h}
+            out: dict[str, Any] = {"ours": o, "bone_heat": h}
         else:
             o, o_name = _argmax(ours, lambda r: r["skinning"][key])
             h, h_name = _argmax(heat, lambda r: r["bone_heat"][key])
@@ -159,13 +161,13 @@ def summarize(rows: list[dict], targets: Targets = TARGETS) -> dict:
 
 
 def confidence_relation(pairs: list[tuple[float | None, float]], low: float = LOW_CONFIDENCE,
-                        large: float = LARGE_ERROR) -> dict:
+                        large: float = LARGE_ERROR) -> dict[str, Any]:
     """How the engine's confidence goes with the joint error, from (confidence, error %)
     pairs: Spearman's rank correlation (negative when low confidence goes with high error),
     the mean error below and above ``low`` confidence and below and above the median, and
     how many results over ``large`` % were nevertheless confident (the dangerous ones)."""
     pts = [(float(c), float(e)) for c, e in pairs if c is not None and e is not None]
-    out: dict = {"n": len(pts), "low_threshold": low, "large_error": large}
+    out: dict[str, Any] = {"n": len(pts), "low_threshold": low, "large_error": large}
     if not pts:
         return out
     conf, err = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
@@ -191,7 +193,7 @@ def confidence_relation(pairs: list[tuple[float | None, float]], low: float = LO
     return out
 
 
-def format_confidence(c: dict) -> str:
+def format_confidence(c: dict[str, Any]) -> str:
     """Two lines on confidence against error."""
     if not c or not c.get("n"):
         return "confidence vs error: no scored result with a confidence"
@@ -208,7 +210,7 @@ def format_confidence(c: dict) -> str:
 # --- text -------------------------------------------------------------------------------
 
 
-def _f(v, digits: int = 2, unit: str = "") -> str:
+def _f(v: float | None, digits: int = 2, unit: str = "") -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     if isinstance(v, int):
@@ -225,7 +227,7 @@ def _short(text: str, width: int = 140) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def format_character(row: dict) -> str:
+def format_character(row: dict[str, Any]) -> str:
     """The block printed for one character as soon as it is done."""
     head = f"== {row['name']}"
     if row.get("triangles") is not None:
@@ -267,7 +269,7 @@ def format_character(row: dict) -> str:
     return "\n".join(lines)
 
 
-def format_table(rows: list[dict]) -> str:
+def format_table(rows: list[dict[str, Any]]) -> str:
     """One line per character: the numbers the summary is made of."""
     cols = [("character", 30, "<"), ("tris", 7, ">"), ("joint", 6, ">"), ("worst joint", 19, "<"),
             ("def", 6, ">"), ("p99", 6, ">"), ("heat", 6, ">"), ("p99", 6, ">"),
@@ -305,7 +307,7 @@ def _line(label: str, value: str, target: str = "", ok: bool | None = None, deta
     return f"{label:<32}{value:>9}  {target:<14}{mark:<6}{detail}".rstrip()
 
 
-def format_summary(s: dict) -> str:
+def format_summary(s: dict[str, Any]) -> str:
     """The summary lines, each with its target and PASS/FAIL."""
     L = []
     n = s["characters"]
@@ -349,7 +351,7 @@ def format_summary(s: dict) -> str:
     return "\n".join(L)
 
 
-def format_result(result: dict) -> str:
+def format_result(result: dict[str, Any]) -> str:
     """The whole printed report of a run: per-character table, then the summary."""
     meta = result.get("meta", {})
     head = (f"autorig eval  version {meta.get('version', '?')}  commit {(meta.get('git_commit') or '?')[:10]}"
@@ -364,12 +366,12 @@ def format_result(result: dict) -> str:
 # --- JSON and comparison ----------------------------------------------------------------
 
 
-def to_json(result: dict) -> str:
+def to_json(result: dict[str, Any]) -> str:
     """Standard JSON: numpy scalars become numbers, NaN and infinities become null."""
     return json.dumps(_clean(result), indent=2, default=_json_default, allow_nan=False)
 
 
-def _clean(o):
+def _clean(o: Any) -> Any:
     if isinstance(o, dict):
         return {str(k): _clean(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
@@ -381,7 +383,7 @@ def _clean(o):
     return o
 
 
-def _json_default(o):
+def _json_default(o: Any) -> Any:
     if hasattr(o, "item"):  # numpy scalars
         return o.item()
     if hasattr(o, "tolist"):
@@ -389,13 +391,13 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def targets_dict(targets: Targets = TARGETS) -> dict:
+def targets_dict(targets: Targets = TARGETS) -> dict[str, Any]:
     return asdict(targets)
 
 
-def compare(old: dict, new: dict) -> str:
+def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
     """Per-character and set-level differences between two stored runs (new - old)."""
-    def d(a, b, digits=2):
+    def d(a: float | None, b: float | None, digits: int = 2) -> str:
         if a is None or b is None:
             return f"{_f(a, digits):>8} {_f(b, digits):>8} {'':>8}"
         return f"{_f(a, digits):>8} {_f(b, digits):>8} {b - a:>+8.{digits}f}"

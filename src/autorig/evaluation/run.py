@@ -30,13 +30,16 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
+from scipy import sparse
 
 import autorig
 from autorig.evaluation import report
-from autorig.evaluation.dataset import character_names, load_cached, unrigged_path
+from autorig.evaluation.dataset import CachedCharacter, character_names, load_cached, unrigged_path
 from autorig.rigging.bones import BoneSet
 
 # The engine rigs with fingers here (``--fingers auto``; the command's default is none) so
@@ -51,6 +54,9 @@ BONE_HEAT_TIMEOUT_S = 600.0
 # How much of a failed child's output goes into the error message.
 ERROR_TAIL_LINES = 3
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
 PACKAGE = Path(autorig.__file__).resolve().parent
 REPO = PACKAGE.parents[1]
 
@@ -58,7 +64,7 @@ REPO = PACKAGE.parents[1]
 # --- helpers ------------------------------------------------------------------------------
 
 
-def artist_bones(c) -> BoneSet:
+def artist_bones(c: CachedCharacter) -> BoneSet:
     """The ground-truth skeleton of a cached character as a BoneSet (Blender world frame)."""
     return BoneSet(c.bone_names, c.bone_heads, c.bone_tails, c.bone_parents, c.bone_deform)
 
@@ -75,26 +81,26 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}{where}"
 
 
-def _timed(fn, *args, **kwargs):
+def _timed(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> tuple[_T, float]:
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)
     return out, time.perf_counter() - t0
 
 
-def _deformation(c, bones: BoneSet, weights, poses: int) -> dict:
+def _deformation(c: CachedCharacter, bones: BoneSet, weights: sparse.csr_matrix, poses: int) -> dict[str, float]:
     from autorig.rigging.metrics import deformation_error
 
     return deformation_error(c.rigged.vertices, bones, c.weights, weights, c.height, poses=poses, seed=POSE_SEED)
 
 
-def _round(d: dict, digits: int = 4) -> dict:
+def _round(d: dict[str, Any], digits: int = 4) -> dict[str, Any]:
     return {k: (round(v, digits) if isinstance(v, float) else v) for k, v in d.items()}
 
 
 # --- pass 1: our engine, in a child process ---------------------------------------------
 
 
-def _rig(data: Path, name: str) -> tuple[dict, str | None]:
+def _rig(data: Path, name: str) -> tuple[dict[str, Any], str | None]:
     """``engine.rig_file(unrigged/<name>.glb, tmp, only="rig")``: its report (what
     ``rig.json`` holds, also when a stage failed) and the error, if one was raised."""
     from autorig.engine import REPORT_NAME, rig_file
@@ -108,9 +114,9 @@ def _rig(data: Path, name: str) -> tuple[dict, str | None]:
             return rep, _error(exc)
 
 
-def evaluate_ours(data: Path, name: str, poses: int) -> dict:
+def evaluate_ours(data: Path, name: str, poses: int) -> dict[str, Any]:
     """The row of one character without the baseline (runs Blender in this process)."""
-    row: dict = {"name": name, "errors": {}}
+    row: dict[str, Any] = {"name": name, "errors": {}}
     try:
         c = load_cached(data, name)
     except Exception as exc:  # noqa: BLE001 - any failure becomes the row's error
@@ -140,7 +146,7 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict:
         errs = joint_errors(pred, c.joints, c.height)
         if not errs:
             raise ValueError("no scored joint in common with the ground truth")
-        worst = max(errs, key=errs.get)
+        worst = max(errs, key=errs.__getitem__)
         row["joints"] = {
             "errors": _round(errs, 3),
             "mean": float(np.mean(list(errs.values()))),
@@ -179,7 +185,7 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict:
     return row
 
 
-def _run_child(data: Path, name: str, poses: int) -> dict:
+def _run_child(data: Path, name: str, poses: int) -> dict[str, Any]:
     """`evaluate_ours` in a fresh process; a crash or hang becomes the row's error."""
     with tempfile.TemporaryDirectory(prefix="autorig-eval-") as tmp:
         out = Path(tmp) / "row.json"
@@ -190,7 +196,8 @@ def _run_child(data: Path, name: str, poses: int) -> dict:
         except subprocess.TimeoutExpired:
             return {"name": name, "errors": {"engine": f"did not finish within {CHARACTER_TIMEOUT_S:.0f} s"}}
         if proc.returncode == 0 and out.exists():
-            return json.loads(out.read_text())
+            row: dict[str, Any] = json.loads(out.read_text())
+            return row
         tail = [ln for ln in (proc.stdout + "\n" + proc.stderr).splitlines() if ln.strip()][-ERROR_TAIL_LINES:]
         return {"name": name, "errors": {"engine": f"process exited with code {proc.returncode}: {' | '.join(tail)}"}}
 
@@ -198,7 +205,7 @@ def _run_child(data: Path, name: str, poses: int) -> dict:
 # --- pass 2: bone heat -------------------------------------------------------------------
 
 
-def evaluate_bone_heat(data: Path, name: str, poses: int) -> dict:
+def evaluate_bone_heat(data: Path, name: str, poses: int) -> dict[str, Any]:
     """Blender's automatic weights for the artist's skeleton, scored like ours."""
     from autorig.blender.boneheat import run_isolated
 
@@ -212,7 +219,7 @@ def evaluate_bone_heat(data: Path, name: str, poses: int) -> dict:
 # --- the whole run -----------------------------------------------------------------------
 
 
-def evaluate_character(data: Path, name: str, poses: int, baseline: bool = True) -> dict:
+def evaluate_character(data: Path, name: str, poses: int, baseline: bool = True) -> dict[str, Any]:
     row = _run_child(data, name, poses)
     if baseline and "data" not in row.get("errors", {}):
         try:
@@ -243,12 +250,12 @@ def _load_average() -> list[float] | None:
         return None
 
 
-def run_eval(data: Path, names: list[str], poses: int = 20, baseline: bool = True, echo=None) -> dict:
+def run_eval(data: Path, names: list[str], poses: int = 20, baseline: bool = True, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Evaluate ``names`` and return the whole result (meta, targets, characters, summary).
     ``echo(text)`` is called with each character's block as soon as it is done."""
     commit, dirty = _git()
     started = time.perf_counter()
-    meta = {
+    meta: dict[str, Any] = {
         "version": autorig.__version__,
         "git_commit": commit,
         "git_dirty": dirty,

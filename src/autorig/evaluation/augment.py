@@ -25,11 +25,15 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+from scipy import sparse
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
+from autorig.evaluation.dataset import CachedCharacter
 from autorig.rigging.bones import BoneSet
 from autorig.rigging.posing import deform, skinning_matrices
 
@@ -80,8 +84,8 @@ class Prop:
     """An extra mesh of a case: vertices (n, 3) float64, triangles (m, 3) int64."""
 
     name: str
-    vertices: np.ndarray
-    triangles: np.ndarray
+    vertices: npt.NDArray[np.float64]
+    triangles: npt.NDArray[np.int64]
 
 
 @dataclass
@@ -97,24 +101,25 @@ class Case:
     character: str
     kind: str
     index: int
-    bone_matrices: np.ndarray
-    transform: np.ndarray
-    joints: dict[str, np.ndarray]
+    bone_matrices: npt.NDArray[np.float64]
+    transform: npt.NDArray[np.float64]
+    joints: dict[str, npt.NDArray[np.float64]]
     height: float
     props: list[Prop] = field(default_factory=list)
     mirrored: bool = False
-    params: dict = field(default_factory=dict)
-    up: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 1.0]))     # the character's, placed
-    front: np.ndarray = field(default_factory=lambda: np.array([0.0, -1.0, 0.0]))  # (unit vectors)
+    params: dict[str, Any] = field(default_factory=dict)
+    up: npt.NDArray[np.float64] = field(default_factory=lambda: np.array([0.0, 0.0, 1.0]))     # the character's, placed
+    front: npt.NDArray[np.float64] = field(default_factory=lambda: np.array([0.0, -1.0, 0.0]))  # (unit vectors)
 
     @property
     def case_id(self) -> str:
         return f"{self.character}/{self.kind}/{self.index}"
 
-    def place(self, points: np.ndarray) -> np.ndarray:
+    def place(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The placement applied to (n, 3) points."""
         p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-        return p @ self.transform[:3, :3].T + self.transform[:3, 3]
+        placed: npt.NDArray[np.float64] = p @ self.transform[:3, :3].T + self.transform[:3, 3]
+        return placed
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -125,17 +130,18 @@ def case_rng(seed: int, character: str, kind: str, index: int) -> np.random.Gene
     return np.random.default_rng([int(seed), zlib.crc32(character.encode()), zlib.crc32(kind.encode()), int(index)])
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def _unit(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     v = np.asarray(v, dtype=np.float64)
     n = np.linalg.norm(v)
     return v / n if n > 0 else v
 
 
-def _rot(axis: np.ndarray, deg: float) -> np.ndarray:
-    return Rotation.from_rotvec(_unit(axis) * np.radians(deg)).as_matrix()
+def _rot(axis: npt.NDArray[np.float64], deg: float) -> npt.NDArray[np.float64]:
+    r: npt.NDArray[np.float64] = Rotation.from_rotvec(_unit(axis) * np.radians(deg)).as_matrix()
+    return r
 
 
-def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _align(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The smallest rotation taking direction a to direction b."""
     a, b = _unit(a), _unit(b)
     axis = np.cross(a, b)
@@ -148,19 +154,19 @@ def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _rot(axis, np.degrees(np.arctan2(s, c)))
 
 
-def _gltf_to_blender(v) -> np.ndarray:
+def _gltf_to_blender(v: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """A direction of the glTF frame (+Y up) in Blender's (+Z up): (x, y, z) -> (x, -z, y)."""
     x, y, z = np.asarray(v, dtype=np.float64)
     return np.array([x, -z, y])
 
 
-def _axis(label: str) -> np.ndarray:
+def _axis(label: str) -> npt.NDArray[np.float64]:
     v = np.zeros(3)
     v["XYZ".index(label[1])] = 1.0 if label[0] == "+" else -1.0
     return v
 
 
-def swap_sides(joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def swap_sides(joints: dict[str, npt.NDArray[np.float64]]) -> dict[str, npt.NDArray[np.float64]]:
     """Left* <-> Right* names (a mirrored character's left is the original's right)."""
     out = {}
     for k, v in joints.items():
@@ -177,12 +183,12 @@ def swap_sides(joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 class Frame:
     """The character's own axes at rest (Blender frame): up, front, left = up x front."""
 
-    up: np.ndarray
-    front: np.ndarray
-    left: np.ndarray
+    up: npt.NDArray[np.float64]
+    front: npt.NDArray[np.float64]
+    left: npt.NDArray[np.float64]
 
 
-def character_frame(c) -> Frame:
+def character_frame(c: CachedCharacter) -> Frame:
     """Up is +Z for every evaluation character; the front is the GT's facing direction."""
     up = np.array([0.0, 0.0, 1.0])
     front = _gltf_to_blender(_axis(c.gt["import_info"]["facing_gltf"]))
@@ -193,21 +199,21 @@ def character_frame(c) -> Frame:
     return Frame(up, front, left)
 
 
-def _bone(c, joint: str) -> int | None:
+def _bone(c: CachedCharacter, joint: str) -> int | None:
     rec = c.gt["canonical"].get(joint)
     if not rec or rec.get("bone") not in c.bone_names:
         return None
     return c.bone_names.index(rec["bone"])
 
 
-def artist_bones(c) -> BoneSet:
+def artist_bones(c: CachedCharacter) -> BoneSet:
     return BoneSet(c.bone_names, c.bone_heads, c.bone_tails, c.bone_parents, c.bone_deform)
 
 
 # --- pass 1: the pose ---------------------------------------------------------------------
 
 
-def _limb_direction(c, start: str, ends: tuple[str, ...]) -> np.ndarray | None:
+def _limb_direction(c: CachedCharacter, start: str, ends: tuple[str, ...]) -> npt.NDArray[np.float64] | None:
     """Rest direction of the bone starting at joint ``start``: towards the first of ``ends``
     the ground truth has, else the bone's own tail."""
     if start not in c.joints:
@@ -219,13 +225,13 @@ def _limb_direction(c, start: str, ends: tuple[str, ...]) -> np.ndarray | None:
     return None if b is None else _unit(c.bone_tails[b] - c.bone_heads[b])
 
 
-def draw_pose(c, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+def draw_pose(c: CachedCharacter, rng: np.random.Generator) -> tuple[npt.NDArray[np.float64], dict[str, Any]]:
     """(b, 3, 3) local rotations (rest frame, about each bone's head) and what was drawn."""
     f = character_frame(c)
     rot = np.tile(np.eye(3), (len(c.bone_names), 1, 1))
-    params: dict = {}
+    params: dict[str, Any] = {}
 
-    def set_rot(joint: str, r: np.ndarray) -> bool:
+    def set_rot(joint: str, r: npt.NDArray[np.float64]) -> bool:
         b = _bone(c, joint)
         if b is None:
             return False
@@ -271,9 +277,10 @@ def draw_pose(c, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
     return rot, params
 
 
-def posed_points(c, matrices: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def posed_points(c: CachedCharacter, matrices: npt.NDArray[np.float64]) -> tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[np.float64]]]:
     """Ground-truth joints and bone tails by joint name after the pose (matrices (b, 3, 4))."""
-    joints, tails = {}, {}
+    joints: dict[str, npt.NDArray[np.float64]] = {}
+    tails: dict[str, npt.NDArray[np.float64]] = {}
     for name, p in c.joints.items():
         b = _bone(c, name)
         joints[name] = p if b is None else matrices[b, :, :3] @ p + matrices[b, :, 3]
@@ -287,7 +294,7 @@ def posed_points(c, matrices: np.ndarray) -> tuple[dict[str, np.ndarray], dict[s
 # --- pass 2: props ------------------------------------------------------------------------
 
 
-def box(center: np.ndarray, axes: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def box(center: npt.NDArray[np.float64], axes: npt.NDArray[np.float64], half: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """A box: axes (3, 3) rows, half sizes (3,). Returns vertices (8, 3), triangles (12, 3)
     wound outwards when the axes are right-handed."""
     signs = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=np.float64)
@@ -297,7 +304,7 @@ def box(center: np.ndarray, axes: np.ndarray, half: np.ndarray) -> tuple[np.ndar
     return v, np.array(tris, dtype=np.int64)
 
 
-def disc(center: np.ndarray, normal: np.ndarray, radius: float, thickness: float, segments: int = PROP_SEGMENTS):
+def disc(center: npt.NDArray[np.float64], normal: npt.NDArray[np.float64], radius: float, thickness: float, segments: int = PROP_SEGMENTS) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """A closed flat cylinder (a shield). Returns vertices, triangles (outwards)."""
     n = _unit(normal)
     a = _unit(np.cross(n, [0.0, 0, 1]) if abs(n[2]) < 0.9 else np.cross(n, [1.0, 0, 0]))
@@ -314,7 +321,7 @@ def disc(center: np.ndarray, normal: np.ndarray, radius: float, thickness: float
     return v, np.array(tris, dtype=np.int64)
 
 
-def sheet(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sheet(grid: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """A single-sided sheet from a (rows, cols, 3) grid of points."""
     r, k = grid.shape[:2]
     idx = np.arange(r * k).reshape(r, k)
@@ -323,7 +330,7 @@ def sheet(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return grid.reshape(-1, 3), tris
 
 
-def _hand_point(joints, tails, side: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _hand_point(joints: dict[str, npt.NDArray[np.float64]], tails: dict[str, npt.NDArray[np.float64]], side: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
     """Where the hand is and the direction the forearm points (posed)."""
     for start, end in ((f"{side}ForeArm", f"{side}Hand"), (f"{side}Arm", f"{side}ForeArm")):
         if start in joints and end in joints:
@@ -334,13 +341,16 @@ def _hand_point(joints, tails, side: str) -> tuple[np.ndarray, np.ndarray] | Non
     return None
 
 
-def make_props(c, joints, tails, vertices: np.ndarray, rng: np.random.Generator, cape: bool) -> tuple[list[Prop], dict]:
+def make_props(
+    c: CachedCharacter, joints: dict[str, npt.NDArray[np.float64]], tails: dict[str, npt.NDArray[np.float64]], vertices: npt.NDArray[np.float64],
+    rng: np.random.Generator, cape: bool,
+) -> tuple[list[Prop], dict[str, Any]]:
     """Props for a posed character: a held box and a shield, or a cape/coat. vertices: the
     posed mesh (to keep the cape off the body)."""
     f = character_frame(c)
     h = c.height
     props: list[Prop] = []
-    params: dict = {}
+    params: dict[str, Any] = {}
     if not cape:
         hand = rng.choice(["Left", "Right"])
         other = "Right" if hand == "Left" else "Left"
@@ -383,7 +393,7 @@ def make_props(c, joints, tails, vertices: np.ndarray, rng: np.random.Generator,
     return props, params
 
 
-def _arm_bones(c) -> np.ndarray:
+def _arm_bones(c: CachedCharacter) -> npt.NDArray[np.bool_]:
     """(b,) bool: the bones of both arms (shoulder or upper arm and everything below)."""
     out = np.zeros(len(c.bone_names), dtype=bool)
     for joint in ("LeftShoulder", "RightShoulder", "LeftArm", "RightArm"):
@@ -398,7 +408,7 @@ def _arm_bones(c) -> np.ndarray:
     return out
 
 
-def _cape(c, joints, vertices, f: Frame, rng, coat: bool, params: dict) -> Prop:
+def _cape(c: CachedCharacter, joints: dict[str, npt.NDArray[np.float64]], vertices: npt.NDArray[np.float64], f: Frame, rng: np.random.Generator, coat: bool, params: dict[str, Any]) -> Prop:
     """A sheet from the shoulders down, kept just off the body (the arms left out, so a coat
     goes under them): across the back (cape), or round the back and both sides (coat). It
     hangs: going down, it never comes closer to the body than the row above."""
@@ -444,12 +454,12 @@ def _cape(c, joints, vertices, f: Frame, rng, coat: bool, params: dict) -> Prop:
 # --- pass 3: placement --------------------------------------------------------------------
 
 
-def draw_placement(c, rng: np.random.Generator, kinds: set[str]) -> tuple[np.ndarray, bool, float, dict]:
+def draw_placement(c: CachedCharacter, rng: np.random.Generator, kinds: set[str]) -> tuple[npt.NDArray[np.float64], bool, float, dict[str, Any]]:
     """(4, 4) transform, mirrored?, scale, params. ``kinds``: which of facing, upaxis,
     mirror, scale, offset to draw."""
     f = character_frame(c)
     m = np.eye(3)
-    params: dict = {}
+    params: dict[str, Any] = {}
     if "facing" in kinds or "upaxis" in kinds:
         turn = float(rng.choice([90.0, 180.0, 270.0])) if "upaxis" not in kinds else float(rng.choice([0.0, 90.0, 180.0, 270.0]))
         m = _rot(f.up, turn) @ m
@@ -484,14 +494,14 @@ def draw_placement(c, rng: np.random.Generator, kinds: set[str]) -> tuple[np.nda
 # --- the case -----------------------------------------------------------------------------
 
 
-def make_case(c, kind: str, index: int = 0, seed: int = 0) -> Case:
+def make_case(c: CachedCharacter, kind: str, index: int = 0, seed: int = 0) -> Case:
     """The case ``kind``/``index`` of cached character ``c`` (see the module docstring)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (choose from {', '.join(KINDS)})")
     rng = case_rng(seed, c.name, kind, index)
     bones = artist_bones(c)
     rot = np.tile(np.eye(3), (len(bones), 1, 1))
-    params: dict = {}
+    params: dict[str, Any] = {}
     mixed = kind == "mixed"
     if kind == "pose" or mixed:
         rot, p = draw_pose(c, rng)
@@ -528,14 +538,14 @@ def make_case(c, kind: str, index: int = 0, seed: int = 0) -> Case:
     return case
 
 
-def skin_rows(c, rest_vertices: np.ndarray):
+def skin_rows(c: CachedCharacter, rest_vertices: npt.NDArray[np.float64]) -> sparse.csr_matrix:
     """The artist's weights for arbitrary rest vertices (the unrigged file's, which sit
     where the rigged mesh's do): each takes the weights of the nearest rigged vertex."""
     _, idx = cKDTree(c.rigged.vertices).query(np.asarray(rest_vertices, dtype=np.float64))
     return c.weights[idx]
 
 
-def apply(case: Case, c, rest_vertices: np.ndarray) -> np.ndarray:
+def apply(case: Case, c: CachedCharacter, rest_vertices: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Rest vertices of the unrigged mesh (n, 3) -> the case's vertices (n, 3)."""
     if np.allclose(case.bone_matrices[:, :, :3], np.eye(3)) and np.allclose(case.bone_matrices[:, :, 3], 0):
         posed = np.asarray(rest_vertices, dtype=np.float64)

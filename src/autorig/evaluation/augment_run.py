@@ -14,6 +14,7 @@ character written through the same path, unchanged).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -22,10 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 import autorig
 from autorig.evaluation import augment, report
@@ -47,7 +51,7 @@ AXIS_WRONG_DEG = 45.0
 # --- one case (in the child) ---------------------------------------------------------------
 
 
-def swaps(pred: dict, gt: dict) -> dict[str, bool]:
+def swaps(pred: dict[str, npt.NDArray[np.float64]], gt: dict[str, npt.NDArray[np.float64]]) -> dict[str, bool]:
     """Per limb pair (arms, legs): True when the predicted Left joints lie nearer the ground
     truth's Right ones (summed over the pair's joints both have) than their own."""
     out = {}
@@ -58,15 +62,15 @@ def swaps(pred: dict, gt: dict) -> dict[str, bool]:
             ln, rn = f"Left{p}", f"Right{p}"
             if all(k in pred for k in (ln, rn)) and all(k in gt for k in (ln, rn)):
                 pl, pr = np.asarray(pred[ln]), np.asarray(pred[rn])
-                straight += np.linalg.norm(pl - gt[ln]) + np.linalg.norm(pr - gt[rn])
-                crossed += np.linalg.norm(pl - gt[rn]) + np.linalg.norm(pr - gt[ln])
+                straight += float(np.linalg.norm(pl - gt[ln]) + np.linalg.norm(pr - gt[rn]))
+                crossed += float(np.linalg.norm(pl - gt[rn]) + np.linalg.norm(pr - gt[ln]))
                 n += 1
         if n:
             out[limb] = bool(crossed < straight)
     return out
 
 
-def score(rep: dict, case: augment.Case) -> dict:
+def score(rep: dict[str, Any], case: augment.Case) -> dict[str, Any]:
     """The joints block of a case row from its ``rig.json`` report."""
     from autorig.rigging.metrics import joint_errors
 
@@ -74,18 +78,18 @@ def score(rep: dict, case: augment.Case) -> dict:
     errs = joint_errors(pred, case.joints, case.height)
     if not errs:
         raise ValueError("no scored joint in common with the ground truth")
-    worst = max(errs, key=errs.get)
+    worst = max(errs, key=errs.__getitem__)
     return {"errors": {k: round(v, 3) for k, v in errs.items()}, "mean": float(np.mean(list(errs.values()))),
             "worst_joint": worst, "worst": errs[worst], "swaps": swaps(pred, case.joints)}
 
 
-def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, keep: Path | None = None) -> dict:
+def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, keep: Path | None = None) -> dict[str, Any]:
     """Make, write, rig and score one case (runs Blender in this process)."""
     from autorig.engine import REPORT_NAME, rig_file
     from autorig.evaluation.run import _error
     from autorig.rigging.errors import RigError
 
-    row: dict = {"case": f"{character}/{kind}/{index}", "character": character, "kind": kind, "index": index}
+    row: dict[str, Any] = {"case": f"{character}/{kind}/{index}", "character": character, "kind": kind, "index": index}
     t0 = time.perf_counter()
     try:
         c = load_cached(data, character)
@@ -140,7 +144,7 @@ def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, 
 # --- the run (in the parent) ---------------------------------------------------------------
 
 
-def _run_child(data: Path, character: str, kind: str, index: int, seed: int, keep: Path | None, threads: int) -> dict:
+def _run_child(data: Path, character: str, kind: str, index: int, seed: int, keep: Path | None, threads: int) -> dict[str, Any]:
     """`evaluate_case` in a fresh process; a crash or hang becomes the row's error."""
     with tempfile.TemporaryDirectory(prefix="autorig-augment-") as tmp:
         out = Path(tmp) / "row.json"
@@ -157,28 +161,29 @@ def _run_child(data: Path, character: str, kind: str, index: int, seed: int, kee
         except subprocess.TimeoutExpired:
             return {**row, "error": f"did not finish within {CASE_TIMEOUT_S:.0f} s"}
         if proc.returncode == 0 and out.exists():
-            return json.loads(out.read_text())
+            done: dict[str, Any] = json.loads(out.read_text())
+            return done
         tail = [ln for ln in (proc.stdout + "\n" + proc.stderr).splitlines() if ln.strip()][-ERROR_TAIL_LINES:]
         return {**row, "error": f"process exited with code {proc.returncode}: {' | '.join(tail)}"}
 
 
 def run_augment(data: Path, names: list[str], kinds: list[str], cases: int, seed: int = 0, jobs: int = 1,
-                keep: Path | None = None, echo=None) -> dict:
+                keep: Path | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run ``cases`` augmented cases (plus each character's ``none`` baseline) and return
     the result: meta, cases (rows), summary."""
     from autorig.evaluation.run import _git, _load_average
 
     planned = augment.plan(names, kinds, cases, seed)
     commit, dirty = _git()
-    meta = {"version": autorig.__version__, "git_commit": commit, "git_dirty": dirty,
+    meta: dict[str, Any] = {"version": autorig.__version__, "git_commit": commit, "git_dirty": dirty,
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "data": str(Path(data).resolve()),
             "seed": seed, "cases": cases, "cases_version": augment.CASES_VERSION, "kinds": kinds, "jobs": jobs, "tolerance": AUGMENT_TOLERANCE,
             "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "load_average": _load_average()}
     started = time.perf_counter()
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
 
-    def one(item):
+    def one(item: tuple[str, str, int]) -> dict[str, Any]:
         t = time.perf_counter()
         row = _run_child(data, *item, seed, keep, 1 if jobs > 1 else 0)
         row["wall_seconds"] = round(time.perf_counter() - t, 2)
@@ -197,11 +202,11 @@ def run_augment(data: Path, names: list[str], kinds: list[str], cases: int, seed
 # --- the report ----------------------------------------------------------------------------
 
 
-def _swapped(row: dict) -> list[str]:
+def _swapped(row: dict[str, Any]) -> list[str]:
     return [k for k, v in ((row.get("joints") or {}).get("swaps") or {}).items() if v]
 
 
-def format_case(row: dict) -> str:
+def format_case(row: dict[str, Any]) -> str:
     j = row.get("joints")
     if j:
         sw = _swapped(row)
@@ -218,11 +223,11 @@ def format_case(row: dict) -> str:
     return text
 
 
-def summarize(rows: list[dict], tolerance: float = AUGMENT_TOLERANCE) -> dict:
+def summarize(rows: list[dict[str, Any]], tolerance: float = AUGMENT_TOLERANCE) -> dict[str, Any]:
     """Per kind: cases, refusals, errors, swaps, joint error and its excess over the same
     character unaugmented; the three targets with PASS/FAIL; the confidence against error."""
     base = {r["character"]: r["joints"]["mean"] for r in rows if r["kind"] == "none" and r.get("joints")}
-    kinds: dict[str, dict] = {}
+    kinds: dict[str, dict[str, Any]] = {}
     for kind in augment.KINDS:
         rs = [r for r in rows if r["kind"] == kind]
         if not rs:
@@ -260,7 +265,7 @@ def summarize(rows: list[dict], tolerance: float = AUGMENT_TOLERANCE) -> dict:
     }
 
 
-def format_characters(rows: list[dict], tolerance: float = AUGMENT_TOLERANCE) -> str:
+def format_characters(rows: list[dict[str, Any]], tolerance: float = AUGMENT_TOLERANCE) -> str:
     """One line per character that missed a target: which kinds refused, swapped or went over."""
     base = {r["character"]: r["joints"]["mean"] for r in rows if r["kind"] == "none" and r.get("joints")}
     lines = []
@@ -277,7 +282,7 @@ def format_characters(rows: list[dict], tolerance: float = AUGMENT_TOLERANCE) ->
     return ("by character (kinds that missed a target):\n" + "\n".join(lines)) if lines else "by character: every case met the targets"
 
 
-def format_summary(result: dict) -> str:
+def format_summary(result: dict[str, Any]) -> str:
     s = result["summary"]
     tol = result.get("tolerance", AUGMENT_TOLERANCE)
     f = report._f
@@ -307,7 +312,7 @@ def format_summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def format_result(result: dict) -> str:
+def format_result(result: dict[str, Any]) -> str:
     meta = result.get("meta", {})
     head = (f"autorig eval --augment  version {meta.get('version', '?')}  commit {(meta.get('git_commit') or '?')[:10]}"
             f"{'+dirty' if meta.get('git_dirty') else ''}  {meta.get('date', '')}  seed {meta.get('seed')}"
@@ -315,7 +320,7 @@ def format_result(result: dict) -> str:
     return head + "\n\n" + format_summary(result)
 
 
-def _state(row: dict | None) -> str:
+def _state(row: dict[str, Any] | None) -> str:
     if row is None:
         return "-"
     if row.get("refused"):
@@ -326,7 +331,7 @@ def _state(row: dict | None) -> str:
     return f"{j.get('mean', float('nan')):.2f}" + (" SWAP" if _swapped(row) else "")
 
 
-def compare(old: dict, new: dict, changed: float = 1.0) -> str:
+def compare(old: dict[str, Any], new: dict[str, Any], changed: float = 1.0) -> str:
     """Two stored ``--augment`` runs side by side: per kind, then every case whose outcome
     changed (refused, swapped, or joint error moved by more than ``changed`` % of height)."""
     f = report._f
@@ -337,7 +342,7 @@ def compare(old: dict, new: dict, changed: float = 1.0) -> str:
         a, b = ok.get(kind), nk.get(kind)
         if a is None and b is None:
             continue
-        g = lambda k, key, n=True: (len(k[key]) if n else k[key]) if k else None  # noqa: E731 - a one-line helper for the table below
+        g: Callable[..., float | None] = lambda k, key, n=True: (len(k[key]) if n else k[key]) if k else None  # noqa: E731 - a one-line helper for the table below
         lines.append(f"{kind:<8}{f(g(a, 'refused')):>6}{f(g(b, 'refused')):>6}{f(g(a, 'swaps')):>5}{f(g(b, 'swaps')):>5}"
                      f"{f(g(a, 'joint_mean', False)):>8}{f(g(b, 'joint_mean', False)):>8}"
                      f"{f(g(a, 'delta_mean', False)):>8}{f(g(b, 'delta_mean', False)):>8}"
@@ -373,7 +378,7 @@ def compare(old: dict, new: dict, changed: float = 1.0) -> str:
 # --- the command line -----------------------------------------------------------------------
 
 
-def cli_augment(args, data: Path, names: list[str]) -> int:
+def cli_augment(args: argparse.Namespace, data: Path, names: list[str]) -> int:
     kinds = list(augment.KINDS)
     if args.kinds:
         kinds = [k.strip() for k in ",".join(args.kinds).split(",") if k.strip()]

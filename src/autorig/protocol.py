@@ -21,6 +21,7 @@ worth another attempt); a failed conversion answers ``{"error": <code>, "detail"
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Literal
@@ -129,20 +130,55 @@ def is_input_error(code: str | None) -> bool:
 
 # --- the files of a job -----------------------------------------------------------------
 
-# The nine downloadable files, in production order; "{name}" is the output base name.
-DOWNLOADS: tuple[str, ...] = (
-    "{name}.glb",
-    "{name}.fbx",
-    "{name}_lod1.glb",
-    "{name}_lod1.fbx",
-    "{name}_lod2.glb",
-    "{name}_lod2.fbx",
-    "{name}_animated.glb",
-    "{name}_animated.fbx",
-    "{name}.usdz",
+
+@dataclass(frozen=True)
+class Output:
+    """One file of a job. ``pattern``: its name, ``{name}`` standing for the output base name;
+    ``kind``: what it is (``rigged``, ``lod1``, ``lod2``, ``animated``, ``usdz``, ``preview``,
+    ``viewer``, ``report``); ``price``: ``download`` (paid) or ``preview`` (free); ``stage``: the
+    engine stage that writes it (``export``, ``outputs`` = ``blender.outputs.write_all``, ``report``)."""
+
+    pattern: str
+    kind: str
+    price: Literal["download", "preview"]
+    stage: Literal["export", "outputs", "report"]
+
+    @property
+    def format(self) -> str:
+        """The file's extension without the dot: glb, fbx, usdz, mp4, json."""
+        return self.pattern.rsplit(".", 1)[1]
+
+    def filename(self, name: str) -> str:
+        return self.pattern.format(name=name)
+
+
+# Every file a job produces, in production order: the one list of outputs.
+OUTPUTS: tuple[Output, ...] = (
+    Output("{name}.glb", "rigged", "download", "export"),
+    Output("{name}.fbx", "rigged", "download", "export"),
+    Output("{name}_lod1.glb", "lod1", "download", "outputs"),
+    Output("{name}_lod1.fbx", "lod1", "download", "outputs"),
+    Output("{name}_lod2.glb", "lod2", "download", "outputs"),
+    Output("{name}_lod2.fbx", "lod2", "download", "outputs"),
+    Output("{name}_animated.glb", "animated", "download", "outputs"),
+    Output("{name}_animated.fbx", "animated", "download", "outputs"),
+    Output("{name}.usdz", "usdz", "download", "outputs"),
+    Output("preview.mp4", "preview", "preview", "outputs"),
+    Output("viewer.glb", "viewer", "preview", "outputs"),
+    Output("rig.json", "report", "preview", "report"),
 )
-# Free previews, produced after the downloads; rig.json is written last.
-PREVIEWS: tuple[str, ...] = ("preview.mp4", "viewer.glb", "rig.json")
+# Derived views of OUTPUTS: the paid files and the free previews (rig.json last).
+DOWNLOADS: tuple[str, ...] = tuple(o.pattern for o in OUTPUTS if o.price == "download")
+PREVIEWS: tuple[str, ...] = tuple(o.pattern for o in OUTPUTS if o.price == "preview")
+
+
+def _only(kind: str) -> str:
+    (pattern,) = (o.pattern for o in OUTPUTS if o.kind == kind)
+    return pattern
+
+
+REPORT_NAME = _only("report")  # rig.json: written last, so its presence means the job is over
+PREVIEW_VIDEO = _only("preview")  # preview.mp4
 
 
 # Base names that would make a download collide with a free preview ("viewer" -> viewer.glb,
@@ -165,10 +201,10 @@ def safe_name(stem: str) -> str:
     return s
 
 
-def output_files(name: str) -> list[str]:
-    """Every file a rig_only job produces, in the order they appear."""
+def output_files(name: str, stage: str | None = None) -> list[str]:
+    """Every file a rig_only job produces (or only those ``stage`` writes), in the order they appear."""
     name = safe_name(name)
-    return [f.format(name=name) for f in DOWNLOADS] + list(PREVIEWS)
+    return [o.filename(name) for o in OUTPUTS if stage is None or o.stage == stage]
 
 
 def is_download(filename: str) -> bool:

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_EMAIL_LEN = 320
 MAX_ERROR_LEN = 4000
-REPORT_NAME = "rig.json"
+REPORT_NAME = protocol.REPORT_NAME
 MAX_REPORT_BYTES = 8 * 1024 * 1024  # rig.json is a few hundred kB at most
 
 # Codes the backend gives failures it observes itself (the worker's codes come in JobStatus).
@@ -47,11 +47,7 @@ def output_name_for(stem: str) -> str:
     """The base name of a task's outputs: the upload's name made safe, and never one whose files
     would take a free preview's name (an upload called ``viewer.glb`` would otherwise have its
     rigged model stored, and handed out free, as ``viewer.glb``)."""
-    name = protocol.safe_name(stem)
-    previews = set(protocol.PREVIEWS)
-    while any(f.format(name=name) in previews for f in protocol.DOWNLOADS):
-        name = protocol.safe_name(f"{name}_model")
-    return name
+    return protocol.safe_name(stem)  # safe_name already steers clear of the previews' names
 
 
 def public_text(text: str | None, addresses: list[str]) -> str | None:

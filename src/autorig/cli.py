@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from autorig.protocol import Skeleton
+
 
 def _rig(args: argparse.Namespace) -> int:
     from autorig.engine import cli_rig
@@ -65,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("input", type=Path, help=".glb, .gltf, .fbx, .obj, or .zip with a glTF/OBJ and textures")
     r.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     r.add_argument("--name", help="base name of the output files (default: the input's name)")
-    r.add_argument("--skeleton", choices=["mixamo", "unreal", "unity"], default="mixamo")
+    r.add_argument("--skeleton", choices=[s.value for s in Skeleton], default=Skeleton.mixamo.value)
     r.add_argument("--mixamo-prefix", action="store_true", help="name bones mixamorig:Hips, ...")
     r.add_argument("--fingers", choices=["auto", "full", "mitten", "none"], default="none",
                    help="finger bones: five fingers, a thumb and a mitten, or none (the default); auto decides from the hand's shape")

@@ -260,8 +260,7 @@ def rig_file(
         raise ValueError(f"only must be 'rig' or 'all', not {only!r}")
     from autorig.rigging import presets
 
-    if skeleton not in presets.SKELETONS:
-        raise ValueError(f"unknown skeleton {skeleton!r} (choose from {', '.join(presets.SKELETONS)})")
+    presets.get(skeleton)  # refuses an unknown skeleton (ValueError) before any work
     name = protocol.safe_name(name or input_path.stem)
     outdir.mkdir(parents=True, exist_ok=True)
     from autorig.rigging.skeleton_hands import LEVELS as FINGER_LEVELS

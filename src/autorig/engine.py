@@ -277,7 +277,7 @@ def rig_file(
             on_file(filename)
         if on_progress and filename in extras:  # progress moves through the long outputs stage
             a, b = run.starts["outputs"], run.starts["report"]
-            on_progress("outputs", a + (b - a) * (extras.index(filename) + 1) / len(extras))
+            on_progress("outputs", a + (b - a) * protocol.files_fraction([filename], extras))
 
     t0 = time.perf_counter()
     try:

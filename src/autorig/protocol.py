@@ -21,6 +21,7 @@ worth another attempt); a failed conversion answers ``{"error": <code>, "detail"
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -210,3 +211,26 @@ def output_files(name: str, stage: str | None = None) -> list[str]:
 def is_download(filename: str) -> bool:
     """True for the paid files, False for the free previews."""
     return filename not in PREVIEWS
+
+
+# --- progress ---------------------------------------------------------------------------
+
+# Share of a job's progress given to downloading the input; the engine's 0..1 gets the rest.
+DOWNLOAD_SHARE = 0.05
+# Progress shown short of done while a job still runs (done is exactly 1.0).
+RUNNING_CAP = 0.99
+
+
+def files_fraction(ready: Iterable[str], order: Sequence[str]) -> float:
+    """How far through ``order`` (files, or their URLs, in production order) the ``ready`` ones
+    reach: files appear in order, so the last one ready says how far the producer is (0..1)."""
+    done = set(ready)
+    last = max((i + 1 for i, f in enumerate(order) if f in done), default=0)
+    return last / max(1, len(order))
+
+
+def job_progress(engine_fraction: float) -> float:
+    """A running job's progress from the engine's own 0..1: after the download, short of done.
+    The one estimate the worker reports and the backend keeps (from progress lines or files)."""
+    fraction = min(1.0, max(0.0, engine_fraction))
+    return min(RUNNING_CAP, DOWNLOAD_SHARE + (1 - DOWNLOAD_SHARE) * fraction)

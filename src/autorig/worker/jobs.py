@@ -28,7 +28,9 @@ from autorig.protocol import (
     JobState,
     JobStatus,
     WorkerStatus,
+    files_fraction,
     is_input_error,
+    job_progress,
     output_files,
     safe_name,
 )
@@ -48,10 +50,6 @@ from autorig.worker.store import JobRecord, JobStore, utcnow
 
 log = logging.getLogger("autorig.worker")
 
-# Share of a job's progress bar given to downloading the input; the engine gets the rest.
-DOWNLOAD_SHARE = 0.05
-# Progress shown short of done while the engine still runs (done is exactly 1.0).
-RUNNING_CAP = 0.99
 # How often a job's thread looks at its engine process and output folder.
 POLL_INTERVAL_S = 0.2
 # How long shutdown waits for job threads to record their end.
@@ -213,7 +211,7 @@ class JobManager:
             if self._stopping.is_set():
                 raise WorkerError(SHUT_DOWN.format(state="queued"), code=WORKER_RESTARTED)
             job = self.store.update(
-                job_id, state=JobState.running, stage="rigging", progress=DOWNLOAD_SHARE, started_at=utcnow()
+                job_id, state=JobState.running, stage="rigging", progress=job_progress(0.0), started_at=utcnow()
             )
             argv = runner.rig_command(
                 self.settings.engine_command,
@@ -264,8 +262,8 @@ class JobManager:
             if reported:
                 stage, fraction = reported[-1]
                 job = self.get(job_id)
-                progress = DOWNLOAD_SHARE + (1 - DOWNLOAD_SHARE) * fraction
-                self.store.update(job_id, stage=stage, progress=min(RUNNING_CAP, max(job.progress, progress)))
+                progress = max(job.progress, job_progress(fraction))
+                self.store.update(job_id, stage=stage, progress=progress)
             self._scan_outputs(job_id)
             if rc is not None:
                 return rc
@@ -280,10 +278,8 @@ class JobManager:
         for f in ready:
             if f not in job.outputs_ready:
                 self.store.log(job_id, f"output ready: {f}")
-        # Files come in the order of job.outputs: the last one ready says how far the engine is.
-        last = max(job.outputs.index(f) for f in ready) + 1 if ready else 0
-        by_files = DOWNLOAD_SHARE + (1 - DOWNLOAD_SHARE) * last / max(1, len(job.outputs))
-        progress = job.progress if job.finished else min(RUNNING_CAP, max(job.progress, by_files))
+        by_files = job_progress(files_fraction(ready, job.outputs))
+        progress = job.progress if job.finished else max(job.progress, by_files)
         self.store.update(job_id, outputs_ready=ready, progress=progress)
 
     def _finish(self, job_id: str, state: JobState, error: str | None = None, code: str | None = None) -> None:
@@ -345,7 +341,7 @@ class JobManager:
 
     def _convert(self, job: JobRecord) -> ConvertResponse:
         input_path = self._download(job)
-        self.store.update(job.id, stage="converting", progress=DOWNLOAD_SHARE)
+        self.store.update(job.id, stage="converting", progress=job_progress(0.0))
         output = self.store.out_dir(job.id) / job.outputs[0]
         engine = runner.EngineProcess(
             argv=runner.convert_command(self.settings.engine_command, input_path, output),

@@ -334,7 +334,8 @@ class TaskService:
     def progressed(self, task: Task, *, ready_urls: list[str], progress: float, stage: str) -> bool:
         """Record what the worker reports; True when anything moved."""
         ready = [u for u in task.output_urls if u in set(ready_urls)]
-        progress = max(task.progress, min(1.0, progress), len(ready) / max(1, len(task.output_urls)))
+        by_files = protocol.job_progress(protocol.files_fraction(ready, task.output_urls))
+        progress = max(task.progress, min(1.0, progress), by_files)
         moved = len(ready) != task.ready_count or progress > task.progress + 1e-9 or (stage and stage != task.stage)
         if moved:
             task.ready_urls = ready

@@ -30,6 +30,7 @@ from autorig.web.errors import BadRequest, Forbidden, NotFound, RestartNotAllowe
 from autorig.web.models import FbxStatus, Task, TaskStatus, User
 from autorig.web.models.task import new_task_id
 from autorig.web.storage import Storage
+from autorig.web.storage.keys import input_key, output_key
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,6 @@ def public_text(text: str | None, addresses: list[str]) -> str | None:
         text = text.replace(a, "a worker")
     # Any other http(s) address of a worker's file or page (e.g. one the worker named itself).
     return re.sub(r"https?://[^\s'\"]+/(?:files|jobs)/[^\s'\"]*", "a worker's URL", text)
-
-
-def output_key(task_id: str, filename: str) -> str:
-    return f"tasks/{task_id}/out/{filename}"
-
-
-def input_key(task_id: str, stem: str, fmt: str) -> str:
-    return f"tasks/{task_id}/input/{protocol.safe_name(stem)}.{fmt}"
 
 
 def file_name(url: str) -> str:

@@ -27,7 +27,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 TOKEN_HEADER = "X-Autorig-Token"
 
@@ -114,7 +114,26 @@ class ConvertResponse(BaseModel):
     output_url: str
 
 
-# --- error codes ------------------------------------------------------------------------
+# --- errors -----------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    """Every error answer, the backend's and a worker's, has this one shape: ``error`` names it
+    (a worker: the job's error code, e.g. ``corrupt_file``, or a short phrase, ``busy``, ``not
+    found``; the backend: its error class, ``PaymentRequired``), ``detail`` is a sentence for
+    people; more fields may follow (``fields`` of a validation error, ``buy_url``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    detail: str
+
+
+def error_body(error: str, detail: str, **extra: object) -> dict[str, object]:
+    """The JSON of an error answer (``ErrorBody``)."""
+    return ErrorBody.model_validate({"error": error, "detail": detail, **extra}).model_dump()
+
+
 
 # A job that failed with one of these failed because of its input: final, never retried. The
 # engine's codes, plus the worker's refusal of an input URL and a failed download of it.

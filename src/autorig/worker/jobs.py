@@ -36,6 +36,7 @@ from autorig.protocol import (
 )
 from autorig.worker import download, runner
 from autorig.worker.errors import (
+    ApiError,
     Busy,
     ConversionFailed,
     InputRefused,
@@ -43,7 +44,6 @@ from autorig.worker.errors import (
     NotAccepting,
     NotFound,
     TimeLimit,
-    WorkerError,
 )
 from autorig.worker.status import JobTimes, disk_problem, worker_status
 from autorig.worker.store import JobRecord, JobStore, utcnow
@@ -209,7 +209,7 @@ class JobManager:
         try:
             input_path = self._download(job)
             if self._stopping.is_set():
-                raise WorkerError(SHUT_DOWN.format(state="queued"), code=WORKER_RESTARTED)
+                raise ApiError(SHUT_DOWN.format(state="queued"), code=WORKER_RESTARTED)
             job = self.store.update(
                 job_id, state=JobState.running, stage="rigging", progress=job_progress(0.0), started_at=utcnow()
             )
@@ -242,7 +242,7 @@ class JobManager:
                 self._finish(job_id, JobState.failed, error=failure.reason, code=failure.code)
             else:
                 self._finish(job_id, JobState.done)
-        except WorkerError as exc:
+        except ApiError as exc:
             self._finish(job_id, JobState.failed, error=exc.detail, code=exc.code)
         except Exception as exc:  # a bug here must fail the job, not leave it running
             log.exception("job %s", job_id)
@@ -327,13 +327,13 @@ class JobManager:
             self.store.add(job)
             try:
                 return self._convert(job)
-            except WorkerError as exc:
+            except ApiError as exc:
                 self._finish(job.id, JobState.failed, error=exc.detail, code=exc.code)
                 raise
             except Exception as exc:  # a bug here must fail the record, not leave it running
                 log.exception("conversion %s", job.id)
                 self._finish(job.id, JobState.failed, error=f"internal error in the worker: {exc}", code="internal")
-                raise WorkerError(f"internal error in the worker: {exc}") from exc
+                raise ApiError(f"internal error in the worker: {exc}") from exc
             finally:
                 shutil.rmtree(self.store.input_dir(job.id), ignore_errors=True)
         finally:
@@ -364,9 +364,9 @@ class JobManager:
                 raise TimeLimit(failure.reason)
             if is_input_error(failure.code):  # the input's fault: 422 with the engine's code
                 raise ConversionFailed(failure.reason, code=failure.code)
-            raise WorkerError(failure.reason, code=failure.code)  # crashed, internal: 500
+            raise ApiError(failure.reason, code=failure.code)  # crashed, internal: 500
         if not output.is_file():
-            raise WorkerError("the conversion finished without writing a .glb")
+            raise ApiError("the conversion finished without writing a .glb")
         self._scan_outputs(job.id)
         self._finish(job.id, JobState.done)
         return ConvertResponse(output_url=self._urls(job)[0][0])

@@ -135,12 +135,22 @@ def error_body(error: str, detail: str, **extra: object) -> dict[str, object]:
 
 
 
-# A job that failed with one of these failed because of its input: final, never retried. The
-# engine's codes, plus the worker's refusal of an input URL and a failed download of it.
-INPUT_ERROR_CODES: frozenset[str] = frozenset({
+# A job's ``error_code``, every one named here. The engine's own (rigging.errors.RigError kinds,
+# written on its last stderr line, see console.py):
+ENGINE_ERROR_CODES: tuple[str, ...] = (
     "unsupported_format", "corrupt_file", "empty_scene", "not_a_mesh", "not_a_biped", "too_large",
-    "refused_url", "download_failed",
-})
+)
+REFUSED_URL = "refused_url"  # the worker refused the input URL (netcheck)
+DOWNLOAD_FAILED = "download_failed"  # fetching the input failed
+# Infrastructure codes: worth another attempt.
+TIMEOUT = "timeout"  # the engine ran out of time
+CRASHED = "crashed"  # a signal, or memory exhausted
+INTERNAL = "internal"  # any other failure (a bug)
+WORKER_RESTARTED = "worker_restarted"  # the worker restarted or shut down under the job
+WORKER_LOST = "worker_lost"  # the backend's: the worker stopped answering, or forgot the job
+
+# A job that failed with one of these failed because of its input: final, never retried.
+INPUT_ERROR_CODES: frozenset[str] = frozenset({*ENGINE_ERROR_CODES, REFUSED_URL, DOWNLOAD_FAILED})
 
 
 def is_input_error(code: str | None) -> bool:

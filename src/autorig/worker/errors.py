@@ -17,11 +17,12 @@ for the input's fault, else an infrastructure code: ``internal``, ``crashed``, `
 
 from __future__ import annotations
 
+from autorig import protocol
+
 
 class ApiError(Exception):
     status_code = 500
-    error = "internal"
-    code = "internal"
+    error = code = protocol.INTERNAL
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, code: str | None = None) -> None:
         super().__init__(detail)
@@ -43,7 +44,7 @@ class NotFound(ApiError):
 
 class InputRefused(ApiError):
     status_code = 400
-    error = code = "refused_url"
+    error = code = protocol.REFUSED_URL
 
 
 class ConversionFailed(ApiError):
@@ -55,7 +56,7 @@ class ConversionFailed(ApiError):
 
 class InputUnavailable(ApiError):
     status_code = 422
-    error = code = "download_failed"
+    error = code = protocol.DOWNLOAD_FAILED
 
 
 class Busy(ApiError):
@@ -76,4 +77,4 @@ class NotAccepting(ApiError):
 
 class TimeLimit(ApiError):
     status_code = 504
-    error = code = "timeout"
+    error = code = protocol.TIMEOUT

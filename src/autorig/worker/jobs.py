@@ -19,6 +19,7 @@ import time
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from autorig import protocol
 from autorig.config import WorkerSettings
 from autorig.protocol import (
     ConvertRequest,
@@ -55,8 +56,7 @@ POLL_INTERVAL_S = 0.2
 # How long shutdown waits for job threads to record their end.
 SHUTDOWN_WAIT_S = 15.0
 
-# The infrastructure code of a job the worker itself ended by restarting or shutting down.
-WORKER_RESTARTED = "worker_restarted"
+WORKER_RESTARTED = protocol.WORKER_RESTARTED  # a job the worker ended by restarting or shutting down
 RESTARTED = "the worker restarted while the job was {state}; submit it again"
 SHUT_DOWN = "the worker shut down while the job was {state}; submit it again"
 
@@ -246,7 +246,7 @@ class JobManager:
             self._finish(job_id, JobState.failed, error=exc.detail, code=exc.code)
         except Exception as exc:  # a bug here must fail the job, not leave it running
             log.exception("job %s", job_id)
-            self._finish(job_id, JobState.failed, error=f"internal error in the worker: {exc}", code="internal")
+            self._finish(job_id, JobState.failed, error=f"internal error in the worker: {exc}", code=protocol.INTERNAL)
         finally:
             engine_left = self._engines.pop(job_id, None)
             if engine_left is not None:
@@ -288,7 +288,7 @@ class JobManager:
             if job.finished:
                 return
             if state == JobState.failed and code is None:
-                code = "internal"
+                code = protocol.INTERNAL
             changes: dict[str, object] = {
                 "state": state, "finished_at": utcnow(), "pid": None, "error": error, "error_code": code
             }
@@ -332,7 +332,7 @@ class JobManager:
                 raise
             except Exception as exc:  # a bug here must fail the record, not leave it running
                 log.exception("conversion %s", job.id)
-                self._finish(job.id, JobState.failed, error=f"internal error in the worker: {exc}", code="internal")
+                self._finish(job.id, JobState.failed, error=f"internal error in the worker: {exc}", code=protocol.INTERNAL)
                 raise ApiError(f"internal error in the worker: {exc}") from exc
             finally:
                 shutil.rmtree(self.store.input_dir(job.id), ignore_errors=True)

@@ -40,8 +40,8 @@ REPORT_NAME = protocol.REPORT_NAME
 MAX_REPORT_BYTES = 8 * 1024 * 1024  # rig.json is a few hundred kB at most
 
 # Codes the backend gives failures it observes itself (the worker's codes come in JobStatus).
-WORKER_LOST = "worker_lost"  # the worker stopped answering, or forgot the job
-INTERNAL = "internal"
+WORKER_LOST = protocol.WORKER_LOST  # the worker stopped answering, or forgot the job
+INTERNAL = protocol.INTERNAL
 
 
 def output_name_for(stem: str) -> str:

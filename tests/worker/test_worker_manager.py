@@ -17,7 +17,7 @@ from autorig.worker.store import JobRecord, utcnow
 
 
 def settings(tmp_path, **kw) -> WorkerSettings:
-    return WorkerSettings(data_dir=tmp_path / "w", token="t", min_free_disk_mb=0, **kw)
+    return WorkerSettings(own_dir=tmp_path / "w", token="t", min_free_disk_mb=0, **kw)
 
 
 def record(job_id: str, **kw) -> JobRecord:

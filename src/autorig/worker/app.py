@@ -45,7 +45,7 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
         manager.recover()
         cleanup.start()
         log.info(
-            "worker ready at %s: capacity %d, data in %s", settings.base_url, settings.capacity, settings.data_dir
+            "worker ready at %s: capacity %d, data in %s", settings.base_url, settings.capacity, settings.worker_dir
         )
         try:
             yield

@@ -76,7 +76,7 @@ def without_query(url: str) -> str:
 class JobManager:
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
-        self.store = JobStore(settings.data_dir)
+        self.store = JobStore(settings.worker_dir)
         self.times = JobTimes()
         self._intake = threading.Lock()
         self._finishing = threading.Lock()  # a job ends once, whichever thread gets there first

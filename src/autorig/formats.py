@@ -47,6 +47,8 @@ SUFFIXES: tuple[str, ...] = tuple(f.suffix for f in INPUT_FORMATS)
 MODEL_SUFFIXES: tuple[str, ...] = tuple(f.suffix for f in INPUT_FORMATS if f.reads_as)
 
 GLTF_VERSION = 2  # glTF 2.0 only (a GLB header's version field)
+GLB_MAGIC = b"glTF"  # a GLB (and so a VRM) starts with these bytes
+ZIP_MAGIC = b"PK\x03\x04"
 FBX_BINARY_MAGIC = b"Kaydara FBX Binary  \x00"
 FBX_MIN_VERSION = 7100  # Blender's FBX importer reads FBX 7.1 and later
 # A zip may hold textures; archives that would expand past these are refused.
@@ -58,6 +60,14 @@ def by_name(name: str) -> InputFormat | None:
     """The format named ``name`` (``"vrm"``) or with that suffix (``".vrm"``), else None."""
     name = name.lower().lstrip(".")
     return next((f for f in INPUT_FORMATS if f.name == name), None)
+
+
+def by_magic(head: bytes) -> InputFormat | None:
+    """The format that the leading bytes of a binary file name (GLB, binary FBX, zip), else None."""
+    for magic, name in ((GLB_MAGIC, "glb"), (FBX_BINARY_MAGIC, "fbx"), (ZIP_MAGIC, "zip")):
+        if head.startswith(magic):
+            return by_name(name)
+    return None
 
 
 def reads_as(name: str) -> str | None:

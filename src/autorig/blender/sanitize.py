@@ -55,7 +55,7 @@ MAX_VERTICES = 750_000
 # JSON nested deeper than this is no glTF (the schema nests a handful of levels; extras a few more).
 MAX_JSON_DEPTH = 64
 
-GLB_MAGIC = b"glTF"
+GLB_MAGIC = formats.GLB_MAGIC
 CHUNK_JSON = 0x4E4F534A
 CHUNK_BIN = 0x004E4942
 COMPONENT_BYTES = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}

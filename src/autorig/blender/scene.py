@@ -105,7 +105,7 @@ def sniff(path: Path, ext: str) -> None:
     size = path.stat().st_size
     label = ext.lstrip(".").upper()
     if formats.reads_as(ext) == "glb":
-        if head[:4] != b"glTF":
+        if not head.startswith(formats.GLB_MAGIC):
             if head.lstrip()[:1] == b"{":
                 raise RigError("corrupt_file", f"the {label} file holds glTF JSON text: name it .gltf")
             raise RigError("corrupt_file", f"not a {label} file (no glTF header)")

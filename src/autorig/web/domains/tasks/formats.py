@@ -52,12 +52,9 @@ class FormatSniffer:
 
     def result(self) -> str | None:
         head = bytes(self.head)
-        if head.startswith(b"glTF"):
-            return "glb"
-        if head.startswith(b"PK\x03\x04"):
-            return "zip"
-        if head.startswith(formats.FBX_BINARY_MAGIC):
-            return "fbx"
+        binary = formats.by_magic(head)
+        if binary is not None:
+            return binary.name
         if b"\x00" in head:
             return None
         text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")

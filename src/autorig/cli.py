@@ -10,6 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from autorig.formats import listed
+from autorig.protocol import Skeleton
+
 
 def _rig(args: argparse.Namespace) -> int:
     from autorig.engine import cli_rig
@@ -62,10 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("rig", help="rig a model: skeleton, skin weights and the output files")
-    r.add_argument("input", type=Path, help=".glb, .gltf, .fbx, .obj, or .zip with a glTF/OBJ and textures")
+    r.add_argument("input", type=Path, help=f"{listed(suffixes=True)} (a model with its textures)")
     r.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     r.add_argument("--name", help="base name of the output files (default: the input's name)")
-    r.add_argument("--skeleton", choices=["mixamo", "unreal", "unity"], default="mixamo")
+    r.add_argument("--skeleton", choices=[s.value for s in Skeleton], default=Skeleton.mixamo.value)
     r.add_argument("--mixamo-prefix", action="store_true", help="name bones mixamorig:Hips, ...")
     r.add_argument("--fingers", choices=["auto", "full", "mitten", "none"], default="none",
                    help="finger bones: five fingers, a thumb and a mitten, or none (the default); auto decides from the hand's shape")

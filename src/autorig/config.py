@@ -1,43 +1,56 @@
-"""One settings tree for the whole project: core, the worker and the web backend.
+"""One settings tree for the whole project: the shared core, the web backend and the worker.
 
-Values come from the environment (and a ``.env`` file in the working directory).
-Each deployable reads its own section; the embedded default (``autorig serve``)
-needs no configuration at all.
+    Settings (the tree: ``settings()``)       eval_data, and data_dir from _Shared
+    ├── web: WebSettings                       the backend (``web_settings()``), plain env names
+    └── worker: WorkerSettings                 a worker (``worker_settings()``), AUTORIG_WORKER_*
+
+Values come from the environment (and a ``.env`` file in the working directory). Every section
+shares ``_Shared``: ``data_dir`` is declared there once (``AUTORIG_DATA_DIR``, or ``DATA_DIR``).
+Each deployable reads only its own section (a worker machine needs no backend secrets); the
+embedded default (``autorig serve``) needs no configuration at all. Secrets are ``SecretStr``:
+read them with ``.get_secret_value()`` where they are used, never logged or shown.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import os
+import socket
+import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-
-class CoreSettings(BaseSettings):
-    """Shared by everything: where data lives and where the evaluation set is."""
-
-    model_config = SettingsConfigDict(env_prefix="AUTORIG_", env_file=".env", extra="ignore")
-
-    data_dir: Path = Field(Path("var"), description="root for local state (database, storage, worker files)")
-    eval_data: Path = Field(Path("../shared/eval"), description="the evaluation characters (autorig eval, slow tests)")
-
-
-@lru_cache
-def core_settings() -> CoreSettings:
-    return CoreSettings()
-
-
-# --- the web backend ----------------------------------------------------------------------
-
-import json as _json  # noqa: E402  (kept next to the section that needs it)
-import socket as _socket  # noqa: E402
-from typing import Annotated, Literal  # noqa: E402
-
-from pydantic import AliasChoices, BaseModel, computed_field, field_validator, model_validator  # noqa: E402
-from pydantic_settings import NoDecode  # noqa: E402
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET = "changethis"
+# Bind addresses that listen everywhere: not an address anyone can reach a server at.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def base_url(public_base_url: str | None, host: str, port: int) -> str:
+    """Where clients reach a server: its public base URL, or one made from the address it
+    listens on (a wildcard bind becomes 127.0.0.1; an IPv6 address is put in brackets)."""
+    if public_base_url:
+        return public_base_url.rstrip("/")
+    if host in WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:
+        pass  # a host name
+    return f"http://{host}:{port}"
 
 
 def _split_list(value: object) -> object:
@@ -45,9 +58,24 @@ def _split_list(value: object) -> object:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            return _json.loads(text)
+            return json.loads(text)
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
+
+
+class _Shared(BaseSettings):
+    """What every section of the tree has: where local state lives."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(
+        Path("var"),
+        validation_alias=AliasChoices("AUTORIG_DATA_DIR", "DATA_DIR", "data_dir"),
+        description="root for local state: database, storage, outbox, the local worker's files",
+    )
+
+
+# --- the web backend ----------------------------------------------------------------------
 
 
 class GumroadProduct(BaseModel):
@@ -60,23 +88,20 @@ class GumroadProduct(BaseModel):
     url: str | None = Field(None, description="the buy link (default https://gumroad.com/l/<product>)")
 
 
-class WebSettings(BaseSettings):
+class WebSettings(_Shared):
     """The backend (``autorig serve``, or uvicorn on ``autorig.web.app:create_app``).
 
     Environment names are the plain ones of the deployment docs (``DATABASE_URL``, ``WORKERS``,
     ``SMTP_HOST``...). Everything has a default that works on one machine.
     """
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
-
     environment: Literal["local", "production"] = Field("local", description="local allows default secrets")
-    secret_key: str = Field(DEFAULT_SECRET, description="signs sessions and links; must be set in production")
-    data_dir: Path = Field(Path("var"), validation_alias=AliasChoices("AUTORIG_DATA_DIR", "DATA_DIR"))
+    secret_key: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="signs sessions and links; must be set in production")
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "AUTORIG_HOST"))
     port: int = Field(8000, validation_alias=AliasChoices("PORT", "AUTORIG_PORT"))
     public_base_url: str | None = Field(None, description="how browsers and workers reach this backend")
     database_url: str | None = Field(None, description="default: SQLite file in data_dir; postgresql://... for PostgreSQL")
-    instance_id: str = Field(default_factory=_socket.gethostname, description="names this backend's claims on tasks")
+    instance_id: str = Field(default_factory=socket.gethostname, description="names this backend's claims on tasks")
     forwarded_allow_ips: str = Field(
         "",
         description="proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or "
@@ -94,7 +119,7 @@ class WebSettings(BaseSettings):
 
     # Workers.
     workers: Annotated[list[str], NoDecode] = Field(default_factory=list, description="worker base URLs")
-    worker_token: str = Field("", description="shared secret sent to workers in protocol.TOKEN_HEADER")
+    worker_token: SecretStr = Field(SecretStr(""), description="shared secret sent to workers in protocol.TOKEN_HEADER")
     worker_http_timeout_s: float = 15.0
     convert_timeout_s: float = Field(600.0, description="longest FBX->GLB conversion call")
     worker_dead_after_s: float = Field(120.0, description="a worker silent this long loses its tasks to the queue")
@@ -108,7 +133,7 @@ class WebSettings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     s3_access_key_id: str | None = None
-    s3_secret_access_key: str | None = None
+    s3_secret_access_key: SecretStr | None = None
     s3_public_base_url: str | None = Field(None, description="public URL of the bucket (uploads are fetched from it)")
     s3_prefix: str = ""
     max_upload_mb: int = Field(200, ge=1)
@@ -118,7 +143,7 @@ class WebSettings(BaseSettings):
     smtp_port: int = 587
     smtp_tls: Literal["none", "starttls", "ssl"] = Field("starttls", description="true=starttls, false=none")
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     email_from: str = "autorig <noreply@localhost>"
     outbox_dir: Path | None = Field(None, description="where emails go without SMTP; default data_dir/outbox")
 
@@ -141,14 +166,14 @@ class WebSettings(BaseSettings):
     session_days: float = Field(30.0, gt=0, description="how long a sign-in lasts")
     cookie_secure: bool | None = Field(None, description="Secure flag on cookies (default: when the base URL is https)")
     google_client_id: str | None = Field(None, description="Google sign-in (OpenID Connect); hidden while unset")
-    google_client_secret: str | None = None
+    google_client_secret: SecretStr | None = None
     google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
     price_file_credits: int = Field(1, ge=0, description="credits for one downloadable file of a task")
     price_all_credits: int = Field(3, ge=0, description="credits for the whole set of a task as one ZIP")
-    gumroad_webhook_token: str | None = Field(
+    gumroad_webhook_token: SecretStr | None = Field(
         None, description="secret in the ping URL (/api-gumroad?token=...); every ping is refused while unset"
     )
-    gumroad_access_token: str | None = Field(None, description="when set, each ping's sale is confirmed through Gumroad's API")
+    gumroad_access_token: SecretStr | None = Field(None, description="when set, each ping's sale is confirmed through Gumroad's API")
     gumroad_api_base: str = "https://api.gumroad.com"
     gumroad_seller_id: str | None = Field(None, description="when set, pings for another seller are refused")
     gumroad_products: list[GumroadProduct] = Field(
@@ -190,9 +215,9 @@ class WebSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> WebSettings:
         if self.environment != "local":
-            if self.secret_key == DEFAULT_SECRET:
+            if self.secret_key.get_secret_value() == DEFAULT_SECRET:
                 raise ValueError("SECRET_KEY is the default; set it (ENVIRONMENT is not local)")
-            if not self.worker_token:
+            if not self.worker_token.get_secret_value():
                 raise ValueError("WORKER_TOKEN is empty; set it (ENVIRONMENT is not local)")
         if self.storage_backend == "s3" and not (self.s3_bucket and self.s3_public_base_url):
             raise ValueError("STORAGE_BACKEND=s3 needs S3_BUCKET and S3_PUBLIC_BASE_URL")
@@ -202,10 +227,7 @@ class WebSettings(BaseSettings):
     @property
     def base_url(self) -> str:
         """Public base URL without trailing slash."""
-        if self.public_base_url:
-            return self.public_base_url.rstrip("/")
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"http://{host}:{self.port}"
+        return base_url(self.public_base_url, self.host, self.port)
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this pattern
     @property
@@ -228,7 +250,8 @@ class WebSettings(BaseSettings):
 
     @property
     def google_enabled(self) -> bool:
-        return bool(self.google_client_id and self.google_client_secret)
+        secret = self.google_client_secret
+        return bool(self.google_client_id and secret is not None and secret.get_secret_value())
 
     @property
     def secure_cookies(self) -> bool:
@@ -242,30 +265,29 @@ def web_settings() -> WebSettings:
 
 # --- the worker -------------------------------------------------------------------------
 
-import os as _os  # noqa: E402
-import sys as _sys  # noqa: E402
-
-from pydantic import SecretStr  # noqa: E402
-
 
 def _default_capacity() -> int:
     # One Blender job per two cores: each job is single-threaded most of the time,
     # and the other core keeps the HTTP side and file serving responsive.
-    return max(1, (_os.cpu_count() or 1) // 2)
+    return max(1, (os.cpu_count() or 1) // 2)
 
 
-class WorkerSettings(BaseSettings):
+class WorkerSettings(_Shared):
     """The rigging worker (``autorig worker``): HTTP service, job limits, input download, clean-up.
 
     Lists (``allowed_hosts``, ``engine_command``) read from the environment as JSON
     (``'["127.0.0.1:8000"]'``) or comma-separated (``127.0.0.1:8000,localhost:8000``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="AUTORIG_WORKER_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="AUTORIG_WORKER_", env_file=".env", extra="ignore", populate_by_name=True)
 
     host: str = Field("127.0.0.1", description="interface to listen on")
     port: int = Field(8001, description="port to listen on")
-    data_dir: Path = Field(Path("var/worker"), description="job records, inputs and outputs")
+    own_dir: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("AUTORIG_WORKER_DATA_DIR", "own_dir"),
+        description="job records, inputs and outputs; default data_dir/worker",
+    )
     token: SecretStr = Field(
         SecretStr(""),
         description="shared secret the backend sends in protocol.TOKEN_HEADER; "
@@ -289,7 +311,7 @@ class WorkerSettings(BaseSettings):
         None, description="base of output_urls and progress_page (default http://{host}:{port})"
     )
     engine_command: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: [_sys.executable, "-m", "autorig"],
+        default_factory=lambda: [sys.executable, "-m", "autorig"],
         description="how to start the engine CLI; the worker appends `rig ...` or `convert ...`",
     )
     engine_only: Literal["all", "rig"] = Field(
@@ -302,18 +324,47 @@ class WorkerSettings(BaseSettings):
     _lists = field_validator("allowed_hosts", "engine_command", mode="before")(_split_list)
 
     @property
+    def worker_dir(self) -> Path:
+        """This worker's folder: job records, inputs and outputs."""
+        return self.own_dir or self.data_dir / "worker"
+
+    @property
     def base_url(self) -> str:
         """Where clients reach this worker: public_base_url, or derived from host and port."""
-        if self.public_base_url:
-            return self.public_base_url.rstrip("/")
-        host = self.host
-        if host in ("0.0.0.0", "", "::"):
-            host = "127.0.0.1"  # a wildcard bind address is not a URL anyone can use
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return base_url(self.public_base_url, self.host, self.port)
 
 
 @lru_cache
 def worker_settings() -> WorkerSettings:
     return WorkerSettings()
+
+
+# --- the tree ---------------------------------------------------------------------------
+
+
+class CoreSettings(_Shared):
+    """The core alone (``autorig eval``, the CLI's database step): no section is read, so a
+    machine without the backend's secrets can use it."""
+
+    eval_data: Path = Field(
+        Path("../shared/eval"),
+        validation_alias=AliasChoices("AUTORIG_EVAL_DATA", "eval_data"),
+        description="the evaluation characters (autorig eval, slow tests)",
+    )
+
+
+class Settings(CoreSettings):
+    """The whole tree: the core and both sections."""
+
+    web: WebSettings = Field(default_factory=WebSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+
+@lru_cache
+def settings() -> Settings:
+    return Settings()
+
+
+@lru_cache
+def core_settings() -> CoreSettings:
+    return CoreSettings()

@@ -8,19 +8,19 @@
                                                   (the code ``not_a_biped`` with spaces for ``_``)
     autorig: internal error: <sentence>           stderr, last line, exit code 1: a bug
 
-No imports beyond the standard library: the worker reads these without loading the engine.
+Nothing heavier than ``protocol`` is imported: the worker reads these without loading the engine.
 """
 
 from __future__ import annotations
 
 import re
 
+from autorig.protocol import ENGINE_ERROR_CODES, INTERNAL
+
 PREFIX = "autorig: "
 ERROR_PREFIX = "autorig: error: "
 INTERNAL_PREFIX = "autorig: internal error: "
 PROGRESS_LINE = re.compile(r"^autorig: progress (?P<stage>[\w.:/-]+) (?P<fraction>[0-9]*\.?[0-9]+)\s*$")
-# The engine's own input error codes (rigging.errors.RigError kinds).
-ENGINE_CODES = ("unsupported_format", "corrupt_file", "empty_scene", "not_a_mesh", "not_a_biped", "too_large")
 
 
 def progress_line(stage: str, fraction: float) -> str:
@@ -61,11 +61,11 @@ def parse_error(line: str) -> tuple[str, str] | None:
     words ('not a biped: no legs found'); an internal error has the code ``internal``."""
     line = line.strip()
     if line.startswith(INTERNAL_PREFIX):
-        return "internal", line[len(PREFIX):]
+        return INTERNAL, line[len(PREFIX):]
     if not line.startswith(ERROR_PREFIX):
         return None
     sentence = line[len(ERROR_PREFIX):]
-    for code in ENGINE_CODES:
+    for code in ENGINE_ERROR_CODES:
         if sentence.startswith(code.replace("_", " ") + ":"):
             return code, sentence
-    return "internal", sentence
+    return INTERNAL, sentence

@@ -36,7 +36,7 @@ from autorig.rigging.errors import RigError
 ProgressFn = Callable[[str, float], None]
 FileFn = Callable[[str], None]
 
-REPORT_NAME = "rig.json"
+REPORT_NAME = protocol.REPORT_NAME
 OUTPUTS_MODULE = "autorig.blender.outputs"
 
 # Where each stage starts on the 0..1 progress scale (measured shares of a typical run;
@@ -260,8 +260,7 @@ def rig_file(
         raise ValueError(f"only must be 'rig' or 'all', not {only!r}")
     from autorig.rigging import presets
 
-    if skeleton not in presets.SKELETONS:
-        raise ValueError(f"unknown skeleton {skeleton!r} (choose from {', '.join(presets.SKELETONS)})")
+    presets.get(skeleton)  # refuses an unknown skeleton (ValueError) before any work
     name = protocol.safe_name(name or input_path.stem)
     outdir.mkdir(parents=True, exist_ok=True)
     from autorig.rigging.skeleton_hands import LEVELS as FINGER_LEVELS
@@ -271,15 +270,14 @@ def rig_file(
     report = _new_report(input_path, name, skeleton, mixamo_prefix, only)
     report["options"]["fingers"] = fingers
     run = _Run(report, PROGRESS_ALL if only == "all" else PROGRESS_RIG, on_progress)
-    files = protocol.output_files(name)
-    extras = files[2:-1]  # what blender.outputs writes, in order
+    extras = protocol.output_files(name, stage="outputs")  # what blender.outputs writes, in order
 
     def announce(filename: str) -> None:
         if on_file:
             on_file(filename)
         if on_progress and filename in extras:  # progress moves through the long outputs stage
             a, b = run.starts["outputs"], run.starts["report"]
-            on_progress("outputs", a + (b - a) * (extras.index(filename) + 1) / len(extras))
+            on_progress("outputs", a + (b - a) * protocol.files_fraction([filename], extras))
 
     t0 = time.perf_counter()
     try:
@@ -422,13 +420,13 @@ def cli_rig(args) -> int:
             on_file=console.wrote,
         )
         for w in report["warnings"]:
-            console.say(f"autorig: warning: {w}")
+            console.say(lines.warning_line(w))
         # A missing output is not a silent success: stderr says so (the exit code stays 0,
         # since the rigged GLB and FBX exist; rig.json lists failed_outputs).
         for f in report.get("failed_outputs", []):
-            console.fail(f"autorig: warning: {f['file']} was not written: {f['error']}")
+            console.fail(lines.warning_line(f"{f['file']} was not written: {f['error']}"))
         if report.get("animation_error"):
-            console.fail(f"autorig: warning: no animation clips: {report['animation_error']}")
+            console.fail(lines.warning_line(f"no animation clips: {report['animation_error']}"))
         t = report["timings"]
         return f"autorig: rigged {args.input} into {args.output}/ in {t.get('total', 0):.1f} s " f"(confidence {report.get('confidence', 0):.2f})"
 

@@ -21,11 +21,13 @@ worth another attempt); a failed conversion answers ``{"error": <code>, "detail"
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 TOKEN_HEADER = "X-Autorig-Token"
 
@@ -112,14 +114,43 @@ class ConvertResponse(BaseModel):
     output_url: str
 
 
-# --- error codes ------------------------------------------------------------------------
+# --- errors -----------------------------------------------------------------------------
 
-# A job that failed with one of these failed because of its input: final, never retried. The
-# engine's codes, plus the worker's refusal of an input URL and a failed download of it.
-INPUT_ERROR_CODES: frozenset[str] = frozenset({
+
+class ErrorBody(BaseModel):
+    """Every error answer, the backend's and a worker's, has this one shape: ``error`` names it
+    (a worker: the job's error code, e.g. ``corrupt_file``, or a short phrase, ``busy``, ``not
+    found``; the backend: its error class, ``PaymentRequired``), ``detail`` is a sentence for
+    people; more fields may follow (``fields`` of a validation error, ``buy_url``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    detail: str
+
+
+def error_body(error: str, detail: str, **extra: object) -> dict[str, object]:
+    """The JSON of an error answer (``ErrorBody``)."""
+    return ErrorBody.model_validate({"error": error, "detail": detail, **extra}).model_dump()
+
+
+
+# A job's ``error_code``, every one named here. The engine's own (rigging.errors.RigError kinds,
+# written on its last stderr line, see console.py):
+ENGINE_ERROR_CODES: tuple[str, ...] = (
     "unsupported_format", "corrupt_file", "empty_scene", "not_a_mesh", "not_a_biped", "too_large",
-    "refused_url", "download_failed",
-})
+)
+REFUSED_URL = "refused_url"  # the worker refused the input URL (netcheck)
+DOWNLOAD_FAILED = "download_failed"  # fetching the input failed
+# Infrastructure codes: worth another attempt.
+TIMEOUT = "timeout"  # the engine ran out of time
+CRASHED = "crashed"  # a signal, or memory exhausted
+INTERNAL = "internal"  # any other failure (a bug)
+WORKER_RESTARTED = "worker_restarted"  # the worker restarted or shut down under the job
+WORKER_LOST = "worker_lost"  # the backend's: the worker stopped answering, or forgot the job
+
+# A job that failed with one of these failed because of its input: final, never retried.
+INPUT_ERROR_CODES: frozenset[str] = frozenset({*ENGINE_ERROR_CODES, REFUSED_URL, DOWNLOAD_FAILED})
 
 
 def is_input_error(code: str | None) -> bool:
@@ -129,20 +160,55 @@ def is_input_error(code: str | None) -> bool:
 
 # --- the files of a job -----------------------------------------------------------------
 
-# The nine downloadable files, in production order; "{name}" is the output base name.
-DOWNLOADS: tuple[str, ...] = (
-    "{name}.glb",
-    "{name}.fbx",
-    "{name}_lod1.glb",
-    "{name}_lod1.fbx",
-    "{name}_lod2.glb",
-    "{name}_lod2.fbx",
-    "{name}_animated.glb",
-    "{name}_animated.fbx",
-    "{name}.usdz",
+
+@dataclass(frozen=True)
+class Output:
+    """One file of a job. ``pattern``: its name, ``{name}`` standing for the output base name;
+    ``kind``: what it is (``rigged``, ``lod1``, ``lod2``, ``animated``, ``usdz``, ``preview``,
+    ``viewer``, ``report``); ``price``: ``download`` (paid) or ``preview`` (free); ``stage``: the
+    engine stage that writes it (``export``, ``outputs`` = ``blender.outputs.write_all``, ``report``)."""
+
+    pattern: str
+    kind: str
+    price: Literal["download", "preview"]
+    stage: Literal["export", "outputs", "report"]
+
+    @property
+    def format(self) -> str:
+        """The file's extension without the dot: glb, fbx, usdz, mp4, json."""
+        return self.pattern.rsplit(".", 1)[1]
+
+    def filename(self, name: str) -> str:
+        return self.pattern.format(name=name)
+
+
+# Every file a job produces, in production order: the one list of outputs.
+OUTPUTS: tuple[Output, ...] = (
+    Output("{name}.glb", "rigged", "download", "export"),
+    Output("{name}.fbx", "rigged", "download", "export"),
+    Output("{name}_lod1.glb", "lod1", "download", "outputs"),
+    Output("{name}_lod1.fbx", "lod1", "download", "outputs"),
+    Output("{name}_lod2.glb", "lod2", "download", "outputs"),
+    Output("{name}_lod2.fbx", "lod2", "download", "outputs"),
+    Output("{name}_animated.glb", "animated", "download", "outputs"),
+    Output("{name}_animated.fbx", "animated", "download", "outputs"),
+    Output("{name}.usdz", "usdz", "download", "outputs"),
+    Output("preview.mp4", "preview", "preview", "outputs"),
+    Output("viewer.glb", "viewer", "preview", "outputs"),
+    Output("rig.json", "report", "preview", "report"),
 )
-# Free previews, produced after the downloads; rig.json is written last.
-PREVIEWS: tuple[str, ...] = ("preview.mp4", "viewer.glb", "rig.json")
+# Derived views of OUTPUTS: the paid files and the free previews (rig.json last).
+DOWNLOADS: tuple[str, ...] = tuple(o.pattern for o in OUTPUTS if o.price == "download")
+PREVIEWS: tuple[str, ...] = tuple(o.pattern for o in OUTPUTS if o.price == "preview")
+
+
+def _only(kind: str) -> str:
+    (pattern,) = (o.pattern for o in OUTPUTS if o.kind == kind)
+    return pattern
+
+
+REPORT_NAME = _only("report")  # rig.json: written last, so its presence means the job is over
+PREVIEW_VIDEO = _only("preview")  # preview.mp4
 
 
 # Base names that would make a download collide with a free preview ("viewer" -> viewer.glb,
@@ -165,12 +231,35 @@ def safe_name(stem: str) -> str:
     return s
 
 
-def output_files(name: str) -> list[str]:
-    """Every file a rig_only job produces, in the order they appear."""
+def output_files(name: str, stage: str | None = None) -> list[str]:
+    """Every file a rig_only job produces (or only those ``stage`` writes), in the order they appear."""
     name = safe_name(name)
-    return [f.format(name=name) for f in DOWNLOADS] + list(PREVIEWS)
+    return [o.filename(name) for o in OUTPUTS if stage is None or o.stage == stage]
 
 
 def is_download(filename: str) -> bool:
     """True for the paid files, False for the free previews."""
     return filename not in PREVIEWS
+
+
+# --- progress ---------------------------------------------------------------------------
+
+# Share of a job's progress given to downloading the input; the engine's 0..1 gets the rest.
+DOWNLOAD_SHARE = 0.05
+# Progress shown short of done while a job still runs (done is exactly 1.0).
+RUNNING_CAP = 0.99
+
+
+def files_fraction(ready: Iterable[str], order: Sequence[str]) -> float:
+    """How far through ``order`` (files, or their URLs, in production order) the ``ready`` ones
+    reach: files appear in order, so the last one ready says how far the producer is (0..1)."""
+    done = set(ready)
+    last = max((i + 1 for i, f in enumerate(order) if f in done), default=0)
+    return last / max(1, len(order))
+
+
+def job_progress(engine_fraction: float) -> float:
+    """A running job's progress from the engine's own 0..1: after the download, short of done.
+    The one estimate the worker reports and the backend keeps (from progress lines or files)."""
+    fraction = min(1.0, max(0.0, engine_fraction))
+    return min(RUNNING_CAP, DOWNLOAD_SHARE + (1 - DOWNLOAD_SHARE) * fraction)

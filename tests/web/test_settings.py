@@ -44,3 +44,30 @@ def test_default_secret_refused_outside_local_mode() -> None:
 def test_s3_needs_bucket_and_public_url() -> None:
     with pytest.raises(ValidationError, match="S3_BUCKET"):
         WebSettings(_env_file=None, storage_backend="s3")
+
+
+def test_one_tree_one_data_dir_secrets_hidden(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from autorig.config import Settings, WorkerSettings
+
+    for name in ("AUTORIG_WORKER_DATA_DIR", "DATA_DIR", "SECRET_KEY", "WORKER_TOKEN", "ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AUTORIG_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2")
+    tree = Settings(_env_file=None)
+    assert tree.data_dir == tree.web.data_dir == tree.worker.data_dir == tmp_path
+    assert tree.worker.worker_dir == tmp_path / "worker"  # the worker's folder follows the one data_dir
+    monkeypatch.setenv("AUTORIG_WORKER_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert WorkerSettings(_env_file=None).worker_dir == tmp_path / "elsewhere"
+    web = tree.web
+    assert web.smtp_password is not None and web.smtp_password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(web) and "changethis" not in repr(web)
+
+
+def test_base_url_is_one_helper_and_brackets_ipv6() -> None:
+    from autorig.config import WorkerSettings, base_url
+
+    assert base_url(None, "::1", 8000) == "http://[::1]:8000"
+    assert base_url(None, "::", 8000) == base_url(None, "0.0.0.0", 8000) == "http://127.0.0.1:8000"
+    assert base_url("https://rig.example/", "::1", 1) == "https://rig.example"
+    assert WebSettings(_env_file=None, host="fe80::1", port=9000).base_url == "http://[fe80::1]:9000"
+    assert WorkerSettings(_env_file=None, host="::1", port=8001).base_url == "http://[::1]:8001"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from datetime import timedelta
@@ -16,7 +17,7 @@ from autorig.worker.store import JobRecord, utcnow
 
 
 def settings(tmp_path, **kw) -> WorkerSettings:
-    return WorkerSettings(data_dir=tmp_path / "w", token="t", min_free_disk_mb=0, **kw)
+    return WorkerSettings(own_dir=tmp_path / "w", token="t", min_free_disk_mb=0, **kw)
 
 
 def record(job_id: str, **kw) -> JobRecord:
@@ -34,7 +35,7 @@ def test_cleanup_removes_only_expired_finished_jobs(tmp_path):
     for job in (old, recent, running):
         manager.store.add(job)
         (manager.store.out_dir(job.id) / "m.glb").write_bytes(b"glTF")
-    CleanupLoop(manager).run_once()
+    asyncio.run(CleanupLoop(manager).run_once())
     assert not manager.store.job_dir("old").exists() and manager.store.get("old") is None
     assert manager.store.by_guid("guid-old") is None
     assert (manager.store.out_dir("recent") / "m.glb").exists()

@@ -131,9 +131,9 @@ def test_the_engine_dies_with_the_worker(tmp_path):
 
 
 def test_every_engine_code_and_an_internal_error_are_read_back(tmp_path):
-    from autorig import console
+    from autorig import console, protocol
 
-    for code in console.ENGINE_CODES:
+    for code in protocol.ENGINE_ERROR_CODES:
         line = console.error_line(code, "because: reasons")
         (tmp_path / code).mkdir()
         rc, engine = run(tmp_path / code, f"import sys; print({line!r}, file=sys.stderr); sys.exit(2)")

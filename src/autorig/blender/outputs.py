@@ -1,6 +1,7 @@
 """The rig outputs after ``<name>.glb`` and ``<name>.fbx``: LODs, clips, USDZ and previews.
 
-``write_all`` writes, in ``protocol.output_files`` order:
+``write_all`` writes, in ``protocol.OUTPUTS`` order (that table names the files; this one
+says how each is made):
 
     <name>_lod1.glb, <name>_lod1.fbx   ~50 % of the triangles (lod.py)
     <name>_lod2.glb, <name>_lod2.fbx   ~20 % of the triangles
@@ -137,10 +138,16 @@ class _Once:
         return self._value if self._done and self._error is None else None
 
 
+# What each output kind needs of the LODs: a LOD's objects are deleted after the last output
+# (in protocol.OUTPUTS order) that needs them.
+NEEDS_LOD = {"lod1": "lod1", "lod2": "lod2", "viewer": "lod2"}
+# Kinds of output written even when the clips could not be made (then without animation).
+CLIPS_OPTIONAL = ("usdz", "preview", "viewer")
+
+
 def write_all(rig: Any, outdir: Path, name: str, report: dict, on_file: Callable[[str], None] | None) -> None:
-    """Writes, in this order: <name>_lod1.glb, <name>_lod1.fbx, <name>_lod2.glb, <name>_lod2.fbx,
-    <name>_animated.glb, <name>_animated.fbx, <name>.usdz, preview.mp4, viewer.glb
-    (see protocol.output_files). Each file atomically; calls on_file(filename) after each.
+    """Writes the outputs of ``protocol.OUTPUTS`` whose stage is ``outputs``, in that order
+    (``protocol.output_files(name, stage="outputs")``). Each file atomically; calls on_file(filename) after each.
     Adds to report["outputs"] a record per file {file, size, triangles, seconds} and, for a file that
     failed, {file, error}: a failure in one output (say USDZ) is reported and does not lose the others."""
     outdir = Path(outdir)
@@ -168,58 +175,67 @@ def write_all(rig: Any, outdir: Path, name: str, report: dict, on_file: Callable
 
     clips = _Once(make_clips)
 
+    # (kind, format) -> (triangle count, writer) for every output write_all knows how to make.
+    writers: dict[tuple[str, str], tuple[Callable[[], int], Callable[[Path], Any]]] = {}
+    for level, once in levels.items():
+        def objs(once: _Once = once) -> list[Any]:
+            return [rig.armature, *once.get().objects]
+
+        def tris(once: _Once = once) -> int:
+            return once.get().triangles
+
+        writers[(level, "glb")] = (tris, lambda p, objs=objs: export_glb(p, objs()))
+        writers[(level, "fbx")] = (tris, lambda p, objs=objs: export_fbx(p, objs()))
+
+    def animated_glb(p: Path) -> None:
+        clips.get()
+        export_glb(p, rig.objects, animations=True, **GLTF_CLIPS)
+
+    def animated_fbx(p: Path) -> None:
+        clips.get()
+        export_fbx(p, rig.objects, animations=True)
+
+    writers[("animated", "glb")] = (lambda: lod0, animated_glb)
+    writers[("animated", "fbx")] = (lambda: lod0, animated_fbx)
+    writers[("usdz", "usdz")] = (lambda: lod0, lambda p: usdz.export_usdz(p, rig, _actions_or_none(clips)))
+
+    def video(p: Path) -> None:
+        with atomic_output(p) as tmp:
+            report["preview"] = preview.render(rig, _actions_or_none(clips) or {}, tmp, _clip_fps(report))
+
+    writers[("preview", "mp4")] = (lambda: lod0, video)
+
+    viewer_meshes: list[Any] = []
+
+    def viewer(p: Path) -> None:
+        # LOD2, or the full meshes if LOD2 could not be made (that failure is reported).
+        try:
+            meshes, source = levels["lod2"].get().objects, "lod2"
+        except Exception:
+            meshes, source = list(rig.meshes), "lod0"
+        viewer_meshes[:] = meshes
+        acts = _actions_or_none(clips)
+        with _small_textures(meshes, VIEWER_TEXTURE_SIZE) as swapped:
+            export_glb(p, [rig.armature, *meshes], animations=bool(acts), **GLTF_CLIPS, **VIEWER_DRACO)
+        report["viewer"] = {
+            "meshes": source,
+            "draco": True,
+            "texture_size": VIEWER_TEXTURE_SIZE,
+            "textures_resized": swapped,
+            "clips": sorted(acts or {}),
+        }
+
+    writers[("viewer", "glb")] = (lambda: lod.triangle_count(viewer_meshes), viewer)
+
+    planned = [o for o in protocol.OUTPUTS if o.stage == "outputs"]
+    last_use = {NEEDS_LOD[o.kind]: i for i, o in enumerate(planned) if o.kind in NEEDS_LOD}
     try:
-        for level, once in levels.items():
-            def objs(once: _Once = once) -> list[Any]:
-                return [rig.armature, *once.get().objects]
-
-            def tris(once: _Once = once) -> int:
-                return once.get().triangles
-
-            out.write(f"{name}_{level}.glb", tris, lambda p, objs=objs: export_glb(p, objs()))
-            out.write(f"{name}_{level}.fbx", tris, lambda p, objs=objs: export_fbx(p, objs()))
-        # The clips are needed from here on; LOD1 is not.
-        _drop(levels["lod1"])
-
-        def animated_glb(p: Path) -> None:
-            clips.get()
-            export_glb(p, rig.objects, animations=True, **GLTF_CLIPS)
-
-        def animated_fbx(p: Path) -> None:
-            clips.get()
-            export_fbx(p, rig.objects, animations=True)
-
-        out.write(f"{name}_animated.glb", lambda: lod0, animated_glb)
-        out.write(f"{name}_animated.fbx", lambda: lod0, animated_fbx)
-        out.write(f"{name}.usdz", lambda: lod0, lambda p: usdz.export_usdz(p, rig, _actions_or_none(clips)))
-
-        def video(p: Path) -> None:
-            with atomic_output(p) as tmp:
-                report["preview"] = preview.render(rig, _actions_or_none(clips) or {}, tmp, _clip_fps(report))
-
-        out.write("preview.mp4", lambda: lod0, video)
-
-        viewer_meshes: list[Any] = []
-
-        def viewer(p: Path) -> None:
-            # LOD2, or the full meshes if LOD2 could not be made (that failure is reported).
-            try:
-                meshes, source = levels["lod2"].get().objects, "lod2"
-            except Exception:
-                meshes, source = list(rig.meshes), "lod0"
-            viewer_meshes[:] = meshes
-            acts = _actions_or_none(clips)
-            with _small_textures(meshes, VIEWER_TEXTURE_SIZE) as swapped:
-                export_glb(p, [rig.armature, *meshes], animations=bool(acts), **GLTF_CLIPS, **VIEWER_DRACO)
-            report["viewer"] = {
-                "meshes": source,
-                "draco": True,
-                "texture_size": VIEWER_TEXTURE_SIZE,
-                "textures_resized": swapped,
-                "clips": sorted(acts or {}),
-            }
-
-        out.write("viewer.glb", lambda: lod.triangle_count(viewer_meshes), viewer)
+        for i, o in enumerate(planned):
+            triangles, work = writers[(o.kind, o.format)]
+            out.write(o.filename(name), triangles, work)
+            for level, last in last_use.items():
+                if last == i:  # no later output needs this LOD
+                    _drop(levels[level])
     finally:
         for once in levels.values():
             _drop(once)
@@ -237,7 +253,7 @@ def _warn_failures(report: dict, name: str, clips: _Once) -> None:
     if clips.error is not None:
         reason = _short(clips.error)
         report["animation_error"] = reason
-        degraded = [f for f in (f"{name}.usdz", "preview.mp4", "viewer.glb")
+        degraded = [f for f in (o.filename(name) for o in protocol.OUTPUTS if o.kind in CLIPS_OPTIONAL)
                     if any(o["file"] == f and not o.get("error") for o in report.get("outputs", []))]
         if degraded:
             report.setdefault("warnings", []).append(

@@ -36,6 +36,7 @@ from urllib.parse import unquote
 
 import numpy as np
 
+from autorig import formats
 from autorig.rigging.errors import RigError
 
 # What the engine can hold in a worker job (8 GB of address space, 600 s). Measured with
@@ -54,7 +55,7 @@ MAX_VERTICES = 750_000
 # JSON nested deeper than this is no glTF (the schema nests a handful of levels; extras a few more).
 MAX_JSON_DEPTH = 64
 
-GLB_MAGIC = b"glTF"
+GLB_MAGIC = formats.GLB_MAGIC
 CHUNK_JSON = 0x4E4F534A
 CHUNK_BIN = 0x004E4942
 COMPONENT_BYTES = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
@@ -371,7 +372,7 @@ def _gltf_size(doc: dict, counts: list[int]) -> tuple[int, int]:
 def prepare_gltf(path: Path, root: Path, workdir: Path) -> Prepared:
     """Check a .gltf/.glb/.vrm and write the copy to import into ``workdir``."""
     data = path.read_bytes()
-    is_glb = path.suffix.lower() in (".glb", ".vrm")
+    is_glb = formats.reads_as(path.suffix) == "glb"
     label = path.suffix.lstrip(".").upper()
     doc, binary = read_glb(data, label) if is_glb else (_parse_json(data, "glTF"), None)
     warnings: list[str] = []

@@ -27,18 +27,17 @@ from pathlib import Path
 import bpy
 import numpy as np
 
+from autorig import formats
 from autorig.blender import sanitize
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh, MeshPart
 
-SUPPORTED = (".glb", ".gltf", ".fbx", ".obj", ".zip", ".vrm")
-# A zip may hold textures; refuse archives that would expand past this.
-MAX_ZIP_UNPACKED = 1 << 30
-MAX_ZIP_MEMBERS = 5000
-
-FBX_BINARY_MAGIC = b"Kaydara FBX Binary  \x00"
-# Blender's FBX importer reads FBX 7.1 (7100) and later.
-FBX_MIN_VERSION = 7100
+# What the engine reads (and the upload check accepts): the table in autorig.formats.
+SUPPORTED = formats.SUFFIXES
+MAX_ZIP_UNPACKED = formats.ZIP_MAX_UNPACKED
+MAX_ZIP_MEMBERS = formats.ZIP_MAX_MEMBERS
+FBX_BINARY_MAGIC = formats.FBX_BINARY_MAGIC
+FBX_MIN_VERSION = formats.FBX_MIN_VERSION
 # How much of a text file (OBJ, glTF JSON) to look at to tell it from binary junk.
 SNIFF_BYTES = 1 << 16
 _OBJ_LINE = re.compile(rb"^\s*(v|vt|vn|f|o|g|s|mtllib|usemtl|l|p)\s", re.M)
@@ -89,12 +88,12 @@ def _unpack_zip(path: Path, into: Path, warnings: list[str]) -> Path:
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise RigError("corrupt_file", f"could not unpack the zip archive: {exc}") from None
     candidates = sorted(
-        (p for p in into.rglob("*") if p.suffix.lower() in (".glb", ".gltf", ".obj", ".fbx", ".vrm")),
+        (p for p in into.rglob("*") if p.suffix.lower() in formats.MODEL_SUFFIXES),
         key=lambda p: (len(p.parts), p.suffix.lower() not in (".glb", ".gltf"), p.name),
     )
     candidates = [p for p in candidates if "__MACOSX" not in p.parts]
     if not candidates:
-        raise RigError("not_a_mesh", "the zip holds no .glb, .gltf, .obj or .fbx file")
+        raise RigError("not_a_mesh", f"the zip holds no {formats.listed(suffixes=True, models_only=True)} file")
     return candidates[0]
 
 
@@ -105,16 +104,16 @@ def sniff(path: Path, ext: str) -> None:
         head = f.read(SNIFF_BYTES)
     size = path.stat().st_size
     label = ext.lstrip(".").upper()
-    if ext in (".glb", ".vrm"):
-        if head[:4] != b"glTF":
+    if formats.reads_as(ext) == "glb":
+        if not head.startswith(formats.GLB_MAGIC):
             if head.lstrip()[:1] == b"{":
                 raise RigError("corrupt_file", f"the {label} file holds glTF JSON text: name it .gltf")
             raise RigError("corrupt_file", f"not a {label} file (no glTF header)")
         if len(head) < 12:
             raise RigError("corrupt_file", f"the {label} file is truncated ({size} bytes)")
         version, length = struct.unpack_from("<II", head, 4)
-        if version != 2:
-            raise RigError("unsupported_format", f"glTF version {version} is not supported (use glTF 2.0)")
+        if version != formats.GLTF_VERSION:
+            raise RigError("unsupported_format", f"glTF version {version} is not supported (use glTF {formats.GLTF_VERSION}.0)")
         if length > size:
             raise RigError("corrupt_file", f"the {label} file is truncated ({size} of {length} bytes)")
     elif ext == ".gltf":
@@ -159,7 +158,7 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
         raise RigError("corrupt_file", f"no such file: {path}")
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
-        raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use GLB, glTF, FBX, OBJ or ZIP)")
+        raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use {formats.listed()})")
     if path.stat().st_size == 0:
         raise RigError("corrupt_file", "the file is empty")
     tmp = Path(tempfile.mkdtemp(prefix="autorig-import-"))
@@ -172,12 +171,12 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
             path = _unpack_zip(path, root, unpacked)
             ext = path.suffix.lower()
         sniff(path, ext)
-        report = LoadReport(source_format=ext.lstrip(".").replace("vrm", "glb"), imported=path.name, warnings=unpacked)
+        report = LoadReport(source_format=formats.reads_as(ext) or ext.lstrip("."), imported=path.name, warnings=unpacked)
         # The importer reads only what is in this private folder: the checked copy and the
         # files it may name.
         safe = tmp / "import"
         safe.mkdir()
-        if ext in (".glb", ".gltf", ".vrm"):
+        if formats.reads_as(ext) in ("glb", "gltf"):
             prepared = sanitize.prepare_gltf(path, root, safe)
         elif ext == ".obj":
             prepared = sanitize.prepare_obj(path, root, safe)
@@ -186,7 +185,7 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
             sanitize.too_large(prepared.triangles, 0)
         report.warnings += prepared.warnings
         to_import = prepared.path
-        if ext == ".vrm":  # VRM is glTF; Blender's importer only accepts glTF file names
+        if formats.reads_as(ext) == "glb" and ext != ".glb":  # VRM: Blender's importer only accepts glTF file names
             to_import = safe / "model.glb"
             if prepared.path != to_import:
                 shutil.copyfile(prepared.path, to_import)

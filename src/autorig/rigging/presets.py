@@ -28,10 +28,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autorig.protocol import Skeleton
 from autorig.rigging import humanoid
 
 MIXAMO_PREFIX = "mixamorig:"
-SKELETONS: tuple[str, ...] = ("mixamo", "unreal", "unity")
+SKELETONS: tuple[str, ...] = tuple(s.value for s in Skeleton)  # the list is protocol.Skeleton
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from autorig.web.domains.users.endpoints import browser as users_browser
 from autorig.web.domains.users.security import SameOriginOnly
 from autorig.web.errors import NotFound, install_error_handler
 from autorig.web.pages import install_pages
-from autorig.web.storage import LocalStorage
+from autorig.web.storage import LocalStorage, keys
 from autorig.web.storage.base import check_key
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,7 @@ async def storage_file(key: str, ctx: ContextDep) -> Response:
         path = storage.path(check_key(key))
     except ValueError:
         raise NotFound(f"no file {key!r}") from None
-    parts = key.split("/")
-    if len(parts) < 4 or parts[0] != "tasks" or parts[2] != "input":
+    if not keys.is_input(key):
         # Only uploads are public (workers fetch them); results are paid for at /api/task/.../files.
         raise NotFound(f"no file {key!r}")
     if not path.is_file():

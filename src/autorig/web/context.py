@@ -57,7 +57,7 @@ class AppContext:
             settings=settings,
             db=Database(settings.database_url_resolved),
             storage=storage,
-            client=WorkerClient(settings.worker_token, settings.worker_http_timeout_s, settings.progress_concurrency + 16),
+            client=WorkerClient(settings.worker_token.get_secret_value(), settings.worker_http_timeout_s, settings.progress_concurrency + 16),
             tasks=TaskService(settings, storage),
             queue=QueueService(settings),
             sender=EmailSender(settings),

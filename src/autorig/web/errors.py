@@ -1,5 +1,5 @@
 """Errors the API shows to people, each with its HTTP status; one handler renders them all as
-``{"error": <class name>, "detail": <message>}``.
+``protocol.ErrorBody``: ``{"error": <class name>, "detail": <message>}`` (the workers answer the same shape).
 
     AutorigError (500)
     ├── BadRequest (400)
@@ -28,6 +28,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from autorig.protocol import error_body
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +91,7 @@ class Unavailable(AutorigError):
 
 async def _handle(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AutorigError)
-    body = {"error": type(exc).__name__, "detail": exc.detail, **exc.extra}
-    return JSONResponse(body, status_code=exc.status_code)
+    return JSONResponse(error_body(type(exc).__name__, exc.detail, **exc.extra), status_code=exc.status_code)
 
 
 def _field(loc: tuple[object, ...] | list[object]) -> str:
@@ -103,28 +104,28 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         msg = next(str(e.get("ctx", {}).get("error", "")) for e in errors if e.get("type") == "json_invalid")
-        return JSONResponse({"error": "BadRequest", "detail": f"the body is not valid JSON: {msg}".rstrip(": ")}, status_code=400)
+        return JSONResponse(error_body("BadRequest", f"the body is not valid JSON: {msg}".rstrip(": ")), status_code=400)
     problems = [f"{_field(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:20]]
     fields = [_field(e.get("loc", ())) for e in errors[:20]]
-    return JSONResponse({"error": "ValidationError", "detail": "; ".join(problems) or "invalid request", "fields": fields}, status_code=422)
+    return JSONResponse(error_body("ValidationError", "; ".join(problems) or "invalid request", fields=fields), status_code=422)
 
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     name = HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
-    return JSONResponse({"error": name, "detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(error_body(name, detail), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RecursionError):  # e.g. a JSON body nested thousands deep
-        return JSONResponse({"error": "BadRequest", "detail": "the request is nested too deeply"}, status_code=400)
+        return JSONResponse(error_body("BadRequest", "the request is nested too deeply"), status_code=400)
     if isinstance(exc, sqlalchemy.exc.TimeoutError):  # every pooled connection busy for POOL_TIMEOUT_S
         log.warning("database pool exhausted on %s %s", request.method, request.url.path)
-        body = {"error": "Unavailable", "detail": "the service is busy; try again in a few seconds"}
+        body = error_body("Unavailable", "the service is busy; try again in a few seconds")
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
     log.exception("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse({"error": "InternalError", "detail": "internal error (it was logged)"}, status_code=500)
+    return JSONResponse(error_body("InternalError", "internal error (it was logged)"), status_code=500)
 
 
 def install_error_handler(app: FastAPI) -> None:

@@ -42,6 +42,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+from pydantic import SecretStr
 
 from autorig import protocol
 from autorig.config import WebSettings
@@ -280,11 +281,11 @@ def cli_serve(args: argparse.Namespace) -> int:
 
     worker: LocalWorker | None = None
     if not settings.workers:
-        token = settings.worker_token or secrets.token_urlsafe(32)
+        token = settings.worker_token.get_secret_value() or secrets.token_urlsafe(32)
         worker = LocalWorker(settings, token, pidfile)
         worker.start()
         worker.watch()
-        settings = settings.model_copy(update={"workers": [worker.url], "worker_token": token})
+        settings = settings.model_copy(update={"workers": [worker.url], "worker_token": SecretStr(token)})
         log.info("local worker at %s (pid %s)", worker.url, worker.pid)
     print(f"autorig is running at {settings.base_url}", flush=True)
 
@@ -326,7 +327,7 @@ def run_processes(settings: WebSettings) -> None:
     Database(settings.database_url_resolved).migrate_sync()
     os.environ.update({
         "WORKERS": json.dumps(settings.workers),
-        "WORKER_TOKEN": settings.worker_token,
+        "WORKER_TOKEN": settings.worker_token.get_secret_value(),
         "HOST": settings.host,
         "PORT": str(settings.port),
         "AUTORIG_DATA_DIR": str(settings.data_dir.resolve()),

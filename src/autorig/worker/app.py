@@ -12,15 +12,18 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autorig import __version__
 from autorig.config import WorkerSettings, worker_settings
+from autorig.protocol import error_body
 from autorig.worker.endpoints import router
-from autorig.worker.errors import WorkerError
+from autorig.worker.errors import ApiError
 from autorig.worker.jobs import JobManager
 from autorig.worker.loops import CleanupLoop
 
@@ -42,7 +45,7 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
         manager.recover()
         cleanup.start()
         log.info(
-            "worker ready at %s: capacity %d, data in %s", settings.base_url, settings.capacity, settings.data_dir
+            "worker ready at %s: capacity %d, data in %s", settings.base_url, settings.capacity, settings.worker_dir
         )
         try:
             yield
@@ -55,17 +58,22 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
     app.state.cleanup = cleanup
     app.include_router(router)
 
-    @app.exception_handler(WorkerError)
-    async def _worker_error(request: Request, exc: WorkerError) -> JSONResponse:
-        body = {"error": exc.error, "detail": exc.detail}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"{_field(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
         fields = [_field(e.get("loc", ())) for e in exc.errors()]
-        body = {"error": "invalid request", "detail": "; ".join(problems), "fields": fields}
-        return JSONResponse(body, status_code=422)
+        return JSONResponse(error_body("invalid request", "; ".join(problems), fields=fields), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # An unknown route or method: the same shape as every other error ("not found", ...).
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        body = error_body(HTTPStatus(exc.status_code).phrase.lower(), detail)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     return app
 

@@ -31,16 +31,13 @@ from urllib.parse import unquote
 
 import httpx
 
-from autorig import __version__
+from autorig import __version__, formats
 from autorig.netcheck import DEFAULT_PORTS, address_problem, is_allowed, is_ip, resolve
 from autorig.protocol import TOKEN_HEADER, safe_name
 from autorig.worker.errors import InputRefused, InputUnavailable
 
-# What the engine reads (blender/scene.py SUPPORTED); the worker cannot import blender/ (bpy).
-INPUT_EXTENSIONS = (".glb", ".gltf", ".fbx", ".obj", ".zip", ".vrm")
+INPUT_EXTENSIONS = formats.SUFFIXES  # what the engine reads
 REDIRECT_CODES = (301, 302, 303, 307, 308)
-# Leading bytes that tell the format when the URL and headers give no usable extension.
-MAGIC = ((b"glTF", ".glb"), (b"Kaydara FBX Binary", ".fbx"), (b"PK\x03\x04", ".zip"))
 
 
 @dataclass(frozen=True)
@@ -126,7 +123,9 @@ def _with_extension(name: str, head: bytes) -> str:
     ext = ext.lower()
     if ext not in INPUT_EXTENSIONS:
         stem = name
-        ext = next((e for magic, e in MAGIC if head.startswith(magic)), "")
+        # The leading bytes tell the format when the URL and headers give no usable extension.
+        found = formats.by_magic(head)
+        ext = found.suffix if found else ""
         if not ext:
             raise InputUnavailable(
                 "cannot tell the input's file type: name it .glb, .gltf, .fbx, .obj, .zip or .vrm",

@@ -1,6 +1,6 @@
-"""One error base class for the worker; the app renders every one as ``{"error", "detail"}``.
+"""One error base class for the worker; the app renders every one as ``protocol.ErrorBody``.
 
-    WorkerError (500)
+    ApiError (500)
     ├── Unauthorized (401)      missing or wrong token
     ├── NotFound (404)          unknown job, or an output that is not complete yet
     ├── InputRefused (400)      the input URL is not allowed (scheme, private address, ...)
@@ -17,11 +17,12 @@ for the input's fault, else an infrastructure code: ``internal``, ``crashed``, `
 
 from __future__ import annotations
 
+from autorig import protocol
 
-class WorkerError(Exception):
+
+class ApiError(Exception):
     status_code = 500
-    error = "internal"
-    code = "internal"
+    error = code = protocol.INTERNAL
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, code: str | None = None) -> None:
         super().__init__(detail)
@@ -31,34 +32,34 @@ class WorkerError(Exception):
             self.code = self.error = code
 
 
-class Unauthorized(WorkerError):
+class Unauthorized(ApiError):
     status_code = 401
     error = "unauthorized"
 
 
-class NotFound(WorkerError):
+class NotFound(ApiError):
     status_code = 404
     error = "not found"
 
 
-class InputRefused(WorkerError):
+class InputRefused(ApiError):
     status_code = 400
-    error = code = "refused_url"
+    error = code = protocol.REFUSED_URL
 
 
-class ConversionFailed(WorkerError):
+class ConversionFailed(ApiError):
     """The engine refused the input; ``code`` is the engine's (``corrupt_file``, ...)."""
 
     status_code = 422
     error = code = "corrupt_file"
 
 
-class InputUnavailable(WorkerError):
+class InputUnavailable(ApiError):
     status_code = 422
-    error = code = "download_failed"
+    error = code = protocol.DOWNLOAD_FAILED
 
 
-class Busy(WorkerError):
+class Busy(ApiError):
     status_code = 503
     error = "busy"
 
@@ -66,7 +67,7 @@ class Busy(WorkerError):
         super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
 
 
-class NotAccepting(WorkerError):
+class NotAccepting(ApiError):
     status_code = 503
     error = "not accepting jobs"
 
@@ -74,6 +75,6 @@ class NotAccepting(WorkerError):
         super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
 
 
-class TimeLimit(WorkerError):
+class TimeLimit(ApiError):
     status_code = 504
-    error = code = "timeout"
+    error = code = protocol.TIMEOUT

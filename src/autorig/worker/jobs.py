@@ -19,6 +19,7 @@ import time
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from autorig import protocol
 from autorig.config import WorkerSettings
 from autorig.protocol import (
     ConvertRequest,
@@ -28,12 +29,15 @@ from autorig.protocol import (
     JobState,
     JobStatus,
     WorkerStatus,
+    files_fraction,
     is_input_error,
+    job_progress,
     output_files,
     safe_name,
 )
 from autorig.worker import download, runner
 from autorig.worker.errors import (
+    ApiError,
     Busy,
     ConversionFailed,
     InputRefused,
@@ -41,24 +45,18 @@ from autorig.worker.errors import (
     NotAccepting,
     NotFound,
     TimeLimit,
-    WorkerError,
 )
 from autorig.worker.status import JobTimes, disk_problem, worker_status
 from autorig.worker.store import JobRecord, JobStore, utcnow
 
 log = logging.getLogger("autorig.worker")
 
-# Share of a job's progress bar given to downloading the input; the engine gets the rest.
-DOWNLOAD_SHARE = 0.05
-# Progress shown short of done while the engine still runs (done is exactly 1.0).
-RUNNING_CAP = 0.99
 # How often a job's thread looks at its engine process and output folder.
 POLL_INTERVAL_S = 0.2
 # How long shutdown waits for job threads to record their end.
 SHUTDOWN_WAIT_S = 15.0
 
-# The infrastructure code of a job the worker itself ended by restarting or shutting down.
-WORKER_RESTARTED = "worker_restarted"
+WORKER_RESTARTED = protocol.WORKER_RESTARTED  # a job the worker ended by restarting or shutting down
 RESTARTED = "the worker restarted while the job was {state}; submit it again"
 SHUT_DOWN = "the worker shut down while the job was {state}; submit it again"
 
@@ -78,7 +76,7 @@ def without_query(url: str) -> str:
 class JobManager:
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
-        self.store = JobStore(settings.data_dir)
+        self.store = JobStore(settings.worker_dir)
         self.times = JobTimes()
         self._intake = threading.Lock()
         self._finishing = threading.Lock()  # a job ends once, whichever thread gets there first
@@ -211,9 +209,9 @@ class JobManager:
         try:
             input_path = self._download(job)
             if self._stopping.is_set():
-                raise WorkerError(SHUT_DOWN.format(state="queued"), code=WORKER_RESTARTED)
+                raise ApiError(SHUT_DOWN.format(state="queued"), code=WORKER_RESTARTED)
             job = self.store.update(
-                job_id, state=JobState.running, stage="rigging", progress=DOWNLOAD_SHARE, started_at=utcnow()
+                job_id, state=JobState.running, stage="rigging", progress=job_progress(0.0), started_at=utcnow()
             )
             argv = runner.rig_command(
                 self.settings.engine_command,
@@ -244,11 +242,11 @@ class JobManager:
                 self._finish(job_id, JobState.failed, error=failure.reason, code=failure.code)
             else:
                 self._finish(job_id, JobState.done)
-        except WorkerError as exc:
+        except ApiError as exc:
             self._finish(job_id, JobState.failed, error=exc.detail, code=exc.code)
         except Exception as exc:  # a bug here must fail the job, not leave it running
             log.exception("job %s", job_id)
-            self._finish(job_id, JobState.failed, error=f"internal error in the worker: {exc}", code="internal")
+            self._finish(job_id, JobState.failed, error=f"internal error in the worker: {exc}", code=protocol.INTERNAL)
         finally:
             engine_left = self._engines.pop(job_id, None)
             if engine_left is not None:
@@ -264,8 +262,8 @@ class JobManager:
             if reported:
                 stage, fraction = reported[-1]
                 job = self.get(job_id)
-                progress = DOWNLOAD_SHARE + (1 - DOWNLOAD_SHARE) * fraction
-                self.store.update(job_id, stage=stage, progress=min(RUNNING_CAP, max(job.progress, progress)))
+                progress = max(job.progress, job_progress(fraction))
+                self.store.update(job_id, stage=stage, progress=progress)
             self._scan_outputs(job_id)
             if rc is not None:
                 return rc
@@ -280,10 +278,8 @@ class JobManager:
         for f in ready:
             if f not in job.outputs_ready:
                 self.store.log(job_id, f"output ready: {f}")
-        # Files come in the order of job.outputs: the last one ready says how far the engine is.
-        last = max(job.outputs.index(f) for f in ready) + 1 if ready else 0
-        by_files = DOWNLOAD_SHARE + (1 - DOWNLOAD_SHARE) * last / max(1, len(job.outputs))
-        progress = job.progress if job.finished else min(RUNNING_CAP, max(job.progress, by_files))
+        by_files = job_progress(files_fraction(ready, job.outputs))
+        progress = job.progress if job.finished else max(job.progress, by_files)
         self.store.update(job_id, outputs_ready=ready, progress=progress)
 
     def _finish(self, job_id: str, state: JobState, error: str | None = None, code: str | None = None) -> None:
@@ -292,7 +288,7 @@ class JobManager:
             if job.finished:
                 return
             if state == JobState.failed and code is None:
-                code = "internal"
+                code = protocol.INTERNAL
             changes: dict[str, object] = {
                 "state": state, "finished_at": utcnow(), "pid": None, "error": error, "error_code": code
             }
@@ -331,13 +327,13 @@ class JobManager:
             self.store.add(job)
             try:
                 return self._convert(job)
-            except WorkerError as exc:
+            except ApiError as exc:
                 self._finish(job.id, JobState.failed, error=exc.detail, code=exc.code)
                 raise
             except Exception as exc:  # a bug here must fail the record, not leave it running
                 log.exception("conversion %s", job.id)
-                self._finish(job.id, JobState.failed, error=f"internal error in the worker: {exc}", code="internal")
-                raise WorkerError(f"internal error in the worker: {exc}") from exc
+                self._finish(job.id, JobState.failed, error=f"internal error in the worker: {exc}", code=protocol.INTERNAL)
+                raise ApiError(f"internal error in the worker: {exc}") from exc
             finally:
                 shutil.rmtree(self.store.input_dir(job.id), ignore_errors=True)
         finally:
@@ -345,7 +341,7 @@ class JobManager:
 
     def _convert(self, job: JobRecord) -> ConvertResponse:
         input_path = self._download(job)
-        self.store.update(job.id, stage="converting", progress=DOWNLOAD_SHARE)
+        self.store.update(job.id, stage="converting", progress=job_progress(0.0))
         output = self.store.out_dir(job.id) / job.outputs[0]
         engine = runner.EngineProcess(
             argv=runner.convert_command(self.settings.engine_command, input_path, output),
@@ -368,9 +364,9 @@ class JobManager:
                 raise TimeLimit(failure.reason)
             if is_input_error(failure.code):  # the input's fault: 422 with the engine's code
                 raise ConversionFailed(failure.reason, code=failure.code)
-            raise WorkerError(failure.reason, code=failure.code)  # crashed, internal: 500
+            raise ApiError(failure.reason, code=failure.code)  # crashed, internal: 500
         if not output.is_file():
-            raise WorkerError("the conversion finished without writing a .glb")
+            raise ApiError("the conversion finished without writing a .glb")
         self._scan_outputs(job.id)
         self._finish(job.id, JobState.done)
         return ConvertResponse(output_url=self._urls(job)[0][0])

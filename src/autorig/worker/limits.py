@@ -24,6 +24,8 @@ import resource
 import signal
 import sys
 
+from autorig import console
+
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         os.execvp(command[0], command)
     except OSError as exc:
-        print(f"autorig: error: cannot start {command[0]}: {exc.strerror}", file=sys.stderr)
+        print(f"{console.ERROR_PREFIX}cannot start {command[0]}: {exc.strerror}", file=sys.stderr)
         raise SystemExit(127) from None
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from autorig import console
+from autorig import console, protocol
 from autorig.protocol import JobOptions
 
 # Messages of an allocation (or a library mapping) that failed against RLIMIT_AS.
@@ -165,7 +165,7 @@ class EngineProcess:
         if returncode == 0:
             return None
         if self.timed_out:
-            return Failure("timeout", f"time limit of {self.timeout_s:g} s exceeded")
+            return Failure(protocol.TIMEOUT, f"time limit of {self.timeout_s:g} s exceeded")
         if returncode < 0:
             sig = -returncode
             try:
@@ -173,20 +173,20 @@ class EngineProcess:
             except ValueError:
                 name = "unknown signal"
             verb = "was killed" if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT) else "crashed"
-            return Failure("crashed", f"the {self.what} process {verb} (signal {sig}, {name})")
+            return Failure(protocol.CRASHED, f"the {self.what} process {verb} (signal {sig}, {name})")
         lines = [ln.strip() for ln in tail_lines(self.stderr_path, 20) if ln.strip()]
         lines = [ln for ln in lines if not console.parse_progress(ln)]
         if not lines:
-            return Failure("internal", f"the {self.what} process exited with code {returncode}")
+            return Failure(protocol.INTERNAL, f"the {self.what} process exited with code {returncode}")
         last = lines[-1]
         if any(marker in ln for ln in lines[-5:] for marker in OUT_OF_MEMORY):
-            return Failure("crashed", f"memory limit of {self.memory_mb} MB exceeded ({last})")
+            return Failure(protocol.CRASHED, f"memory limit of {self.memory_mb} MB exceeded ({last})")
         parsed = console.parse_error(last)
         if parsed:
             return Failure(*parsed)
         if last.startswith(console.PREFIX):
-            return Failure("internal", last[len(console.PREFIX):])
-        return Failure("internal", last)
+            return Failure(protocol.INTERNAL, last[len(console.PREFIX):])
+        return Failure(protocol.INTERNAL, last)
 
     def failure_reason(self, returncode: int) -> str | None:
         """The sentence of ``failure``: None for success."""

@@ -24,10 +24,10 @@ def free_disk_bytes(path: Path) -> int:
 
 def disk_problem(settings: WorkerSettings) -> str | None:
     """Why new work is refused for lack of disk, or None."""
-    free = free_disk_bytes(settings.data_dir)
+    free = free_disk_bytes(settings.worker_dir)
     if free < settings.min_free_disk_mb * MB:
         return (
-            f"free disk space is low: {free // MB} MB free in {settings.data_dir}, "
+            f"free disk space is low: {free // MB} MB free in {settings.worker_dir}, "
             f"at least {settings.min_free_disk_mb} MB needed"
         )
     return None
@@ -63,5 +63,5 @@ def worker_status(settings: WorkerSettings, records: Iterable[JobRecord], times:
         queued_jobs=queued,
         avg_job_seconds=times.average(),
         version=__version__,
-        free_disk_bytes=free_disk_bytes(settings.data_dir),
+        free_disk_bytes=free_disk_bytes(settings.worker_dir),
     )

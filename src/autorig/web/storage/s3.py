@@ -56,7 +56,7 @@ class S3Storage(Storage):
             endpoint_url=settings.s3_endpoint_url,
             region_name=settings.s3_region,
             aws_access_key_id=settings.s3_access_key_id,
-            aws_secret_access_key=settings.s3_secret_access_key,
+            aws_secret_access_key=settings.s3_secret_access_key.get_secret_value() if settings.s3_secret_access_key else None,
             config=Config(
                 signature_version="s3v4",
                 connect_timeout=CONNECT_TIMEOUT_S,

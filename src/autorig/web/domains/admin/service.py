@@ -20,6 +20,7 @@ from autorig.web.domains.credits.service import CreditService, Reason
 from autorig.web.errors import BadRequest, NotFound
 from autorig.web.models import CreditEntry, Task, User
 from autorig.web.storage import Storage
+from autorig.web.storage.keys import task_prefix
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,6 @@ def systemd_unit() -> str | None:
     ``RestartForceExitStatus=75`` (or ``Restart=no``) would not start the process again."""
     return os.environ.get("AUTORIG_SYSTEMD_UNIT") or None
 MAX_ADJUST = 1_000_000
-
-
-def task_prefix(task_id: str) -> str:
-    return f"tasks/{task_id}/"
 
 
 class AdminService:

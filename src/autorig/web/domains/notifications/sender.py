@@ -45,7 +45,7 @@ class EmailSender:
                 hostname=s.smtp_host,
                 port=s.smtp_port,
                 username=s.smtp_user or None,
-                password=s.smtp_password or None,
+                password=s.smtp_password.get_secret_value() or None if s.smtp_password else None,
                 use_tls=s.smtp_tls == "ssl",
                 start_tls=True if s.smtp_tls == "starttls" else False,
                 timeout=SMTP_TIMEOUT_S,

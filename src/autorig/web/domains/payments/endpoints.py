@@ -23,9 +23,9 @@ async def verified_ping(request: Request, ctx: ContextDep, token: str = "") -> G
     """The ping, after its URL token, its seller and (with an access token) Gumroad's own record
     of the sale agree; 404 while no webhook token is configured, 403 for a wrong token."""
     settings = ctx.settings
-    if not settings.gumroad_webhook_token:
+    if not settings.gumroad_webhook_token or not settings.gumroad_webhook_token.get_secret_value():
         raise NotFound("Gumroad pings are not enabled (GUMROAD_WEBHOOK_TOKEN)")
-    if not hmac.compare_digest(token.encode(), settings.gumroad_webhook_token.encode()):
+    if not hmac.compare_digest(token.encode(), settings.gumroad_webhook_token.get_secret_value().encode()):
         raise Forbidden("bad token")
     if int(request.headers.get("content-length") or 0) > MAX_PING_BYTES:
         raise BadRequest("ping too large")

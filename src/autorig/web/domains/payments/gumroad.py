@@ -134,14 +134,18 @@ class GumroadApi:
 
     @property
     def enabled(self) -> bool:
-        return bool(self.settings.gumroad_access_token)
+        return bool(self.settings.gumroad_access_token and self.settings.gumroad_access_token.get_secret_value())
+
+    def _access_token(self) -> str:
+        token = self.settings.gumroad_access_token
+        return token.get_secret_value() if token else ""
 
     async def sale(self, sale_id: str) -> dict[str, Any] | None:
         """The sale as Gumroad knows it; ``None`` when Gumroad says there is no such sale.
         ``Unavailable`` when Gumroad cannot be asked now (the ping is refused, and retried)."""
         url = f"{self.settings.gumroad_api_base.rstrip('/')}/v2/sales/{quote(sale_id, safe='')}"
         try:
-            resp = await self.http.get(url, params={"access_token": self.settings.gumroad_access_token})
+            resp = await self.http.get(url, params={"access_token": self._access_token()})
         except httpx.HTTPError as exc:
             log.warning("Gumroad API unreachable: %s", exc)
             raise Unavailable("could not confirm the sale with Gumroad now") from None

@@ -180,7 +180,7 @@ def view(
     """The task's public view; ``internal`` adds where it runs (admins); ``may_restart``: the
     viewer is its owner or an admin (others are never offered the restart)."""
     ready = tasks.ready_files(task)
-    preview = "preview.mp4"
+    preview = protocol.PREVIEW_VIDEO
     hidden = [*(workers or []), task.worker or "", task.fbx_worker or "", *task.failed_workers]
     glb_url = task.fbx_glb_url
     if glb_url and any(w and glb_url.startswith(w) for w in hidden):

@@ -25,7 +25,7 @@ from autorig.web.domains.tasks.service import TaskService, output_key
 from autorig.web.errors import BadRequest, NotFound, PaymentRequired, SignInRequired
 from autorig.web.models import Task, TaskStatus
 from autorig.web.models.purchase import ALL_FILES
-from autorig.web.storage import LocalStorage
+from autorig.web.storage import LocalStorage, keys
 
 ARCHIVE_SUFFIX = "_all.zip"
 
@@ -40,7 +40,7 @@ def download_all_url(base_url: str, task_id: str) -> str:
 
 def archive_key(task: Task) -> str:
     """Where the ZIP of the current job's files is kept (a restarted task gets a new job id)."""
-    return f"tasks/{task.id}/zip/{protocol.safe_name(task.guid or 'job')}/{task.output_name}{ARCHIVE_SUFFIX}"
+    return keys.archive_key(task.id, task.guid or "job", task.output_name, ARCHIVE_SUFFIX)
 
 
 def downloads_of(tasks: TaskService, task: Task) -> list[str]:

@@ -6,9 +6,9 @@ GLB: ``glTF`` magic (a VRM is a GLB; the name tells them apart). glTF: JSON whos
 statements are OBJ keywords. ZIP: ``PK\\x03\\x04`` (a model with its textures; the worker
 unpacks it).
 
-The refusals agree with the engine's own check before import (``blender/scene.py`` ``sniff``,
-``SUPPORTED``; this side cannot import it): glTF 2.0 only, binary FBX 7.1 or later (ASCII FBX is
-refused), and a zip must hold a model file and unpack inside itself within the engine's limits.
+Which formats, versions and zip limits are accepted is ``autorig.formats``, the table the engine
+(``blender/scene.py``) reads too: glTF 2.0 only, binary FBX 7.1 or later (ASCII FBX is refused),
+and a zip must hold a model file and unpack inside itself within the engine's limits.
 The whole file is checked once received (``file_refusal``): the glTF JSON (a GLB's JSON chunk)
 must parse, however deep an attacker nests it, and GLB lengths must stay inside the file.
 """
@@ -21,18 +21,15 @@ import struct
 import zipfile
 from pathlib import Path
 
+from autorig import formats
+
 HEAD_BYTES = 64 * 1024  # enough to see the header of every format, and the first OBJ lines
 OBJ_LINES_CHECKED = 50  # statements that must all be OBJ keywords
 OBJ_KEYWORDS = frozenset(
     {"v", "vt", "vn", "vp", "f", "l", "p", "o", "g", "s", "mtllib", "usemtl", "cstype", "deg", "curv", "surf", "parm"}
 )
-FORMATS = ("glb", "gltf", "vrm", "fbx", "obj", "zip")
-FBX_MIN_VERSION = 7100  # Blender's FBX importer reads 7.1 and later
+FORMATS = formats.FORMATS
 GLB_JSON_CHUNK = 0x4E4F534A  # "JSON", the first chunk of every GLB
-# What the engine's zip unpacking allows (blender/scene.py MAX_ZIP_MEMBERS, MAX_ZIP_UNPACKED).
-ZIP_MAX_MEMBERS = 5000
-ZIP_MAX_UNPACKED = 1 << 30
-ZIP_MODEL_SUFFIXES = (".glb", ".gltf", ".obj", ".fbx", ".vrm")
 
 
 class FormatSniffer:
@@ -55,12 +52,9 @@ class FormatSniffer:
 
     def result(self) -> str | None:
         head = bytes(self.head)
-        if head.startswith(b"glTF"):
-            return "glb"
-        if head.startswith(b"PK\x03\x04"):
-            return "zip"
-        if head.startswith(b"Kaydara FBX Binary"):
-            return "fbx"
+        binary = formats.by_magic(head)
+        if binary is not None:
+            return binary.name
         if b"\x00" in head:
             return None
         text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
@@ -79,15 +73,15 @@ def refusal(sniffer: FormatSniffer) -> str | None:
         if len(head) < 12:
             return "the GLB file is truncated (shorter than its 12-byte header)"
         (version,) = struct.unpack_from("<I", head, 4)
-        if version != 2:
-            return f"glTF version {version} is not supported: export glTF 2.0"
+        if version != formats.GLTF_VERSION:
+            return f"glTF version {version} is not supported: export glTF {formats.GLTF_VERSION}.0"
     if fmt == "fbx":
-        if not head.startswith(b"Kaydara FBX Binary"):
+        if not head.startswith(formats.FBX_BINARY_MAGIC):
             return "ASCII FBX is not supported: export a binary FBX (7.1 or later)"
         if len(head) < 27:
             return "the FBX file is truncated"
         (version,) = struct.unpack_from("<I", head, 23)
-        if version < FBX_MIN_VERSION:
+        if version < formats.FBX_MIN_VERSION:
             return f"FBX version {version / 1000:.1f} is too old: export FBX 7.1 or later"
     return None
 
@@ -98,7 +92,7 @@ def file_refusal(path: Path, fmt: str) -> str | None:
     deep or with chunk lengths past its end is refused here as corrupt, not in the engine."""
     if fmt == "zip":
         return zip_refusal(path)
-    if fmt in ("glb", "vrm"):
+    if formats.reads_as(fmt) == "glb":
         return _glb_refusal(path)
     if fmt == "gltf":
         return _json_refusal(path.read_bytes(), "glTF")
@@ -140,9 +134,9 @@ def zip_refusal(path: Path) -> str | None:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         return f"not a valid zip archive: {exc}"
-    if len(infos) > ZIP_MAX_MEMBERS:
-        return f"the zip holds {len(infos)} files (limit {ZIP_MAX_MEMBERS})"
-    if sum(i.file_size for i in infos) > ZIP_MAX_UNPACKED:
+    if len(infos) > formats.ZIP_MAX_MEMBERS:
+        return f"the zip holds {len(infos)} files (limit {formats.ZIP_MAX_MEMBERS})"
+    if sum(i.file_size for i in infos) > formats.ZIP_MAX_UNPACKED:
         return "the zip expands to more than 1 GiB"
     for i in infos:
         # Python's zipfile reads "\\" as "/" and the engine resolves each member below its folder.
@@ -151,8 +145,8 @@ def zip_refusal(path: Path) -> str | None:
             return f"a zip member escapes the archive: {i.filename[:200]!r}"
         if (i.external_attr >> 16) & 0o170000 == 0o120000:  # a Unix symlink member
             return f"a zip member is a symbolic link: {i.filename[:200]!r}"
-    if not any(Path(i.filename).suffix.lower() in ZIP_MODEL_SUFFIXES and "__MACOSX" not in i.filename for i in infos):
-        return "the zip holds no .glb, .gltf, .vrm, .obj or .fbx file"
+    if not any(Path(i.filename).suffix.lower() in formats.MODEL_SUFFIXES and "__MACOSX" not in i.filename for i in infos):
+        return f"the zip holds no {formats.listed(suffixes=True, models_only=True)} file"
     return None
 
 

@@ -30,28 +30,25 @@ from autorig.web.errors import BadRequest, Forbidden, NotFound, RestartNotAllowe
 from autorig.web.models import FbxStatus, Task, TaskStatus, User
 from autorig.web.models.task import new_task_id
 from autorig.web.storage import Storage
+from autorig.web.storage.keys import input_key, output_key
 
 log = logging.getLogger(__name__)
 
 MAX_EMAIL_LEN = 320
 MAX_ERROR_LEN = 4000
-REPORT_NAME = "rig.json"
+REPORT_NAME = protocol.REPORT_NAME
 MAX_REPORT_BYTES = 8 * 1024 * 1024  # rig.json is a few hundred kB at most
 
 # Codes the backend gives failures it observes itself (the worker's codes come in JobStatus).
-WORKER_LOST = "worker_lost"  # the worker stopped answering, or forgot the job
-INTERNAL = "internal"
+WORKER_LOST = protocol.WORKER_LOST  # the worker stopped answering, or forgot the job
+INTERNAL = protocol.INTERNAL
 
 
 def output_name_for(stem: str) -> str:
     """The base name of a task's outputs: the upload's name made safe, and never one whose files
     would take a free preview's name (an upload called ``viewer.glb`` would otherwise have its
     rigged model stored, and handed out free, as ``viewer.glb``)."""
-    name = protocol.safe_name(stem)
-    previews = set(protocol.PREVIEWS)
-    while any(f.format(name=name) in previews for f in protocol.DOWNLOADS):
-        name = protocol.safe_name(f"{name}_model")
-    return name
+    return protocol.safe_name(stem)  # safe_name already steers clear of the previews' names
 
 
 def public_text(text: str | None, addresses: list[str]) -> str | None:
@@ -65,14 +62,6 @@ def public_text(text: str | None, addresses: list[str]) -> str | None:
         text = text.replace(a, "a worker")
     # Any other http(s) address of a worker's file or page (e.g. one the worker named itself).
     return re.sub(r"https?://[^\s'\"]+/(?:files|jobs)/[^\s'\"]*", "a worker's URL", text)
-
-
-def output_key(task_id: str, filename: str) -> str:
-    return f"tasks/{task_id}/out/{filename}"
-
-
-def input_key(task_id: str, stem: str, fmt: str) -> str:
-    return f"tasks/{task_id}/input/{protocol.safe_name(stem)}.{fmt}"
 
 
 def file_name(url: str) -> str:
@@ -338,7 +327,8 @@ class TaskService:
     def progressed(self, task: Task, *, ready_urls: list[str], progress: float, stage: str) -> bool:
         """Record what the worker reports; True when anything moved."""
         ready = [u for u in task.output_urls if u in set(ready_urls)]
-        progress = max(task.progress, min(1.0, progress), len(ready) / max(1, len(task.output_urls)))
+        by_files = protocol.job_progress(protocol.files_fraction(ready, task.output_urls))
+        progress = max(task.progress, min(1.0, progress), by_files)
         moved = len(ready) != task.ready_count or progress > task.progress + 1e-9 or (stage and stage != task.stage)
         if moved:
             task.ready_urls = ready

@@ -18,7 +18,8 @@ from typing import IO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
-from autorig.web.domains.tasks.formats import FormatSniffer, file_refusal, refusal
+from autorig import formats
+from autorig.web.domains.tasks.formats import FormatSniffer, file_refusal, format_from_name, refusal
 from autorig.web.errors import BadRequest, BadUpload, UploadTooLarge
 
 FILE_FIELD = "file"
@@ -133,8 +134,9 @@ class _Receiver:
             assert self._sniffer is not None
             self.form.format = self._sniffer.result()
             self.form.refusal = refusal(self._sniffer)
-            if self.form.format == "glb" and (self.form.filename or "").lower().endswith(".vrm"):
-                self.form.format = "vrm"  # a VRM is a GLB with humanoid extensions; the engine reads both
+            named = format_from_name(self.form.filename or "")
+            if named and self.form.format and formats.reads_as(named) == self.form.format:
+                self.form.format = named  # a .vrm is a GLB with humanoid extensions: the name tells them apart
         elif self._name:
             self.form.fields[self._name] = self._buf.decode("utf-8", "replace")
 

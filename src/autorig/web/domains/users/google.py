@@ -43,7 +43,7 @@ class GoogleSignIn:
             oauth.register(
                 "google",
                 client_id=settings.google_client_id,
-                client_secret=settings.google_client_secret,
+                client_secret=settings.google_client_secret.get_secret_value() if settings.google_client_secret else None,
                 server_metadata_url=settings.google_discovery_url,
                 client_kwargs={"scope": SCOPE, "code_challenge_method": "S256", "timeout": HTTP_TIMEOUT_S},
             )

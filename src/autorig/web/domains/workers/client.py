@@ -20,7 +20,6 @@ in a way users see; callers add it where only admins read it.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -62,16 +61,12 @@ def _reason(status: int, text: str) -> str:
 
 
 def _error_body(status: int, text: str) -> tuple[str | None, str]:
-    """The worker's ``{"error": code, "detail": sentence}``: (code, sentence)."""
+    """The worker's ``protocol.ErrorBody`` (``{"error": code, "detail": sentence}``): (code, sentence)."""
     try:
-        body = json.loads(text)
-    except ValueError:
+        body = protocol.ErrorBody.model_validate_json(text)
+    except ValueError:  # pydantic's ValidationError is a ValueError: not JSON, or not that shape
         return None, text[:500] or f"HTTP {status}"
-    if not isinstance(body, dict):
-        return None, str(body)[:500]
-    detail = body.get("detail")
-    code = body.get("error")
-    return (str(code)[:64] if isinstance(code, str) else None), str(detail if detail is not None else body)[:500]
+    return body.error[:64], body.detail[:500]
 
 
 def _rejected(what: str, status: int, text: str) -> WorkerRejected:

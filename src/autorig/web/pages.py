@@ -21,10 +21,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
-from autorig.web.deps import ReadSessionDep, SettingsDep
+from autorig.web.deps import CreditServiceDep, ReadSessionDep, SettingsDep, UserServiceDep, ViewerDep
 from autorig.web.domains.tasks.formats import FORMATS
 from autorig.web.domains.users import repository as users_repo
-from autorig.web.domains.users.deps import CreditServiceDep, UserServiceDep, ViewerDep
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static"

@@ -20,7 +20,18 @@ import os
 from fastapi import APIRouter, BackgroundTasks, Depends
 
 from autorig.web.db import utcnow
-from autorig.web.deps import QueueServiceDep, ReadSessionDep, SessionDep, SettingsDep, TaskServiceDep
+from autorig.web.deps import (
+    AdminDep,
+    AdminServiceDep,
+    ApiKeyServiceDep,
+    QueueServiceDep,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    TaskServiceDep,
+    UserServiceDep,
+    require_admin,
+)
 from autorig.web.domains.admin import repository
 from autorig.web.domains.admin.schemas import (
     AdminUser,
@@ -40,9 +51,7 @@ from autorig.web.domains.credits import repository as credits_repo
 from autorig.web.domains.credits.endpoints import entry_view
 from autorig.web.domains.payments import repository as payments_repo
 from autorig.web.domains.payments.schemas import GumroadEventView
-from autorig.web.domains.tasks.endpoints import view as task_view
-from autorig.web.domains.tasks.schemas import QueueInfo, TaskView
-from autorig.web.domains.users.deps import AdminDep, AdminServiceDep, ApiKeyServiceDep, UserServiceDep, require_admin
+from autorig.web.domains.tasks.schemas import QueueInfo, TaskView, task_view
 from autorig.web.domains.users.endpoints import summary
 from autorig.web.domains.users.service import UserService
 from autorig.web.domains.workers import repository as workers_repo

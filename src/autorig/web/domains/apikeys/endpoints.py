@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from autorig.web.deps import ReadSessionDep, SessionDep
+from autorig.web.deps import ApiKeyServiceDep, CurrentUserDep, ReadSessionDep, SessionDep
 from autorig.web.domains.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyInfo
-from autorig.web.domains.users.deps import ApiKeyServiceDep, CurrentUserDep
 from autorig.web.models import ApiKey
 
 router = APIRouter(prefix="/api/keys", tags=["api keys"])

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from autorig.web.deps import ReadSessionDep, SettingsDep, TaskServiceDep
+from autorig.web.deps import CreditServiceDep, CurrentUserDep, ReadSessionDep, SettingsDep, TaskServiceDep, ViewerDep
 from autorig.web.domains.credits.schemas import CreditsView, LedgerEntry, Prices, TaskPurchases
-from autorig.web.domains.users.deps import CreditServiceDep, CurrentUserDep, ViewerDep
 from autorig.web.models import CreditEntry
 from autorig.web.models.purchase import ALL_FILES
 

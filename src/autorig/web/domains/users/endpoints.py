@@ -17,9 +17,8 @@ import html
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from autorig.web.deps import ReadSessionDep, SessionDep, SettingsDep
+from autorig.web.deps import CurrentUserDep, ReadSessionDep, SessionDep, SettingsDep, UserServiceDep, ViewerDep
 from autorig.web.domains.notifications.service import task_page_url
-from autorig.web.domains.users.deps import CurrentUserDep, UserServiceDep, ViewerDep
 from autorig.web.domains.users.schemas import AuthConfig, EmailSignIn, LinkSent, Me, MyTasks, SignedOut, TaskSummary
 from autorig.web.domains.users.security import OIDC_COOKIE, OIDC_STATE_S
 from autorig.web.errors import BadRequest, NotFound

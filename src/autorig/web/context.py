@@ -64,6 +64,8 @@ class AppContext:
         storage = make_storage(settings)
         client = WorkerClient(settings.worker_token, settings.worker_http_timeout_s, settings.progress_concurrency + 16)
         tasks = TaskService(settings, storage)
+        queue = QueueService(settings)
+        apikeys = ApiKeyService()
         credits = CreditService(settings)
         users = UserService(settings, credits)
         payments = PaymentService(settings, credits)
@@ -79,12 +81,14 @@ class AppContext:
             storage=storage,
             client=client,
             tasks=tasks,
-            queue=QueueService(settings),
+            queue=queue,
             credits=credits,
             users=users,
-            apikeys=ApiKeyService(),
+            apikeys=apikeys,
             payments=payments,
-            admin=AdminService(settings, credits, storage),
+            admin=AdminService(
+                settings, storage, tasks=tasks, queue=queue, users=users, credits=credits, apikeys=apikeys, payments=payments
+            ),
             dispatch=dispatch,
             progress=progress,
             mailer=mailer,

@@ -48,7 +48,7 @@ class MailerService(LoopService):
                 .order_by(OutboxEmail.id)
                 .limit(BATCH)
             )
-            pending = (await s.scalars(claim_rows(stmt, s.bind.dialect.name))).all()
+            pending = (await s.scalars(claim_rows(stmt, s.get_bind().dialect.name))).all()
             for e in pending:
                 e.claimed_by, e.claim_until = me, until
             emails = [(e.id, e.to_addr, e.subject, e.body, e.task_id) for e in pending]

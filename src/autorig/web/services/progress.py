@@ -236,7 +236,8 @@ class ProgressService(LoopService):
         ``listed``: the worker's ``outputs_ready`` is the whole truth (the batch route), so no
         HEADs; otherwise HEAD the outputs in production order, stopping at the first missing
         one (plus any the worker lists as ready)."""
-        seen = _Seen(job, reachable=True, ready=list(job.ready_urls))
+        ready: list[str] = list(job.ready_urls)
+        seen = _Seen(job, reachable=True, ready=ready)
         seen.state, seen.progress, seen.stage = status.state, status.progress, status.stage
         if status.state == protocol.JobState.failed:
             seen.failed = status.error or "the job failed on the worker"
@@ -254,7 +255,7 @@ class ProgressService(LoopService):
                 else:
                     present = await self._call(self.client.exists(url)) and await self._copy(job, url)
                 if present:
-                    seen.ready.append(url)
+                    ready.append(url)
                 elif done:
                     seen.missing.append(name)
                 elif not listed and not out_of_order:
@@ -264,7 +265,7 @@ class ProgressService(LoopService):
             log.warning("task %s: %s", job.id, exc)
             return seen
         if done:
-            if not job.output_urls or job.output_urls[0] not in seen.ready:
+            if not job.output_urls or job.output_urls[0] not in ready:
                 first = file_name(job.output_urls[0]) if job.output_urls else "the rigged model"
                 seen.failed = f"the job finished without producing {first}"
                 seen.failed_code = INTERNAL
@@ -307,7 +308,7 @@ class ProgressService(LoopService):
             changed = [s for s in changed if s.reachable or s.job.worker in dead]
             by_id = {s.job.id: s for s in changed}
             ids = list(by_id)
-            lock = session.bind.dialect.name == "postgresql"
+            lock = session.get_bind().dialect.name == "postgresql"
             for i in range(0, len(ids), WRITE_BATCH):
                 stmt = select(Task).where(Task.id.in_(ids[i : i + WRITE_BATCH]))
                 # Another backend may hold this worker's lease now: the row lock makes it wait,

@@ -18,11 +18,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from autorig.web.deps import CurrentUserDep, ReadSessionDep, SessionDep, SettingsDep, UserServiceDep, ViewerDep
-from autorig.web.domains.notifications.service import task_page_url
-from autorig.web.domains.users.schemas import AuthConfig, EmailSignIn, LinkSent, Me, MyTasks, SignedOut, TaskSummary
+from autorig.web.domains.users.schemas import AuthConfig, EmailSignIn, LinkSent, Me, MyTasks, SignedOut, task_summary
 from autorig.web.domains.users.security import OIDC_COOKIE, OIDC_STATE_S
 from autorig.web.errors import BadRequest, NotFound
-from autorig.web.models import Task, User
+from autorig.web.models import User
 
 api = APIRouter(prefix="/api", tags=["account"])
 browser = APIRouter(prefix="/auth", tags=["account"])
@@ -35,18 +34,6 @@ def _problem_page(message: str, status: int = 400) -> HTMLResponse:
         f"<p>{html.escape(message)}</p><p><a href=\"/login\">Sign in again</a> or <a href=\"/\">go home</a>.</p>"
     )
     return HTMLResponse(body, status_code=status)
-
-
-def summary(task: Task, base_url: str) -> TaskSummary:
-    return TaskSummary(
-        task_id=task.id,
-        task_url=task_page_url(base_url, task.id),
-        status=task.status,
-        source_name=task.source_name,
-        progress=round(task.progress, 4),
-        created_at=task.created_at,
-        finished_at=task.finished_at,
-    )
 
 
 @api.post("/auth/email", response_model=LinkSent, status_code=202)
@@ -85,9 +72,9 @@ async def google_callback(request: Request, session: SessionDep, users: UserServ
     except NotFound:
         raise
     except BadRequest as exc:
-        response = _problem_page(exc.detail)
-        users.signer.clear_cookie(response, OIDC_COOKIE)
-        return response
+        problem = _problem_page(exc.detail)
+        users.signer.clear_cookie(problem, OIDC_COOKIE)
+        return problem
     _, cookie = await users.sign_in(session, who.email, "google", anon_id=viewer.anon_id, name=who.name)
     response = RedirectResponse(next_path, status_code=303)
     users.set_session_cookie(response, cookie)
@@ -132,4 +119,4 @@ async def my_tasks(
     viewer: CurrentUserDep, session: ReadSessionDep, users: UserServiceDep, settings: SettingsDep, limit: int = 100, offset: int = 0
 ) -> MyTasks:
     tasks = await users.tasks_of(session, viewer.user_id or "", min(max(limit, 1), 500), max(offset, 0))
-    return MyTasks(tasks=[summary(t, settings.base_url) for t in tasks])
+    return MyTasks(tasks=[task_summary(t, settings.base_url) for t in tasks])

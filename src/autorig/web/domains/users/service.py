@@ -77,7 +77,7 @@ class UserService:
         self.on_email_queued: list[Callable[[], object]] = []  # after commit: wake the mailer
 
     def is_admin(self, email: str | None) -> bool:
-        return bool(email) and email.lower() in self.settings.admin_emails
+        return email is not None and email.lower() in self.settings.admin_emails
 
     @property
     def sign_in_url(self) -> str:
@@ -104,9 +104,9 @@ class UserService:
         anon_id = self.signer.loads("anon", request.cookies.get(ANON_COOKIE), ANON_COOKIE_DAYS * DAY_S)
         sid = self.signer.loads("session", request.cookies.get(SESSION_COOKIE), self.settings.session_days * DAY_S)
         if sid:
-            user = await repository.live_session(session, sid, utcnow())
-            if user is not None:
-                return Viewer(user.id, user.email, self.is_admin(user.email), "session", anon_id, ip, sid)
+            signed = await repository.live_session(session, sid, utcnow())
+            if signed is not None:
+                return Viewer(signed.id, signed.email, self.is_admin(signed.email), "session", anon_id, ip, sid)
         return Viewer(anon_id=anon_id, ip=ip)
 
     async def note_key_use(self, session: AsyncSession, viewer: Viewer) -> None:
@@ -218,7 +218,7 @@ class UserService:
         limit = self.settings.anon_free_limit
         if lock:
             for key in sorted(k for k in (viewer.anon_id, viewer.ip) if k):
-                sql = serialize_on(f"autorig-anon:{key}", session.bind.dialect.name)
+                sql = serialize_on(f"autorig-anon:{key}", session.get_bind().dialect.name)
                 if sql is not None:
                     await session.execute(text(sql[0]), sql[1])
         used = await repository.anonymous_tasks(session, viewer.anon_id, viewer.ip)
@@ -228,6 +228,12 @@ class UserService:
                 f"(a new account gets {self.settings.user_free_limit} credits)",
                 sign_in_url=self.sign_in_url,
             )
+
+    async def anonymous_tasks_left(self, session: AsyncSession, viewer: Viewer) -> int | None:
+        """How many more tasks this anonymous browser may create (None when signed in)."""
+        if viewer.signed_in:
+            return None
+        return max(0, self.settings.anon_free_limit - await repository.anonymous_tasks(session, viewer.anon_id, viewer.ip))
 
     def stamp_task(self, task: Task, viewer: Viewer, anon_id: str | None) -> None:
         """Record who created ``task``: the account, or the anonymous browser and its IP."""

@@ -19,6 +19,7 @@ from autorig.web.deps import (
     TaskServiceDep,
     UserServiceDep,
     ViewerDep,
+    poll_viewer,
 )
 from autorig.web.domains.credits.schemas import PAID_DOWNLOAD_RESPONSES
 from autorig.web.domains.notifications.service import task_page_url
@@ -107,13 +108,15 @@ async def create_task(
 
 
 @router.get("/{task_id}", response_model=TaskView)
-async def get_task(task_id: str, viewer: ViewerDep, ctx: ContextDep) -> TaskView:
+async def get_task(task_id: str, request: Request, ctx: ContextDep) -> TaskView:
     """The task as anyone with its link sees it: file names, sizes and this backend's URLs (never
     a worker's); admins also get ``internal`` (the worker, its job and file URLs). Pages poll
     this: the task row and its queue place are reused briefly (``VIEW_CACHE_S``, and only until
-    the next commit in this process), so no database connection is held per poll; who is asking
-    costs a database read only for a request that carries a session cookie or an API key."""
+    the next commit in this process), so no database connection is held per poll (one dependency
+    only: each costs CPU on every poll); who is asking costs a database read only for a request
+    that carries a session cookie or an API key (``deps.poll_viewer``)."""
     task, queue_info = await ctx.task_views.get(task_id, lambda: _load_task(ctx.db, ctx.tasks, ctx.queue, task_id))
+    viewer = await poll_viewer(ctx, request)
     may = ctx.tasks.may_restart(task, user_id=viewer.user_id, anon_id=viewer.anon_id, is_admin=viewer.is_admin)
     return task_view(
         task, ctx.tasks, ctx.settings.base_url, queue_info, internal=viewer.is_admin, workers=ctx.settings.workers, may_restart=may

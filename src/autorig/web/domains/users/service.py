@@ -85,6 +85,16 @@ class UserService:
 
     # --- who is asking -------------------------------------------------------------------------
 
+    def anonymous(self, request: Request) -> Viewer | None:
+        """The viewer of a request without credentials (no ``Authorization`` header, no validly
+        signed session cookie), known without the database; ``None`` when ``identify`` must look."""
+        if request.headers.get("authorization"):
+            return None
+        if self.signer.loads("session", request.cookies.get(SESSION_COOKIE), self.settings.session_days * DAY_S):
+            return None
+        anon_id = self.signer.loads("anon", request.cookies.get(ANON_COOKIE), ANON_COOKIE_DAYS * DAY_S)
+        return Viewer(anon_id=anon_id, ip=request.client.host if request.client else None)
+
     async def identify(self, session: AsyncSession, request: Request) -> Viewer:
         """The viewer of a request, read in ``session`` (nothing written). A bad ``Authorization``
         header is an error (a script should know its key is wrong); a bad or ended session

@@ -18,10 +18,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from autorig.web.deps import CurrentUserDep, ReadSessionDep, SessionDep, SettingsDep, UserServiceDep, ViewerDep
-from autorig.web.domains.users.schemas import AuthConfig, EmailSignIn, LinkSent, Me, MyTasks, SignedOut, task_summary
+from autorig.web.domains.users.schemas import AuthConfig, EmailSignIn, LinkSent, Me, MyTasks, SignedOut, me_view, task_summary
 from autorig.web.domains.users.security import OIDC_COOKIE, OIDC_STATE_S
 from autorig.web.errors import BadRequest, NotFound
-from autorig.web.models import User
 
 api = APIRouter(prefix="/api", tags=["account"])
 browser = APIRouter(prefix="/auth", tags=["account"])
@@ -99,19 +98,8 @@ async def auth_config(users: UserServiceDep, settings: SettingsDep) -> AuthConfi
 
 
 @api.get("/me", response_model=Me)
-async def me(viewer: CurrentUserDep, session: ReadSessionDep) -> Me:
-    user = await session.get(User, viewer.user_id)
-    if user is None:
-        raise NotFound("this account no longer exists")
-    return Me(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        balance_credits=user.balance_credits,
-        is_admin=viewer.is_admin,
-        signed_in_via=viewer.via,
-        created_at=user.created_at,
-    )
+async def me(viewer: CurrentUserDep, session: ReadSessionDep, users: UserServiceDep) -> Me:
+    return me_view(await users.account(session, viewer.user_id or ""), is_admin=viewer.is_admin, via=viewer.via)
 
 
 @api.get("/me/tasks", response_model=MyTasks)

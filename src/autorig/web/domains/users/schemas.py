@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from autorig.web.domains.notifications.service import task_page_url
-from autorig.web.models import Task
+from autorig.web.models import Task, User
 
 
 class EmailSignIn(BaseModel):
@@ -47,6 +47,13 @@ class TaskSummary(BaseModel):
     progress: float
     created_at: datetime
     finished_at: datetime | None
+
+
+ME_COLUMNS = ("id", "email", "name", "balance_credits", "created_at")
+
+
+def me_view(user: User, *, is_admin: bool, via: str) -> Me:
+    return Me(**{c: getattr(user, c) for c in ME_COLUMNS}, is_admin=is_admin, signed_in_via=via)
 
 
 def task_summary(task: Task, base_url: str) -> TaskSummary:

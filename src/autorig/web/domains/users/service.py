@@ -34,7 +34,7 @@ from autorig.web.domains.users.security import (
     safe_next,
     sha256_hex,
 )
-from autorig.web.errors import BadRequest, SignInRequired, TooManyRequests
+from autorig.web.errors import BadRequest, NotFound, SignInRequired, TooManyRequests
 from autorig.web.models import ApiKey, LoginLink, Task, User, UserSession
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,12 @@ class UserService:
         await session.execute(update(ApiKey).where(ApiKey.id == viewer.key_id).values(last_used_at=now))
 
     # --- accounts ------------------------------------------------------------------------------
+
+    async def account(self, session: AsyncSession, user_id: str) -> User:
+        user = await repository.get(session, user_id)
+        if user is None:
+            raise NotFound("this account no longer exists")
+        return user
 
     async def get_or_create(self, session: AsyncSession, email: str, *, name: str | None = None) -> tuple[User, bool]:
         """The account of ``email``, created on first sight with the free credits; True if new."""

@@ -146,11 +146,11 @@ class Backend:
 
     async def internal(self, task_id: str) -> dict[str, Any]:
         """Where the task runs (worker, job, file URLs): what only admins see of it."""
-        from autorig.web.domains.tasks.endpoints import view
+        from autorig.web.domains.tasks.schemas import task_view
 
         async with self.ctx.db.read_session() as s:
             task = await self.ctx.tasks.get(s, task_id)
-            return view(task, self.ctx.tasks, self.url, None, internal=True).model_dump(mode="json")["internal"]
+            return task_view(task, self.ctx.tasks, self.url, None, internal=True).model_dump(mode="json")["internal"]
 
     async def cycle(self) -> None:
         """One run of each background service, in pipeline order."""

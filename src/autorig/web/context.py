@@ -1,7 +1,12 @@
-"""Everything one running backend holds: settings, database, storage, worker client, services."""
+"""The composition root: ``AppContext.build`` makes everything one running backend holds
+(settings, database, storage, worker client, the domain services, the three loops) and wires
+them together, each with only what it uses. Nothing in ``web/`` imports this module but the
+app (``app.py``) and the request dependencies (``deps.py``), which hand its parts to endpoints.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from autorig.config import WebSettings
@@ -13,11 +18,19 @@ from autorig.web.domains.credits.service import CreditService
 from autorig.web.domains.notifications.sender import EmailSender
 from autorig.web.domains.payments.service import PaymentService
 from autorig.web.domains.queue.service import QueueService
+from autorig.web.domains.tasks import repository as tasks_repo
+from autorig.web.domains.tasks.schemas import QueueInfo
 from autorig.web.domains.tasks.service import TaskService
 from autorig.web.domains.users.service import UserService
 from autorig.web.domains.workers.client import WorkerClient
+from autorig.web.models import Task
 from autorig.web.services.base import LoopService
+from autorig.web.services.dispatch import DispatchService
+from autorig.web.services.mailer import MailerService
+from autorig.web.services.progress import ProgressService
 from autorig.web.storage import Storage, make_storage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,17 +41,17 @@ class AppContext:
     client: WorkerClient
     tasks: TaskService
     queue: QueueService
-    sender: EmailSender
-    # Accounts, credits, payments, admin (issue 6).
     credits: CreditService
     users: UserService
     apikeys: ApiKeyService
     payments: PaymentService
     admin: AdminService
-    services: dict[str, LoopService] = field(default_factory=dict)
+    dispatch: DispatchService
+    progress: ProgressService
+    mailer: MailerService
     # What pages poll, reused briefly (issue 11): task views and queue figures.
-    task_views: ViewCache = field(init=False)
-    queue_views: ViewCache = field(init=False)
+    task_views: ViewCache[tuple[Task, QueueInfo | None]] = field(init=False)
+    queue_views: ViewCache[bytes] = field(init=False)
     health_cache: tuple[float, dict[str, object]] | None = None  # (monotonic time, /api/health answer)
 
     def __post_init__(self) -> None:
@@ -47,63 +60,55 @@ class AppContext:
 
     @classmethod
     def build(cls, settings: WebSettings) -> AppContext:
-        from autorig.web.services.dispatch import DispatchService
-        from autorig.web.services.mailer import MailerService
-        from autorig.web.services.progress import ProgressService
-
+        db = Database(settings.database_url_resolved)
         storage = make_storage(settings)
+        client = WorkerClient(settings.worker_token.get_secret_value(), settings.worker_http_timeout_s, settings.progress_concurrency + 16)
+        tasks = TaskService(settings, storage)
+        queue = QueueService(settings)
+        apikeys = ApiKeyService()
         credits = CreditService(settings)
-        ctx = cls(
+        users = UserService(settings, credits)
+        payments = PaymentService(settings, credits)
+        dispatch = DispatchService(db, client, tasks, settings)
+        mailer = MailerService(db, EmailSender(settings), settings)
+        progress = ProgressService(db, client, tasks, settings, on_completed=mailer.wake, on_freed=dispatch.wake)
+        tasks.on_created.append(dispatch.wake)
+        users.on_email_queued.append(mailer.wake)  # sign-in links go out at once
+        users.on_account_created.append(payments.apply_pending)  # pings that waited for this email
+        return cls(
             settings=settings,
-            db=Database(settings.database_url_resolved),
+            db=db,
             storage=storage,
-            client=WorkerClient(settings.worker_token.get_secret_value(), settings.worker_http_timeout_s, settings.progress_concurrency + 16),
-            tasks=TaskService(settings, storage),
-            queue=QueueService(settings),
-            sender=EmailSender(settings),
+            client=client,
+            tasks=tasks,
+            queue=queue,
             credits=credits,
-            users=UserService(settings, credits),
-            apikeys=ApiKeyService(),
-            payments=PaymentService(settings, credits),
-            admin=AdminService(settings, credits, storage),
+            users=users,
+            apikeys=apikeys,
+            payments=payments,
+            admin=AdminService(
+                settings, storage, tasks=tasks, queue=queue, users=users, credits=credits, apikeys=apikeys, payments=payments
+            ),
+            dispatch=dispatch,
+            progress=progress,
+            mailer=mailer,
         )
-        ctx.services = {
-            "dispatch": DispatchService(ctx),
-            "progress": ProgressService(ctx),
-            "mailer": MailerService(ctx),
-        }
-        ctx.tasks.on_created.append(ctx.services["dispatch"].wake)
-        ctx.users.on_email_queued.append(ctx.services["mailer"].wake)  # sign-in links go out at once
-        ctx.users.on_account_created.append(ctx.payments.apply_pending)  # pings that waited for this email
-        return ctx
 
     @property
-    def dispatch(self) -> LoopService:
-        return self.services["dispatch"]
-
-    @property
-    def progress(self) -> LoopService:
-        return self.services["progress"]
-
-    @property
-    def mailer(self) -> LoopService:
-        return self.services["mailer"]
+    def services(self) -> dict[str, LoopService]:
+        """The background loops by name."""
+        return {"dispatch": self.dispatch, "progress": self.progress, "mailer": self.mailer}
 
     async def start(self, *, run_services: bool = True) -> None:
         await self.db.migrate()
-        from autorig.web.domains.tasks import repository as tasks_repo
-
         if not run_services:  # another process of this instance runs them (WEB_PROCESSES > 1), or a test
             return
         async with self.db.session() as s:
             released = await tasks_repo.release_claims_of(s, self.settings.instance_id)
         if released:
-            import logging
-
-            logging.getLogger(__name__).info("resumed %d tasks this backend was handling before it stopped", released)
-        if run_services:
-            for svc in self.services.values():
-                svc.start()
+            log.info("resumed %d tasks this backend was handling before it stopped", released)
+        for svc in self.services.values():
+            svc.start()
 
     async def stop(self) -> None:
         for svc in self.services.values():

@@ -13,15 +13,19 @@
     ├── TooManyRequests (429)        e.g. sign-in emails asked too often
     └── Unavailable (503)
 
-Everything else a request can end in has the same shape: FastAPI's validation errors (422, or
-400 for a body that is not JSON at all), Starlette's HTTP errors (404 for an unknown route,
-405, FastAPI's 400 for an unparseable body) and, last, any other exception (500, logged with
-its traceback, the body saying only that it is an internal error).
+Everything else a request can end in gets the same shape from the same handler (``as_error``
+turns it into an ``AutorigError`` first): FastAPI's validation errors (422 ``ValidationError``
+with ``fields``, or 400 for a body that is not JSON at all), Starlette's HTTP errors (404 for an
+unknown route, 405, FastAPI's 400 for an unparseable body), a body nested too deeply (400), an
+exhausted database pool (503 with ``Retry-After``) and, last, any other exception (500
+``InternalError``, logged with its traceback, the body saying only that it is an internal error).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
@@ -39,97 +43,104 @@ HTTP_ERROR_NAMES = {400: "BadRequest", 401: "SignInRequired", 403: "Forbidden", 
 
 
 class AutorigError(Exception):
+    """An error with its HTTP status; ``extra`` keywords become more fields of the JSON body
+    (e.g. ``buy_url``). A subclass names its status in its header: ``class X(AutorigError, status=400)``."""
+
     status_code = 500
 
-    def __init__(self, detail: str, *, status_code: int | None = None, **extra: object) -> None:
+    def __init_subclass__(cls, *, status: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+
+    def __init__(
+        self, detail: str, *, status_code: int | None = None, name: str | None = None, headers: dict[str, str] | None = None,
+        **extra: object,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.extra = extra  # more fields of the JSON body (e.g. ``buy_url``)
+        self.name = name or type(self).__name__  # the "error" field
+        self.headers = headers
+        self.extra = extra
         if status_code is not None:
             self.status_code = status_code
 
-
-class BadRequest(AutorigError):
-    status_code = 400
-
-
-class BadUpload(BadRequest):
-    status_code = 400
+    def body(self) -> dict[str, object]:
+        return error_body(self.name, self.detail, **self.extra)
 
 
-class RestartNotAllowed(BadRequest):
-    status_code = 409
+class BadRequest(AutorigError, status=400): ...
 
 
-class NotFound(AutorigError):
-    status_code = 404
+class BadUpload(BadRequest): ...
 
 
-class SignInRequired(AutorigError):
-    status_code = 401
+class RestartNotAllowed(BadRequest, status=409): ...
 
 
-class Forbidden(AutorigError):
-    status_code = 403
+class NotFound(AutorigError, status=404): ...
 
 
-class PaymentRequired(AutorigError):
-    status_code = 402
+class SignInRequired(AutorigError, status=401): ...
 
 
-class UploadTooLarge(AutorigError):
-    status_code = 413
+class Forbidden(AutorigError, status=403): ...
 
 
-class TooManyRequests(AutorigError):
-    status_code = 429
+class PaymentRequired(AutorigError, status=402): ...
 
 
-class Unavailable(AutorigError):
-    status_code = 503
+class UploadTooLarge(AutorigError, status=413): ...
 
 
-async def _handle(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AutorigError)
-    return JSONResponse(error_body(type(exc).__name__, exc.detail, **exc.extra), status_code=exc.status_code)
+class TooManyRequests(AutorigError, status=429): ...
 
 
-def _field(loc: tuple[object, ...] | list[object]) -> str:
+class Unavailable(AutorigError, status=503): ...
+
+
+def _field(loc: Sequence[object]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or "body"
 
 
-async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def _invalid(exc: RequestValidationError) -> AutorigError:
     errors = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        msg = next(str(e.get("ctx", {}).get("error", "")) for e in errors if e.get("type") == "json_invalid")
-        return JSONResponse(error_body("BadRequest", f"the body is not valid JSON: {msg}".rstrip(": ")), status_code=400)
+    bad_json = [e for e in errors if e.get("type") == "json_invalid"]
+    if bad_json:
+        msg = str(bad_json[0].get("ctx", {}).get("error", ""))
+        return BadRequest(f"the body is not valid JSON: {msg}".rstrip(": "))
     problems = [f"{_field(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:20]]
     fields = [_field(e.get("loc", ())) for e in errors[:20]]
-    return JSONResponse(error_body("ValidationError", "; ".join(problems) or "invalid request", fields=fields), status_code=422)
+    return AutorigError("; ".join(problems) or "invalid request", status_code=422, name="ValidationError", fields=fields)
 
 
-async def _http(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    name = HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
-    return JSONResponse(error_body(name, detail), status_code=exc.status_code, headers=exc.headers)
-
-
-async def _internal(request: Request, exc: Exception) -> JSONResponse:
+def as_error(request: Request, exc: Exception) -> AutorigError:
+    """Whatever a request ended in, as an ``AutorigError``: ours as they are, FastAPI's validation
+    errors, Starlette's HTTP errors, and anything else (500, logged with its traceback)."""
+    if isinstance(exc, AutorigError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return _invalid(exc)
+    if isinstance(exc, StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        name = HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
+        return AutorigError(detail, status_code=exc.status_code, name=name, headers=dict(exc.headers or {}))
     if isinstance(exc, RecursionError):  # e.g. a JSON body nested thousands deep
-        return JSONResponse(error_body("BadRequest", "the request is nested too deeply"), status_code=400)
+        return BadRequest("the request is nested too deeply")
     if isinstance(exc, sqlalchemy.exc.TimeoutError):  # every pooled connection busy for POOL_TIMEOUT_S
         log.warning("database pool exhausted on %s %s", request.method, request.url.path)
-        body = error_body("Unavailable", "the service is busy; try again in a few seconds")
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return Unavailable("the service is busy; try again in a few seconds", headers={"Retry-After": "5"})
     log.exception("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(error_body("InternalError", "internal error (it was logged)"), status_code=500)
+    return AutorigError("internal error (it was logged)", name="InternalError")
+
+
+async def _render(request: Request, exc: Exception) -> JSONResponse:
+    err = as_error(request, exc)
+    return JSONResponse(err.body(), status_code=err.status_code, headers=err.headers)
 
 
 def install_error_handler(app: FastAPI) -> None:
-    app.add_exception_handler(AutorigError, _handle)
-    app.add_exception_handler(RequestValidationError, _invalid)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _internal)
+    """The one handler, for every kind of exception a request can end in."""
+    for kind in (AutorigError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(kind, _render)

@@ -13,6 +13,7 @@ so an anonymous visitor's page makes no failing request.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
-from autorig.web.deps import ReadSessionDep, SettingsDep
+from autorig.web.deps import CreditServiceDep, ReadSessionDep, SettingsDep, UserServiceDep, ViewerDep
 from autorig.web.domains.tasks.formats import FORMATS
-from autorig.web.domains.users import repository as users_repo
-from autorig.web.domains.users.deps import CreditServiceDep, UserServiceDep, ViewerDep
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static"
@@ -68,7 +67,7 @@ class SiteInfo(BaseModel):
     viewer: SiteViewer
 
 
-def _page(filename: str):  # noqa: ANN202 (a route handler)
+def _page(filename: str) -> Callable[[], Awaitable[FileResponse]]:
     path = STATIC / filename
 
     async def page() -> FileResponse:
@@ -93,10 +92,7 @@ async def site(
 ) -> SiteInfo:
     """What every page needs first: limits, prices, sign-in methods, and who is looking."""
     balance = await credits.balance(session, viewer.user_id) if viewer.user_id else None
-    left = None
-    if not viewer.signed_in:
-        used = await users_repo.anonymous_tasks(session, viewer.anon_id, viewer.ip)
-        left = max(0, settings.anon_free_limit - used)
+    left = await users.anonymous_tasks_left(session, viewer)
     return SiteInfo(
         max_upload_mb=settings.max_upload_mb,
         formats=list(FORMATS),

@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import urlparse
 
 import httpx
@@ -60,7 +61,8 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 def _free_port(host: str) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _netlocs(settings: WebSettings) -> list[str]:
@@ -261,10 +263,18 @@ class LocalWorker:
 # --- the command --------------------------------------------------------------------------
 
 
-def uvicorn_options(settings: WebSettings) -> dict[str, object]:
+class UvicornOptions(TypedDict):
+    host: str
+    port: int
+    log_level: str
+    access_log: bool
+    proxy_headers: bool
+
+
+def uvicorn_options(settings: WebSettings) -> UvicornOptions:
     """How ``autorig serve`` runs uvicorn: no proxy headers there (the app trusts them only from
     ``FORWARDED_ALLOW_IPS``), no access log (one line per poll otherwise)."""
-    return dict(host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
+    return UvicornOptions(host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
 
 
 def cli_serve(args: argparse.Namespace) -> int:
@@ -300,7 +310,7 @@ def cli_serve(args: argparse.Namespace) -> int:
         else:
             # In the app's shutdown: uvicorn re-raises SIGTERM after it, so code below may not run.
             app = create_app(settings, on_shutdown=[release])
-            uvicorn.run(app, **uvicorn_options(settings))  # type: ignore[arg-type]
+            uvicorn.run(app, **uvicorn_options(settings))
     finally:
         release()
     return 0
@@ -334,7 +344,7 @@ def run_processes(settings: WebSettings) -> None:
         SUPERVISOR_ENV: str(os.getpid()),
     })
     log.info("%d backend processes", settings.web_processes)
-    uvicorn.run("autorig.web.serve:process_app", factory=True, workers=settings.web_processes, **uvicorn_options(settings))  # type: ignore[arg-type]
+    uvicorn.run("autorig.web.serve:process_app", factory=True, workers=settings.web_processes, **uvicorn_options(settings))
 
 
 def process_app() -> object:

@@ -16,11 +16,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from autorig import protocol
-from autorig.web.db import utcnow
+from autorig.config import WebSettings
+from autorig.web.db import Database, utcnow
 from autorig.web.domains.tasks import repository as tasks_repo
+from autorig.web.domains.tasks.service import TaskService
 from autorig.web.domains.workers import repository as workers_repo
-from autorig.web.domains.workers.client import WorkerBusy, WorkerError, WorkerRejected, WorkerUnreachable
+from autorig.web.domains.workers.client import WorkerBusy, WorkerClient, WorkerError, WorkerRejected, WorkerUnreachable
 from autorig.web.models import FbxStatus, Task, TaskStatus
 from autorig.web.services.base import LoopService
 
@@ -39,21 +43,20 @@ class _Claimed:
 class DispatchService(LoopService):
     name = "dispatch"
 
-    def __init__(self, ctx: object) -> None:
-        from autorig.web.context import AppContext
-
-        assert isinstance(ctx, AppContext)
-        super().__init__(ctx.settings.dispatch_interval_s)
-        self.ctx = ctx
-        self.settings = ctx.settings
+    def __init__(self, db: Database, client: WorkerClient, tasks: TaskService, settings: WebSettings) -> None:
+        super().__init__(settings.dispatch_interval_s)
+        self.db = db
+        self.client = client
+        self.tasks = tasks
+        self.settings = settings
 
     async def poll_workers(self) -> dict[str, int]:
         """Ask every worker for its status; returns the free slots of those accepting jobs."""
         urls = self.settings.workers
-        answers = await asyncio.gather(*(self.ctx.client.status(u) for u in urls), return_exceptions=True)
+        answers = await asyncio.gather(*(self.client.status(u) for u in urls), return_exceptions=True)
         now = utcnow()
         free: dict[str, int] = {}
-        async with self.ctx.db.session() as s:
+        async with self.db.session() as s:
             rows = await workers_repo.get_all(s, urls)
             for url, answer in zip(urls, answers, strict=False):
                 if isinstance(answer, protocol.WorkerStatus):
@@ -72,14 +75,14 @@ class DispatchService(LoopService):
         if total <= 0:
             return
         now = utcnow()
-        async with self.ctx.db.session() as s:
+        async with self.db.session() as s:
             tasks = await tasks_repo.claim_queued(
                 s, total, self.settings.instance_id, tasks_repo.lease(now, self.settings.claim_lease_s), now
             )
             claimed = [_Claimed(t.id, t.needs_fbx_step, t.input_url, list(t.failed_workers), t.output_name) for t in tasks]
         if not claimed:
             return
-        plan = []
+        plan: list[tuple[_Claimed, str]] = []
         for c in claimed:
             worker = self._pick(free, c.failed_workers)
             free[worker] -= 1
@@ -93,7 +96,7 @@ class DispatchService(LoopService):
         fresh = [w for w in candidates if w not in avoid] or candidates
         return max(fresh, key=lambda w: free[w])
 
-    async def _mine(self, s, task_id: str) -> Task | None:  # type: ignore[no-untyped-def]
+    async def _mine(self, s: AsyncSession, task_id: str) -> Task | None:
         """The task, if this instance still holds its claim (a lease can expire)."""
         task = await tasks_repo.get(s, task_id)
         if task is None or task.status != TaskStatus.created.value or task.claimed_by != self.settings.instance_id:
@@ -105,31 +108,31 @@ class DispatchService(LoopService):
         """A worker turned the task down: busy puts it back in the queue as it was; any other
         failure counts as an attempt."""
         log.info("task %s: %s turned it down: %s", c.id, worker, exc)
-        async with self.ctx.db.session() as s:
+        async with self.db.session() as s:
             if (task := await self._mine(s, c.id)) is None:
                 return
             if isinstance(exc, WorkerBusy):
-                self.ctx.tasks.release(task)
+                self.tasks.release(task)
             else:
                 code = exc.code if isinstance(exc, WorkerRejected) else None
-                self.ctx.tasks.attempt_failed(task, worker, reason, code=code)
+                self.tasks.attempt_failed(task, worker, reason, code=code)
 
     async def _start(self, c: _Claimed, worker: str) -> None:
         try:
             await self._convert_and_submit(c, worker)
         except Exception:
             log.exception("task %s: dispatch to %s failed", c.id, worker)
-            async with self.ctx.db.session() as s:
+            async with self.db.session() as s:
                 task = await self._mine(s, c.id)
                 if task is not None:
-                    self.ctx.tasks.release(task)
+                    self.tasks.release(task)
 
     async def _convert_and_submit(self, c: _Claimed, worker: str) -> None:
-        svc = self.ctx.tasks
-        client = self.ctx.client
+        svc = self.tasks
+        client = self.client
         if c.needs_fbx:
             lease_s = self.settings.convert_timeout_s + self.settings.claim_lease_s
-            async with self.ctx.db.session() as s:
+            async with self.db.session() as s:
                 task = await self._mine(s, c.id)
                 if task is None:
                     return
@@ -140,14 +143,14 @@ class DispatchService(LoopService):
             except WorkerError as exc:
                 await self._refused(c, worker, exc, f"the FBX to GLB conversion failed: {_detail(exc)}")
                 return
-            async with self.ctx.db.session() as s:
+            async with self.db.session() as s:
                 task = await self._mine(s, c.id)
                 if task is None:
                     return
                 svc.fbx_done(task, glb_url)
                 task.claim_until = tasks_repo.lease(utcnow(), self.settings.claim_lease_s)
 
-        async with self.ctx.db.session() as s:
+        async with self.db.session() as s:
             task = await self._mine(s, c.id)
             if task is None:
                 return
@@ -163,7 +166,7 @@ class DispatchService(LoopService):
         except WorkerError as exc:
             await self._refused(c, worker, exc, f"the worker did not take the job: {_detail(exc)}")
             return
-        async with self.ctx.db.session() as s:
+        async with self.db.session() as s:
             task = await self._mine(s, c.id)
             if task is None:
                 log.warning("task %s: job %s on %s is orphaned", c.id, accepted.worker_task_id, worker)
@@ -177,13 +180,13 @@ class DispatchService(LoopService):
 
     async def _store_converted(self, c: _Claimed, worker_glb: str) -> str:
         """Copy the FBX step's ``.glb`` from the worker into storage; its URL there."""
-        scratch = self.ctx.storage.scratch_dir()
+        scratch = self.tasks.storage.scratch_dir()
         scratch.mkdir(parents=True, exist_ok=True)
         dest = scratch / f"{c.id}-converted-{secrets.token_hex(4)}.glb"
         try:
-            if await self.ctx.client.download(worker_glb, dest) is None:
+            if await self.client.download(worker_glb, dest) is None:
                 raise WorkerUnreachable("the converted .glb vanished from the worker before it was copied")
-            return await self.ctx.tasks.keep_converted(c.id, c.output_name, dest)
+            return await self.tasks.keep_converted(c.id, c.output_name, dest)
         finally:
             dest.unlink(missing_ok=True)
 

@@ -13,8 +13,10 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from autorig.web.db import utcnow
+from autorig.config import WebSettings
+from autorig.web.db import Database, utcnow
 from autorig.web.db.dialect import claim_rows
+from autorig.web.domains.notifications.sender import EmailSender
 from autorig.web.models import OutboxEmail
 from autorig.web.services.base import LoopService
 
@@ -27,19 +29,18 @@ MAX_SEND_ATTEMPTS = 5
 class MailerService(LoopService):
     name = "mailer"
 
-    def __init__(self, ctx: object) -> None:
-        from autorig.web.context import AppContext
-
-        assert isinstance(ctx, AppContext)
-        super().__init__(ctx.settings.mailer_interval_s)
-        self.ctx = ctx
+    def __init__(self, db: Database, sender: EmailSender, settings: WebSettings) -> None:
+        super().__init__(settings.mailer_interval_s)
+        self.db = db
+        self.sender = sender
+        self.settings = settings
 
     async def run_once(self) -> None:
         now = utcnow()
-        lease = timedelta(seconds=self.ctx.settings.claim_lease_s)
+        lease = timedelta(seconds=self.settings.claim_lease_s)
         until = now + lease
-        me = self.ctx.settings.instance_id
-        async with self.ctx.db.session() as s:
+        me = self.settings.instance_id
+        async with self.db.session() as s:
             free = or_(OutboxEmail.claimed_by.is_(None), OutboxEmail.claim_until.is_(None), OutboxEmail.claim_until < now)
             stmt = (
                 select(OutboxEmail)
@@ -47,7 +48,7 @@ class MailerService(LoopService):
                 .order_by(OutboxEmail.id)
                 .limit(BATCH)
             )
-            pending = (await s.scalars(claim_rows(stmt, s.bind.dialect.name))).all()
+            pending = (await s.scalars(claim_rows(stmt, s.get_bind().dialect.name))).all()
             for e in pending:
                 e.claimed_by, e.claim_until = me, until
             emails = [(e.id, e.to_addr, e.subject, e.body, e.task_id) for e in pending]
@@ -58,11 +59,11 @@ class MailerService(LoopService):
                 return
             error: str | None = None
             try:
-                await self.ctx.sender.send(to, subject, body, ref=f"{email_id}-{task_id or 'mail'}")
+                await self.sender.send(to, subject, body, ref=f"{email_id}-{task_id or 'mail'}")
             except Exception as exc:  # SMTP down, refused address...: keep it and try again later
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("email %s to %s not sent: %s", email_id, to, error)
-            async with self.ctx.db.session() as s:
+            async with self.db.session() as s:
                 row = await s.get(OutboxEmail, email_id)
                 if row is None:
                     continue
@@ -74,7 +75,7 @@ class MailerService(LoopService):
                     row.last_error = error[:2000]
 
     async def _release(self, ids: list[int]) -> None:
-        async with self.ctx.db.session() as s:
+        async with self.db.session() as s:
             for row in (await s.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(ids)))).all():
-                if row.claimed_by == self.ctx.settings.instance_id and row.sent_at is None:
+                if row.claimed_by == self.settings.instance_id and row.sent_at is None:
                     row.claimed_by = row.claim_until = None

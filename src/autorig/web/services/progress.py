@@ -24,22 +24,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 
 from autorig import protocol
-from autorig.web.db import utcnow
+from autorig.config import WebSettings
+from autorig.web.db import Database, utcnow
 from autorig.web.domains.tasks import repository as tasks_repo
-from autorig.web.domains.tasks.service import INTERNAL, WORKER_LOST, file_name, output_key
+from autorig.web.domains.tasks.service import INTERNAL, WORKER_LOST, TaskService, file_name
 from autorig.web.domains.workers import repository as workers_repo
-from autorig.web.domains.workers.client import WorkerRejected, WorkerUnreachable
+from autorig.web.domains.workers.client import WorkerClient, WorkerRejected, WorkerUnreachable
 from autorig.web.models import Task, TaskStatus, WorkerNode
 from autorig.web.services.base import LoopService
 from autorig.web.storage.base import StorageUnavailable
+from autorig.web.storage.keys import output_key
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WRITE_BATCH = 500  # tasks updated per statement batch
 OLD_WORKER = (404, 405)  # POST /api/jobs/status unknown: a worker from before the route
@@ -88,21 +93,34 @@ class _Seen:
 class ProgressService(LoopService):
     name = "progress"
 
-    def __init__(self, ctx: object) -> None:
-        from autorig.web.context import AppContext
-
-        assert isinstance(ctx, AppContext)
-        super().__init__(ctx.settings.progress_interval_s)
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self._sem = asyncio.Semaphore(ctx.settings.progress_concurrency)
+    def __init__(
+        self,
+        db: Database,
+        client: WorkerClient,
+        tasks: TaskService,
+        settings: WebSettings,
+        *,
+        on_completed: Callable[[], object],
+        on_freed: Callable[[], object],
+    ) -> None:
+        """``on_completed``: after a run that finished tasks (wake the mailer); ``on_freed``:
+        after one that put tasks back in the queue or found a worker dead (wake dispatch)."""
+        super().__init__(settings.progress_interval_s)
+        self.db = db
+        self.client = client
+        self.tasks = tasks
+        self.storage = tasks.storage
+        self.settings = settings
+        self.on_completed = on_completed
+        self.on_freed = on_freed
+        self._sem = asyncio.Semaphore(settings.progress_concurrency)
         self.followed: list[str] = []  # the workers this backend followed in its last run
 
     async def run_once(self) -> None:
         self.followed = mine = await self._lease()
         if not mine:
             return
-        async with self.ctx.db.read_session() as s:
+        async with self.db.read_session() as s:
             rows = await s.execute(
                 select(Task.id, Task.worker, Task.worker_task_id, Task.ready_count, Task.progress, Task.stage)
                 .where(Task.status == TaskStatus.processing.value, Task.worker.in_(mine))
@@ -122,7 +140,7 @@ class ProgressService(LoopService):
         """Stop the loop and hand this backend's workers back (a killed one's leases expire)."""
         await super().stop()
         try:
-            async with self.ctx.db.session() as s:
+            async with self.db.session() as s:
                 await workers_repo.release_progress_leases(s, self.settings.instance_id)
         except Exception:
             log.exception("progress: could not release the worker leases; they expire in %.0f s",
@@ -134,7 +152,7 @@ class ProgressService(LoopService):
         now = utcnow()
         lease_s = self.settings.claim_lease_s
         instance = self.settings.instance_id
-        async with self.ctx.db.session() as s:
+        async with self.db.session() as s:
             await workers_repo.heartbeat(s, instance, now)
             busy = (await s.scalars(select(Task.worker).where(Task.status == TaskStatus.processing.value).distinct())).all()
             urls = sorted(set(self.settings.workers) | {w for w in busy if w})
@@ -145,13 +163,13 @@ class ProgressService(LoopService):
 
     # --- asking the workers --------------------------------------------------------------
 
-    async def _call(self, coro):  # type: ignore[no-untyped-def]
+    async def _call(self, coro: Awaitable[T]) -> T:
         async with self._sem:
             return await coro
 
     async def _follow(self, worker: str, jobs: list[_Job]) -> list[_Seen]:
         """Every job followed on ``worker``, in one request (or a few for huge batches)."""
-        client = self.ctx.client
+        client = self.client
         statuses: dict[str, protocol.JobStatus] = {}
         unknown: set[str] = set()
         ids = [j.worker_task_id for j in jobs]
@@ -193,7 +211,7 @@ class ProgressService(LoopService):
         """Fill in the output URLs (all, and those already copied) of these jobs."""
         by_id = {j.id: j for j in jobs}
         ids = list(by_id)
-        async with self.ctx.db.read_session() as s:
+        async with self.db.read_session() as s:
             for i in range(0, len(ids), WRITE_BATCH):
                 stmt = select(Task.id, Task.output_urls, Task.ready_urls).where(Task.id.in_(ids[i : i + WRITE_BATCH]))
                 for r in await s.execute(stmt):
@@ -203,7 +221,7 @@ class ProgressService(LoopService):
     async def _check_one(self, job: _Job) -> _Seen:
         """The way before the batch route: one status GET, then HEADs of the outputs."""
         try:
-            status = await self._call(self.ctx.client.job(job.worker, job.worker_task_id))
+            status = await self._call(self.client.job(job.worker, job.worker_task_id))
         except WorkerRejected as exc:
             seen = _Seen(job, reachable=True)
             if exc.status_code == 404:
@@ -219,7 +237,8 @@ class ProgressService(LoopService):
         ``listed``: the worker's ``outputs_ready`` is the whole truth (the batch route), so no
         HEADs; otherwise HEAD the outputs in production order, stopping at the first missing
         one (plus any the worker lists as ready)."""
-        seen = _Seen(job, reachable=True, ready=list(job.ready_urls))
+        ready: list[str] = list(job.ready_urls)
+        seen = _Seen(job, reachable=True, ready=ready)
         seen.state, seen.progress, seen.stage = status.state, status.progress, status.stage
         if status.state == protocol.JobState.failed:
             seen.failed = status.error or "the job failed on the worker"
@@ -235,9 +254,9 @@ class ProgressService(LoopService):
                 if listed:
                     present = name in names and await self._copy(job, url)
                 else:
-                    present = await self._call(self.ctx.client.exists(url)) and await self._copy(job, url)
+                    present = await self._call(self.client.exists(url)) and await self._copy(job, url)
                 if present:
-                    seen.ready.append(url)
+                    ready.append(url)
                 elif done:
                     seen.missing.append(name)
                 elif not listed and not out_of_order:
@@ -247,7 +266,7 @@ class ProgressService(LoopService):
             log.warning("task %s: %s", job.id, exc)
             return seen
         if done:
-            if not job.output_urls or job.output_urls[0] not in seen.ready:
+            if not job.output_urls or job.output_urls[0] not in ready:
                 first = file_name(job.output_urls[0]) if job.output_urls else "the rigged model"
                 seen.failed = f"the job finished without producing {first}"
                 seen.failed_code = INTERNAL
@@ -258,12 +277,12 @@ class ProgressService(LoopService):
     async def _copy(self, job: _Job, url: str) -> bool:
         """Download one output into storage; False when it vanished (404)."""
         name = file_name(url)
-        dest = self.ctx.storage.scratch_dir() / f"{job.id}-{name}"
-        size = await self._call(self.ctx.client.download(url, dest))
+        dest = self.storage.scratch_dir() / f"{job.id}-{name}"
+        size = await self._call(self.client.download(url, dest))
         if size is None:
             return False
         try:
-            await self.ctx.storage.put_file(output_key(job.id, name), dest)
+            await self.storage.put_file(output_key(job.id, name), dest)
         finally:
             dest.unlink(missing_ok=True)  # stored (moved) or not: the worker still has it
         return True
@@ -272,12 +291,12 @@ class ProgressService(LoopService):
 
     async def _record(self, seen: list[_Seen]) -> None:
         now = utcnow()
-        svc = self.ctx.tasks
+        svc = self.tasks
         dead_after = timedelta(seconds=self.settings.worker_dead_after_s)
         answered = {s.job.worker for s in seen if s.reachable}
         silent = {s.job.worker for s in seen if not s.reachable} - answered
         changed = [s for s in seen if (s.reachable and s.moved) or s.job.worker in silent]
-        async with self.ctx.db.session() as session:
+        async with self.db.session() as session:
             if answered:
                 await workers_repo.touch_seen(session, answered, now)
             dead: set[str] = set()
@@ -290,7 +309,7 @@ class ProgressService(LoopService):
             changed = [s for s in changed if s.reachable or s.job.worker in dead]
             by_id = {s.job.id: s for s in changed}
             ids = list(by_id)
-            lock = session.bind.dialect.name == "postgresql"
+            lock = session.get_bind().dialect.name == "postgresql"
             for i in range(0, len(ids), WRITE_BATCH):
                 stmt = select(Task).where(Task.id.in_(ids[i : i + WRITE_BATCH]))
                 # Another backend may hold this worker's lease now: the row lock makes it wait,
@@ -318,12 +337,12 @@ class ProgressService(LoopService):
                     if s.complete:
                         await svc.completed(session, task, s.missing, self.settings.base_url)
         if any(s.complete for s in changed):
-            self.ctx.mailer.wake()
+            self.on_completed()
         if any(s.failed for s in changed) or dead:
-            self.ctx.dispatch.wake()
+            self.on_freed()
 
 
-def _silent_for(row: WorkerNode, now) -> timedelta:  # type: ignore[no-untyped-def]
+def _silent_for(row: WorkerNode, now: datetime) -> timedelta:
     if row.last_seen_at is None:
         return timedelta.max
     return now - row.last_seen_at

@@ -19,12 +19,8 @@ import os
 
 from fastapi import APIRouter, BackgroundTasks, Depends
 
-from autorig.web.db import utcnow
-from autorig.web.deps import QueueServiceDep, ReadSessionDep, SessionDep, SettingsDep, TaskServiceDep
-from autorig.web.domains.admin import repository
+from autorig.web.deps import AdminDep, AdminServiceDep, ReadSessionDep, SessionDep, SettingsDep, require_admin
 from autorig.web.domains.admin.schemas import (
-    AdminUser,
-    AdminWorker,
     AdminWorkers,
     BalanceChange,
     BalanceChanged,
@@ -35,70 +31,26 @@ from autorig.web.domains.admin.schemas import (
     UserList,
     UserTasks,
 )
-from autorig.web.domains.apikeys.endpoints import info as key_info
-from autorig.web.domains.credits import repository as credits_repo
-from autorig.web.domains.credits.endpoints import entry_view
-from autorig.web.domains.payments import repository as payments_repo
+from autorig.web.domains.credits.schemas import ledger_entry
 from autorig.web.domains.payments.schemas import GumroadEventView
-from autorig.web.domains.tasks.endpoints import view as task_view
-from autorig.web.domains.tasks.schemas import QueueInfo, TaskView
-from autorig.web.domains.users.deps import AdminDep, AdminServiceDep, ApiKeyServiceDep, UserServiceDep, require_admin
-from autorig.web.domains.users.endpoints import summary
-from autorig.web.domains.users.service import UserService
-from autorig.web.domains.workers import repository as workers_repo
-from autorig.web.models import User
+from autorig.web.domains.tasks.schemas import TaskView
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
-MAX_PAGE = 500
-
-
-def admin_user(user: User, tasks: int, users: UserService) -> AdminUser:
-    return AdminUser(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        balance_credits=user.balance_credits,
-        gumroad_email=user.gumroad_email,
-        is_admin=users.is_admin(user.email),
-        tasks=tasks,
-        created_at=user.created_at,
-        last_login_at=user.last_login_at,
-    )
-
 
 @router.get("/users", response_model=UserList)
-async def list_users(
-    session: ReadSessionDep, users: UserServiceDep, q: str | None = None, limit: int = 100, offset: int = 0
-) -> UserList:
-    found, total = await repository.search_users(session, q, min(max(limit, 1), MAX_PAGE), max(offset, 0))
-    counts = await repository.task_counts(session, [u.id for u in found])
-    return UserList(total=total, users=[admin_user(u, counts.get(u.id, 0), users) for u in found])
+async def list_users(session: ReadSessionDep, admin: AdminServiceDep, q: str | None = None, limit: int = 100, offset: int = 0) -> UserList:
+    return await admin.list_users(session, q, limit, offset)
 
 
 @router.get("/users/{user_id}", response_model=UserDetail)
-async def user_detail(
-    user_id: str, session: ReadSessionDep, admin: AdminServiceDep, users: UserServiceDep, keys: ApiKeyServiceDep
-) -> UserDetail:
-    user = await admin.get_user(session, user_id)
-    counts = await repository.task_counts(session, [user.id])
-    return UserDetail(
-        user=admin_user(user, counts.get(user.id, 0), users),
-        ledger=[entry_view(e) for e in await credits_repo.ledger(session, user.id, 1000)],
-        ledger_sum=await credits_repo.ledger_sum(session, user.id),
-        api_keys=[key_info(k) for k in await keys.list(session, user.id, include_revoked=True)],
-        payments=[GumroadEventView.model_validate(e, from_attributes=True) for e in await payments_repo.recent(session, 100, user.email)],
-    )
+async def user_detail(user_id: str, session: ReadSessionDep, admin: AdminServiceDep) -> UserDetail:
+    return await admin.user_detail(session, user_id)
 
 
 @router.get("/users/{user_id}/tasks", response_model=UserTasks)
-async def user_tasks(
-    user_id: str, session: ReadSessionDep, admin: AdminServiceDep, users: UserServiceDep, settings: SettingsDep,
-    limit: int = 100, offset: int = 0,
-) -> UserTasks:
-    user = await admin.get_user(session, user_id)
-    tasks = await users.tasks_of(session, user.id, min(max(limit, 1), MAX_PAGE), max(offset, 0))
-    return UserTasks(user_id=user.id, tasks=[summary(t, settings.base_url) for t in tasks])
+async def user_tasks(user_id: str, session: ReadSessionDep, admin: AdminServiceDep, limit: int = 100, offset: int = 0) -> UserTasks:
+    return await admin.user_tasks(session, user_id, limit, offset)
 
 
 @router.post("/users/{user_id}/credits", response_model=BalanceChanged)
@@ -106,57 +58,30 @@ async def change_balance(
     user_id: str, body: BalanceChange, viewer: AdminDep, session: SessionDep, admin: AdminServiceDep
 ) -> BalanceChanged:
     entry = await admin.adjust(session, user_id, body.amount, viewer.email or "", body.note)
-    return BalanceChanged(user_id=user_id, balance_credits=entry.balance_after, entry=entry_view(entry))
+    return BalanceChanged(user_id=user_id, balance_credits=entry.balance_after, entry=ledger_entry(entry))
 
 
 @router.get("/payments", response_model=list[GumroadEventView])
-async def payments(session: ReadSessionDep, email: str | None = None, limit: int = 100) -> list[GumroadEventView]:
-    events = await payments_repo.recent(session, min(max(limit, 1), MAX_PAGE), email.strip().lower() if email else None)
-    return [GumroadEventView.model_validate(e, from_attributes=True) for e in events]
+async def payments(session: ReadSessionDep, admin: AdminServiceDep, email: str | None = None, limit: int = 100) -> list[GumroadEventView]:
+    return await admin.recent_payments(session, email, limit)
 
 
 @router.post("/task/{task_id}/restart", response_model=TaskView)
-async def restart_task(
-    task_id: str, session: SessionDep, tasks: TaskServiceDep, queue: QueueServiceDep, settings: SettingsDep
-) -> TaskView:
+async def restart_task(task_id: str, session: SessionDep, admin: AdminServiceDep) -> TaskView:
     """Run the task again now, whatever its state (the user's restart waits for the offer)."""
-    task = await tasks.restart(session, await tasks.get(session, task_id), force=True)
-    est = await queue.task_estimate(session, task)
-    return task_view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()), internal=True, workers=settings.workers)
+    return await admin.restart_task(session, task_id)
 
 
 @router.delete("/task/{task_id}", response_model=TaskDeleted)
-async def delete_task(task_id: str, session: SessionDep, tasks: TaskServiceDep, admin: AdminServiceDep) -> TaskDeleted:
+async def delete_task(task_id: str, session: SessionDep, admin: AdminServiceDep) -> TaskDeleted:
     """Delete the task row (and its purchases) now, its stored files right after the commit."""
-    task = await tasks.get(session, task_id)
-    await admin.delete_task(session, task)
+    await admin.delete_task(session, task_id)
     return TaskDeleted(task_id=task_id, files_deleted=0)
 
 
 @router.get("/workers", response_model=AdminWorkers)
-async def workers(session: ReadSessionDep, queue: QueueServiceDep, settings: SettingsDep) -> AdminWorkers:
-    now = utcnow()
-    rows = await workers_repo.list_configured(session, settings.workers)
-    out = []
-    for w in rows:
-        out.append(
-            AdminWorker(
-                url=w.url,
-                online=bool(w.online),
-                answering=queue.answering(w, now),
-                accepting=bool(w.accepting),
-                capacity=w.capacity or 0,
-                free_slots=w.free_slots or 0,
-                active_jobs=w.active_jobs or 0,
-                avg_job_seconds=w.avg_job_seconds,
-                version=w.version,
-                last_seen_at=w.last_seen_at,
-                last_checked_at=w.last_checked_at,
-                last_error=w.last_error,
-                tasks=await repository.tasks_on(session, w.url),
-            )
-        )
-    return AdminWorkers(workers=out, queue=await queue.status(session))
+async def workers(session: ReadSessionDep, admin: AdminServiceDep) -> AdminWorkers:
+    return await admin.workers(session)
 
 
 @router.get("/service", response_model=ServiceInfo)

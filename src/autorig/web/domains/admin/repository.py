@@ -26,7 +26,7 @@ async def task_counts(session: AsyncSession, user_ids: list[str]) -> dict[str, i
     if not user_ids:
         return {}
     rows = await session.execute(select(Task.owner_id, func.count()).where(Task.owner_id.in_(user_ids)).group_by(Task.owner_id))
-    return {uid: n for uid, n in rows.all()}
+    return {uid: n for uid, n in rows.all() if uid is not None}
 
 
 async def tasks_on(session: AsyncSession, worker: str) -> list[str]:

@@ -1,3 +1,5 @@
+"""What ``/api/admin`` answers, and the mappers from rows to it."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,6 +11,7 @@ from autorig.web.domains.credits.schemas import LedgerEntry
 from autorig.web.domains.payments.schemas import GumroadEventView
 from autorig.web.domains.queue.schemas import QueueStatus
 from autorig.web.domains.users.schemas import TaskSummary
+from autorig.web.models import User, WorkerNode
 
 
 class AdminUser(BaseModel):
@@ -17,10 +20,14 @@ class AdminUser(BaseModel):
     name: str | None
     balance_credits: int
     gumroad_email: str | None
-    is_admin: bool
-    tasks: int
+    is_admin: bool = False
+    tasks: int = 0
     created_at: datetime
     last_login_at: datetime | None
+
+
+def admin_user(user: User, tasks: int, is_admin: bool) -> AdminUser:
+    return AdminUser.model_validate(user, from_attributes=True).model_copy(update={"tasks": tasks, "is_admin": is_admin})
 
 
 class UserList(BaseModel):
@@ -85,6 +92,15 @@ class AdminWorker(BaseModel):
     last_checked_at: datetime | None
     last_error: str | None
     tasks: list[str] = Field(description="tasks processing on it")
+
+
+def admin_worker(w: WorkerNode, answering: bool, tasks: list[str]) -> AdminWorker:
+    """``None`` counts of a worker never heard from read as 0, unknown flags as False."""
+    return AdminWorker(
+        url=w.url, online=bool(w.online), answering=answering, accepting=bool(w.accepting), capacity=w.capacity or 0,
+        free_slots=w.free_slots or 0, active_jobs=w.active_jobs or 0, avg_job_seconds=w.avg_job_seconds, version=w.version,
+        last_seen_at=w.last_seen_at, last_checked_at=w.last_checked_at, last_error=w.last_error, tasks=tasks,
+    )
 
 
 class AdminWorkers(BaseModel):

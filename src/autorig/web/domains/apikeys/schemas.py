@@ -1,8 +1,12 @@
+"""What ``/api/keys`` answers, and the mapper from a key row (never its hash)."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+
+from autorig.web.models import ApiKey
 
 
 class ApiKeyCreate(BaseModel):
@@ -16,6 +20,10 @@ class ApiKeyInfo(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+
+def key_info(key: ApiKey) -> ApiKeyInfo:
+    return ApiKeyInfo.model_validate(key, from_attributes=True)
 
 
 class ApiKeyCreated(ApiKeyInfo):

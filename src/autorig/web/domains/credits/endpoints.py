@@ -5,17 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from autorig.web.deps import ReadSessionDep, SettingsDep, TaskServiceDep
-from autorig.web.domains.credits.schemas import CreditsView, LedgerEntry, Prices, TaskPurchases
-from autorig.web.domains.users.deps import CreditServiceDep, CurrentUserDep, ViewerDep
-from autorig.web.models import CreditEntry
+from autorig.web.deps import CreditServiceDep, CurrentUserDep, ReadSessionDep, SettingsDep, TaskServiceDep, ViewerDep
+from autorig.web.domains.credits.schemas import CreditsView, Prices, TaskPurchases, ledger_entry
 from autorig.web.models.purchase import ALL_FILES
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
-
-
-def entry_view(e: CreditEntry) -> LedgerEntry:
-    return LedgerEntry.model_validate(e, from_attributes=True)
 
 
 @router.get("", response_model=CreditsView)
@@ -29,7 +23,7 @@ async def my_credits(
         balance_credits=await credits.balance(session, uid),
         prices=Prices(file=settings.price_file_credits, all=settings.price_all_credits),
         buy_url=credits.buy_url,
-        ledger=[entry_view(e) for e in rows],
+        ledger=[ledger_entry(e) for e in rows],
     )
 
 

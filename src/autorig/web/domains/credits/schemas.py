@@ -1,8 +1,12 @@
+"""What ``/api/credits`` answers, and the mapper from a ledger row."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+
+from autorig.web.models import CreditEntry
 
 
 class LedgerEntry(BaseModel):
@@ -16,6 +20,10 @@ class LedgerEntry(BaseModel):
     actor: str | None = Field(description="the admin who changed the balance")
     note: str | None
     created_at: datetime
+
+
+def ledger_entry(e: CreditEntry) -> LedgerEntry:
+    return LedgerEntry.model_validate(e, from_attributes=True)
 
 
 class Prices(BaseModel):

@@ -128,7 +128,7 @@ class CreditService:
             return Charge(0, True)
         price = 0 if covered else cost
         stmt = (
-            insert_ignoring_conflicts(Purchase, session.bind.dialect.name)
+            insert_ignoring_conflicts(Purchase, session.get_bind().dialect.name)
             .values(user_id=user_id, task_id=task_id, item=item, credits=price, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["user_id", "task_id", "item"])
             .returning(Purchase.id)
@@ -160,3 +160,7 @@ class CreditService:
 
     async def ledger(self, session: AsyncSession, user_id: str, limit: int = 100, offset: int = 0) -> list[CreditEntry]:
         return await repository.ledger(session, user_id, limit, offset)
+
+    async def ledger_sum(self, session: AsyncSession, user_id: str) -> int:
+        """The sum of every ledger row: equals the balance (the ledger explains it)."""
+        return await repository.ledger_sum(session, user_id)

@@ -8,10 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from autorig.web.deps import ContextDep, ReadSessionDep, SessionDep
+from autorig.web.deps import CreditServiceDep, PaymentServiceDep, ReadSessionDep, SessionDep, SettingsDep, ViewerDep
 from autorig.web.domains.payments.gumroad import GumroadPing, parse_ping
 from autorig.web.domains.payments.schemas import Offers, PingResult
-from autorig.web.domains.users.deps import CreditServiceDep, PaymentServiceDep, ViewerDep
 from autorig.web.errors import BadRequest, Forbidden, NotFound
 
 router = APIRouter(tags=["payments"])
@@ -19,10 +18,9 @@ router = APIRouter(tags=["payments"])
 MAX_PING_BYTES = 64 * 1024
 
 
-async def verified_ping(request: Request, ctx: ContextDep, token: str = "") -> GumroadPing:
+async def verified_ping(request: Request, settings: SettingsDep, payments: PaymentServiceDep, token: str = "") -> GumroadPing:
     """The ping, after its URL token, its seller and (with an access token) Gumroad's own record
     of the sale agree; 404 while no webhook token is configured, 403 for a wrong token."""
-    settings = ctx.settings
     if not settings.gumroad_webhook_token or not settings.gumroad_webhook_token.get_secret_value():
         raise NotFound("Gumroad pings are not enabled (GUMROAD_WEBHOOK_TOKEN)")
     if not hmac.compare_digest(token.encode(), settings.gumroad_webhook_token.get_secret_value().encode()):
@@ -36,8 +34,8 @@ async def verified_ping(request: Request, ctx: ContextDep, token: str = "") -> G
     ping = parse_ping({k: str(v) for k, v in form.multi_items()})
     if settings.gumroad_seller_id and ping.seller_id != settings.gumroad_seller_id:
         raise Forbidden("the ping is for another seller")
-    if ctx.payments.api.enabled:
-        await ctx.payments.api.confirm(ping)
+    if payments.api.enabled:
+        await payments.api.confirm(ping)
     return ping
 
 

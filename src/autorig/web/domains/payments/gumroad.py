@@ -157,7 +157,8 @@ class GumroadApi:
             raise Unavailable("Gumroad's API answered something that is not JSON") from None
         if resp.status_code != 200 or not body.get("success") or not isinstance(body.get("sale"), dict):
             return None
-        return body["sale"]
+        sale: dict[str, Any] = body["sale"]
+        return sale
 
     async def confirm(self, ping: GumroadPing) -> None:
         """Refuse (``BadRequest``) a ping that Gumroad's own record of the sale contradicts."""

@@ -14,7 +14,7 @@ from autorig.web.models import GumroadEvent
 async def insert_new(session: AsyncSession, values: dict[str, Any]) -> GumroadEvent | None:
     """Insert the event unless its ``event_key`` is known; the new row, or ``None`` for a replay."""
     stmt = (
-        insert_ignoring_conflicts(GumroadEvent, session.bind.dialect.name)
+        insert_ignoring_conflicts(GumroadEvent, session.get_bind().dialect.name)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["event_key"])
         .returning(GumroadEvent.id)

@@ -1,8 +1,12 @@
+"""What the Gumroad routes answer, and the mapper from a stored ping."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+
+from autorig.web.models import GumroadEvent
 
 
 class PingResult(BaseModel):
@@ -39,3 +43,7 @@ class GumroadEventView(BaseModel):
     user_id: str | None
     created_at: datetime
     applied_at: datetime | None
+
+
+def event_view(e: GumroadEvent) -> GumroadEventView:
+    return GumroadEventView.model_validate(e, from_attributes=True)

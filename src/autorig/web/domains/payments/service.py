@@ -137,3 +137,7 @@ class PaymentService:
         for event in events:
             await self.apply(session, event, user)
         return len(events)
+
+    async def recent(self, session: AsyncSession, limit: int, email: str | None = None) -> list[GumroadEvent]:
+        """The latest pings, newest first; ``email``: only those for that address."""
+        return await repository.recent(session, limit, email.strip().lower() if email else None)

@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api/queue", tags=["queue"])
 @router.get("/status", response_model=QueueStatus)
 async def queue_status(ctx: ContextDep, task_id: str | None = None) -> Response:
     """Reused briefly like the task view (``VIEW_CACHE_S``, until the next commit here), as the
-    JSON text itself: the same for everyone, so nothing is rendered per poll."""
+    JSON text itself: the same for everyone, so nothing is rendered per poll. The load reads in
+    its own short session, not the request's: one load serves every poll for ``VIEW_CACHE_S``."""
 
     async def load() -> bytes:
         async with ctx.db.read_session() as session:

@@ -49,6 +49,10 @@ class QueueService:
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
 
+    async def configured_workers(self, session: AsyncSession) -> list[WorkerNode]:
+        """The rows of the workers in ``WORKERS``, in that order."""
+        return await workers_repo.list_configured(session, self.settings.workers)
+
     def answering(self, w: WorkerNode, now: datetime) -> bool:
         return bool(
             w.online and w.last_seen_at and now - w.last_seen_at <= timedelta(seconds=self.settings.worker_dead_after_s)

@@ -21,11 +21,12 @@ from starlette.responses import Response
 
 from autorig import protocol
 from autorig.web.domains.credits.service import CreditService
-from autorig.web.domains.tasks.service import TaskService, output_key
+from autorig.web.domains.tasks.service import TaskService
 from autorig.web.errors import BadRequest, NotFound, PaymentRequired, SignInRequired
 from autorig.web.models import Task, TaskStatus
 from autorig.web.models.purchase import ALL_FILES
 from autorig.web.storage import LocalStorage, keys
+from autorig.web.storage.keys import output_key
 
 ARCHIVE_SUFFIX = "_all.zip"
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autorig.web.db.dialect import claim_rows
@@ -40,7 +42,7 @@ async def claim_queued(session: AsyncSession, limit: int, instance: str, lease_u
         .order_by(Task.queued_at, Task.id)
         .limit(limit)
     )
-    tasks = list((await session.scalars(claim_rows(stmt, session.bind.dialect.name))).all())
+    tasks = list((await session.scalars(claim_rows(stmt, session.get_bind().dialect.name))).all())
     for t in tasks:
         t.claimed_by = instance
         t.claim_until = lease_until
@@ -58,7 +60,7 @@ async def release_claims_of(session: AsyncSession, instance: str) -> int:
     result = await session.execute(
         update(Task).where(Task.claimed_by == instance).values(claimed_by=None, claim_until=None)
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE's result is a CursorResult
 
 
 async def processing_ids(session: AsyncSession) -> list[str]:

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,7 +150,7 @@ class TaskService:
         """The job options and notification address from the form, or ``BadRequest``."""
         try:
             options = protocol.JobOptions(
-                skeleton=fields.get("skeleton") or protocol.Skeleton.mixamo,
+                skeleton=protocol.Skeleton(fields.get("skeleton") or protocol.Skeleton.mixamo),
                 mixamo_prefix=(fields.get("mixamo_prefix", "").lower() in ("1", "true", "yes", "on")),
             )
         except ValueError:
@@ -363,7 +364,7 @@ class TaskService:
 
     # --- files -----------------------------------------------------------------------------
 
-    async def report_warnings(self, task: Task) -> list[dict]:
+    async def report_warnings(self, task: Task) -> list[dict[str, Any]]:
         """The warnings of the task's ``rig.json`` in storage ([] when it has none)."""
         if REPORT_NAME not in self.ready_files(task):
             return []

@@ -190,6 +190,7 @@ async def receive_multipart(
     }
     received = 0
     try:
+        # python-multipart wants its CallbacksDict (a TypedDict); ours has the same keys, built in a loop.
         parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
         async for chunk in stream:
             received += len(chunk)

@@ -17,13 +17,10 @@ import html
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from autorig.web.deps import ReadSessionDep, SessionDep, SettingsDep
-from autorig.web.domains.notifications.service import task_page_url
-from autorig.web.domains.users.deps import CurrentUserDep, UserServiceDep, ViewerDep
-from autorig.web.domains.users.schemas import AuthConfig, EmailSignIn, LinkSent, Me, MyTasks, SignedOut, TaskSummary
+from autorig.web.deps import CurrentUserDep, ReadSessionDep, SessionDep, SettingsDep, UserServiceDep, ViewerDep
+from autorig.web.domains.users.schemas import AuthConfig, EmailSignIn, LinkSent, Me, MyTasks, SignedOut, me_view, task_summary
 from autorig.web.domains.users.security import OIDC_COOKIE, OIDC_STATE_S
 from autorig.web.errors import BadRequest, NotFound
-from autorig.web.models import Task, User
 
 api = APIRouter(prefix="/api", tags=["account"])
 browser = APIRouter(prefix="/auth", tags=["account"])
@@ -36,18 +33,6 @@ def _problem_page(message: str, status: int = 400) -> HTMLResponse:
         f"<p>{html.escape(message)}</p><p><a href=\"/login\">Sign in again</a> or <a href=\"/\">go home</a>.</p>"
     )
     return HTMLResponse(body, status_code=status)
-
-
-def summary(task: Task, base_url: str) -> TaskSummary:
-    return TaskSummary(
-        task_id=task.id,
-        task_url=task_page_url(base_url, task.id),
-        status=task.status,
-        source_name=task.source_name,
-        progress=round(task.progress, 4),
-        created_at=task.created_at,
-        finished_at=task.finished_at,
-    )
 
 
 @api.post("/auth/email", response_model=LinkSent, status_code=202)
@@ -86,9 +71,9 @@ async def google_callback(request: Request, session: SessionDep, users: UserServ
     except NotFound:
         raise
     except BadRequest as exc:
-        response = _problem_page(exc.detail)
-        users.signer.clear_cookie(response, OIDC_COOKIE)
-        return response
+        problem = _problem_page(exc.detail)
+        users.signer.clear_cookie(problem, OIDC_COOKIE)
+        return problem
     _, cookie = await users.sign_in(session, who.email, "google", anon_id=viewer.anon_id, name=who.name)
     response = RedirectResponse(next_path, status_code=303)
     users.set_session_cookie(response, cookie)
@@ -113,19 +98,8 @@ async def auth_config(users: UserServiceDep, settings: SettingsDep) -> AuthConfi
 
 
 @api.get("/me", response_model=Me)
-async def me(viewer: CurrentUserDep, session: ReadSessionDep) -> Me:
-    user = await session.get(User, viewer.user_id)
-    if user is None:
-        raise NotFound("this account no longer exists")
-    return Me(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        balance_credits=user.balance_credits,
-        is_admin=viewer.is_admin,
-        signed_in_via=viewer.via,
-        created_at=user.created_at,
-    )
+async def me(viewer: CurrentUserDep, session: ReadSessionDep, users: UserServiceDep) -> Me:
+    return me_view(await users.account(session, viewer.user_id or ""), is_admin=viewer.is_admin, via=viewer.via)
 
 
 @api.get("/me/tasks", response_model=MyTasks)
@@ -133,4 +107,4 @@ async def my_tasks(
     viewer: CurrentUserDep, session: ReadSessionDep, users: UserServiceDep, settings: SettingsDep, limit: int = 100, offset: int = 0
 ) -> MyTasks:
     tasks = await users.tasks_of(session, viewer.user_id or "", min(max(limit, 1), 500), max(offset, 0))
-    return MyTasks(tasks=[summary(t, settings.base_url) for t in tasks])
+    return MyTasks(tasks=[task_summary(t, settings.base_url) for t in tasks])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from autorig.config import WebSettings
 from autorig.web.domains.users.security import OIDC_STATE_S, Signer, safe_next
@@ -35,9 +36,10 @@ class GoogleSignIn:
     def __init__(self, settings: WebSettings, signer: Signer) -> None:
         self.settings = settings
         self.signer = signer
-        self._client = None
+        self._client: Any = None  # authlib's StarletteOAuth2App (authlib has no type hints)
         if settings.google_enabled:
-            from authlib.integrations.starlette_client import OAuth
+            # authlib ships no type hints and the venv has no types-Authlib stubs
+            from authlib.integrations.starlette_client import OAuth  # type: ignore[import-untyped]
 
             oauth = OAuth()
             oauth.register(
@@ -57,7 +59,7 @@ class GoogleSignIn:
     def redirect_uri(self) -> str:
         return self.settings.base_url + CALLBACK_PATH
 
-    def _require(self):  # noqa: ANN202 (authlib's client class)
+    def _require(self) -> Any:
         if self._client is None:
             raise NotFound("Google sign-in is not configured on this service")
         return self._client

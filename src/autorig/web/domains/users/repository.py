@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autorig.web.db.dialect import insert_ignoring_conflicts
@@ -23,7 +25,7 @@ async def insert_if_new(session: AsyncSession, user_id: str, email: str, now: da
     """Create the account unless one with this email exists; True when this call created it
     (two first sign-ins at once create one account)."""
     stmt = (
-        insert_ignoring_conflicts(User, session.bind.dialect.name)
+        insert_ignoring_conflicts(User, session.get_bind().dialect.name)
         .values(id=user_id, email=email, created_at=now, balance_credits=0)
         .on_conflict_do_nothing(index_elements=["email"])
         .returning(User.id)
@@ -95,7 +97,7 @@ async def move_anonymous_tasks(session: AsyncSession, anon_id: str, user_id: str
     result = await session.execute(
         update(Task).where(Task.anon_id == anon_id, Task.owner_id.is_(None)).values(owner_id=user_id)
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE's result is a CursorResult
 
 
 async def tasks_of(session: AsyncSession, user_id: str, limit: int, offset: int = 0) -> list[Task]:

@@ -1,8 +1,13 @@
+"""What the sign-in and ``/api/me`` routes answer, and the mapper from a task row to its summary."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+
+from autorig.web.domains.notifications.service import task_page_url
+from autorig.web.models import Task, User
 
 
 class EmailSignIn(BaseModel):
@@ -42,6 +47,18 @@ class TaskSummary(BaseModel):
     progress: float
     created_at: datetime
     finished_at: datetime | None
+
+
+ME_COLUMNS = ("id", "email", "name", "balance_credits", "created_at")
+
+
+def me_view(user: User, *, is_admin: bool, via: str) -> Me:
+    return Me(**{c: getattr(user, c) for c in ME_COLUMNS}, is_admin=is_admin, signed_in_via=via)
+
+
+def task_summary(task: Task, base_url: str) -> TaskSummary:
+    return TaskSummary(task_id=task.id, task_url=task_page_url(base_url, task.id), status=task.status, source_name=task.source_name,
+                       progress=round(task.progress, 4), created_at=task.created_at, finished_at=task.finished_at)
 
 
 class MyTasks(BaseModel):

@@ -46,7 +46,7 @@ class Signer:
         if not token:
             return None
         try:
-            return self._s[kind].loads(token, max_age=max_age_s)
+            return self._s[kind].loads(token, max_age=int(max_age_s))
         except BadSignature:  # SignatureExpired is a BadSignature too
             return None
 

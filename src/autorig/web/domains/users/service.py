@@ -9,7 +9,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from autorig.config import WebSettings
-from autorig.web.db import Database, on_commit, utcnow
+from autorig.web.db import on_commit, utcnow
 from autorig.web.db.dialect import serialize_on
 from autorig.web.domains.credits.service import CreditService, Reason
 from autorig.web.domains.notifications import service as notifications
@@ -34,7 +34,7 @@ from autorig.web.domains.users.security import (
     safe_next,
     sha256_hex,
 )
-from autorig.web.errors import BadRequest, SignInRequired, TooManyRequests
+from autorig.web.errors import BadRequest, NotFound, SignInRequired, TooManyRequests
 from autorig.web.models import ApiKey, LoginLink, Task, User, UserSession
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class Viewer:
     anon_id: str | None = None  # the signed browser id, when the browser has one
     ip: str | None = None
     session_id: str | None = None
+    key_id: str | None = None  # the API key it came with, and when that key was last noted in use
+    key_used_at: datetime | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -75,7 +77,7 @@ class UserService:
         self.on_email_queued: list[Callable[[], object]] = []  # after commit: wake the mailer
 
     def is_admin(self, email: str | None) -> bool:
-        return bool(email) and email.lower() in self.settings.admin_emails
+        return email is not None and email.lower() in self.settings.admin_emails
 
     @property
     def sign_in_url(self) -> str:
@@ -83,37 +85,54 @@ class UserService:
 
     # --- who is asking -------------------------------------------------------------------------
 
-    async def identify(self, db: Database, request: Request) -> Viewer:
-        """The viewer of a request. A bad ``Authorization`` header is an error (a script should
-        know its key is wrong); a bad or ended session cookie just means anonymous."""
+    def anonymous(self, request: Request) -> Viewer | None:
+        """The viewer of a request without credentials (no ``Authorization`` header, no validly
+        signed session cookie), known without the database; ``None`` when ``identify`` must look."""
+        if request.headers.get("authorization"):
+            return None
+        if self.signer.loads("session", request.cookies.get(SESSION_COOKIE), self.settings.session_days * DAY_S):
+            return None
+        anon_id = self.signer.loads("anon", request.cookies.get(ANON_COOKIE), ANON_COOKIE_DAYS * DAY_S)
+        return Viewer(anon_id=anon_id, ip=request.client.host if request.client else None)
+
+    async def identify(self, session: AsyncSession, request: Request) -> Viewer:
+        """The viewer of a request, read in ``session`` (nothing written). A bad ``Authorization``
+        header is an error (a script should know its key is wrong); a bad or ended session
+        cookie just means anonymous."""
         ip = request.client.host if request.client else None
-        now = utcnow()
         auth = request.headers.get("authorization")
         if auth:
             scheme, _, key = auth.partition(" ")
             if scheme.lower() != "bearer" or not key.strip():
                 raise SignInRequired("send the API key as 'Authorization: Bearer <key>'")
-            async with db.read_session() as s:
-                found = await repository.key_owner(s, sha256_hex(key.strip()))
-                if found is None:
-                    raise SignInRequired("this API key is not valid (unknown or revoked)")
-                user, api_key = found
-                viewer = Viewer(user.id, user.email, self.is_admin(user.email), "api_key", None, ip)
-                key_id, last_used = api_key.id, api_key.last_used_at
-            if last_used is None or now - last_used > KEY_USE_RESOLUTION:
-                async with db.session() as s:
-                    await s.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-            return viewer
+            found = await repository.key_owner(session, sha256_hex(key.strip()))
+            if found is None:
+                raise SignInRequired("this API key is not valid (unknown or revoked)")
+            user, api_key = found
+            return Viewer(user.id, user.email, self.is_admin(user.email), "api_key", None, ip,
+                          key_id=api_key.id, key_used_at=api_key.last_used_at)
         anon_id = self.signer.loads("anon", request.cookies.get(ANON_COOKIE), ANON_COOKIE_DAYS * DAY_S)
         sid = self.signer.loads("session", request.cookies.get(SESSION_COOKIE), self.settings.session_days * DAY_S)
         if sid:
-            async with db.read_session() as s:
-                user = await repository.live_session(s, sid, now)
-                if user is not None:
-                    return Viewer(user.id, user.email, self.is_admin(user.email), "session", anon_id, ip, sid)
+            signed = await repository.live_session(session, sid, utcnow())
+            if signed is not None:
+                return Viewer(signed.id, signed.email, self.is_admin(signed.email), "session", anon_id, ip, sid)
         return Viewer(anon_id=anon_id, ip=ip)
 
+    async def note_key_use(self, session: AsyncSession, viewer: Viewer) -> None:
+        """Record that the viewer's API key was used now (at most every ``KEY_USE_RESOLUTION``)."""
+        now = utcnow()
+        if viewer.key_id is None or (viewer.key_used_at is not None and now - viewer.key_used_at <= KEY_USE_RESOLUTION):
+            return
+        await session.execute(update(ApiKey).where(ApiKey.id == viewer.key_id).values(last_used_at=now))
+
     # --- accounts ------------------------------------------------------------------------------
+
+    async def account(self, session: AsyncSession, user_id: str) -> User:
+        user = await repository.get(session, user_id)
+        if user is None:
+            raise NotFound("this account no longer exists")
+        return user
 
     async def get_or_create(self, session: AsyncSession, email: str, *, name: str | None = None) -> tuple[User, bool]:
         """The account of ``email``, created on first sight with the free credits; True if new."""
@@ -215,7 +234,7 @@ class UserService:
         limit = self.settings.anon_free_limit
         if lock:
             for key in sorted(k for k in (viewer.anon_id, viewer.ip) if k):
-                sql = serialize_on(f"autorig-anon:{key}", session.bind.dialect.name)
+                sql = serialize_on(f"autorig-anon:{key}", session.get_bind().dialect.name)
                 if sql is not None:
                     await session.execute(text(sql[0]), sql[1])
         used = await repository.anonymous_tasks(session, viewer.anon_id, viewer.ip)
@@ -225,6 +244,12 @@ class UserService:
                 f"(a new account gets {self.settings.user_free_limit} credits)",
                 sign_in_url=self.sign_in_url,
             )
+
+    async def anonymous_tasks_left(self, session: AsyncSession, viewer: Viewer) -> int | None:
+        """How many more tasks this anonymous browser may create (None when signed in)."""
+        if viewer.signed_in:
+            return None
+        return max(0, self.settings.anon_free_limit - await repository.anonymous_tasks(session, viewer.anon_id, viewer.ip))
 
     def stamp_task(self, task: Task, viewer: Viewer, anon_id: str | None) -> None:
         """Record who created ``task``: the account, or the anonymous browser and its IP."""

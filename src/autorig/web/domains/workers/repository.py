@@ -24,7 +24,7 @@ async def get_all(session: AsyncSession, urls: Iterable[str]) -> dict[str, Worke
     missing = [u for u in urls if u not in rows]
     if missing:
         now = utcnow()
-        insert = insert_ignoring_conflicts(WorkerNode, session.bind.dialect.name)
+        insert = insert_ignoring_conflicts(WorkerNode, session.get_bind().dialect.name)
         await session.execute(
             insert.values([{"url": u, "created_at": now, "online": False, "accepting": False, "capacity": 0,
                             "free_slots": 0, "active_jobs": 0} for u in missing]).on_conflict_do_nothing(index_elements=["url"])
@@ -92,7 +92,7 @@ async def lease_for_progress(
     PostgreSQL so two backends never take the same worker; a dead holder's lease expires."""
     await get_all(session, urls)
     share = math.ceil(len(urls) / max(1, live))
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     mine = select(WorkerNode).where(WorkerNode.url.in_(list(urls)), WorkerNode.progress_owner == instance)
     if dialect == "postgresql":
         # Waits for a backend taking one of them right now; a row it took no longer matches.

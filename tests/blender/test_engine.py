@@ -115,8 +115,9 @@ def test_rig_file_calls_back_in_order(eval_data, tmp_path):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert report["input"]["format"] == "obj"
     assert report["bone_names"]["LeftHand"] == "mixamorig:LeftHand"
-    # The default is --fingers none: the skeleton of before, hands without fingers.
-    assert not any(humanoid.finger_of(h) for h in report["bone_names"]) and report["fingers"]["Left"]["level"] == "none"
+    # The default is --fingers auto: finger bones when the hand has the shape for them.
+    assert report["options"]["fingers"] == "auto"
+    assert any(humanoid.finger_of(h) for h in report["bone_names"]) == (report["fingers"]["Left"]["level"] != "none")
     assert json.loads((tmp_path / "rig.json").read_text())["bone_names"] == report["bone_names"]
 
 

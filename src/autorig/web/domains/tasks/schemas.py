@@ -17,6 +17,7 @@ class CreateFromUrl(BaseModel):
     email: str | None = None
     skeleton: str | None = None
     mixamo_prefix: bool = False
+    fingers: str | None = None
     anon_id: str | None = None
 
 

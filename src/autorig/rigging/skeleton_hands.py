@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
@@ -94,6 +95,10 @@ THUMB_REACH = 0.65
 # A hand this many times longer, wider or thicker than the other holds something
 # (skeleton._hands mirrors the other hand onto it).
 HAND_SIZE_MISMATCH = 1.25
+# A lump of the finger block on the thumb's side that ends before this fraction of the block's
+# tip, with less than this share of its samples, is the thumb's tip (left out of the split).
+THUMB_LUMP_TIP = 0.8
+THUMB_LUMP_SHARE = 0.25
 # Order of the four fingers across the block, thumb side first.
 BLOCK_FINGERS = ("Index", "Middle", "Ring", "Pinky")
 
@@ -211,6 +216,34 @@ def _find_wrist(pts: np.ndarray, wrist: np.ndarray, axis: np.ndarray, height: fl
     return wrist, tip
 
 
+def _thumb_lump(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], in_block: npt.NDArray[np.bool_],
+                cell: float) -> npt.NDArray[np.bool_]:
+    """(n,) bool: the samples of the finger block that are the thumb's tip. A long thumb reaches
+    into the block; where it stands apart from the fingers it is a lump of its own in the
+    (along, across) plane, wholly on the thumb's side of the block and ending well before the
+    fingers' tips. Such a lump is left out of the split into fingers (it would push the four
+    fingers' centres towards the thumb)."""
+    out = np.zeros(len(s), dtype=bool)
+    idx = np.flatnonzero(in_block)
+    if len(idx) < MIN_SLAB_SAMPLES:
+        return out
+    ij = np.floor(np.column_stack([s[idx], u[idx]]) / cell).astype(np.int64)
+    ij -= ij.min(axis=0)
+    grid = np.zeros(ij.max(axis=0) + 1, dtype=bool)
+    grid[tuple(ij.T)] = True
+    labels, count = ndimage.label(grid, structure=np.ones((3, 3)))
+    if count < 2:
+        return out
+    lab = labels[tuple(ij.T)]
+    tip, mid_u = float(s[idx].max()), float(np.median(u[idx]))
+    for k in range(1, count + 1):
+        mine = lab == k
+        if (u[idx][mine].min() > mid_u and s[idx][mine].max() < THUMB_LUMP_TIP * tip
+                and np.count_nonzero(mine) < THUMB_LUMP_SHARE * len(idx)):
+            out[idx[mine]] = True
+    return out
+
+
 def _finger_lines(s: np.ndarray, u: np.ndarray, centres: np.ndarray, s0: float, rounds: int = 4) -> np.ndarray:
     """Fingers fan out: each finger's centre across the hand as a line ``u = a + b (s - s0)``.
     Samples go to the nearest line, each line is refitted to its samples (k-lines). Returns
@@ -295,6 +328,7 @@ def place_hand(
     rel = pts - new_wrist
     s, u, v = rel @ axis, rel @ width, rel @ normal
     in_block = s > BLOCK_FROM * length
+    in_block &= ~_thumb_lump(s, u, in_block, SLAB * height / 2)
     # The four fingers across the block (thumb side first).
     template_u = np.array([FINGER_PROPORTIONS[f][2][1] for f in BLOCK_FINGERS]) * length
     ub = u[in_block]

@@ -15,9 +15,11 @@ in named passes per hand:
    axis is the block's widest spread across that axis, signed towards the character's front
    (the thumb's side); the palm normal completes it, mirrored between the hands.
 4. **fingers**: the four fingers' centre lines come from splitting the finger block across its
-   width (1-D k-means, started from an even split: separated fingers pull the split to their own
-   centres, a mitten stays evenly split as Mixamo does), then each refitted as a line (fingers
-   fan out). The joints sit along each finger at the proportions of a hand
+   width (a thumb tip reaching into the block as a lump of its own left out): spread fingers
+   are the block's four lumps, each fitted as a line; touching fingers are parted at the
+   grooves, where the block is thinner (palm to back) than the fingers beside them, near an
+   even split; a mitten without grooves stays evenly split as Mixamo does. The lines are then
+   refitted to their samples (fingers fan out). The joints sit along each finger at the proportions of a hand
    (``FINGER_PROPORTIONS``) of the wrist-to-tip length, stretched towards the finger's own tip
    (at most ``TIP_STRETCH``), at the middle of the finger's samples there (its centre line and
    thickness). The thumb's base is at the front edge of the palm; the rest follows what sticks
@@ -99,6 +101,17 @@ HAND_SIZE_MISMATCH = 1.25
 # tip, with less than this share of its samples, is the thumb's tip (left out of the split).
 THUMB_LUMP_TIP = 0.8
 THUMB_LUMP_SHARE = 0.25
+# The split into fingers: the block's thickness across it in this many bins, over this share of
+# the block (from its proximal end); a groove is searched within this fraction of a finger's
+# width of the even split and must be thinner than this fraction of the fingers beside it.
+GROOVE_BINS = 48
+GROOVE_DEPTH_OF_BLOCK = 0.5
+GROOVE_SEARCH = 0.5
+GROOVE_DIP = 0.85
+# Spread fingers: the block (or its part beyond this share of it) falls apart into four lumps
+# of at least this share of its samples each.
+APART_DISTAL = 0.25
+APART_MIN_SHARE = 0.04
 # Order of the four fingers across the block, thumb side first.
 BLOCK_FINGERS = ("Index", "Middle", "Ring", "Pinky")
 
@@ -260,14 +273,76 @@ def _finger_lines(s: np.ndarray, u: np.ndarray, centres: np.ndarray, s0: float, 
     return lines
 
 
-def _kmeans_1d(u: np.ndarray, centres: np.ndarray, rounds: int = 12) -> np.ndarray:
-    c = centres.copy()
-    for _ in range(rounds):
-        lab = np.argmin(np.abs(u[:, None] - c[None, :]), axis=1)
-        for k in range(len(c)):
-            if np.any(lab == k):
-                c[k] = u[lab == k].mean()
-    return np.sort(c)[::-1]
+def _apart_fingers(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], cell: float, s0: float,
+                   length: float) -> npt.NDArray[np.float64] | None:
+    """Spread fingers: (4, 2) each finger's centre line ``u = a + b (s - s0)`` (thumb side
+    first) when the block (or its distal part) falls apart into four lumps in the (along,
+    across) plane, one a finger; None when it does not (touching fingers, a mitten)."""
+    for start in (s0, s0 + APART_DISTAL * (length - s0)):
+        sel = s >= start
+        if np.count_nonzero(sel) < 4 * MIN_SLICE_SAMPLES * 2:
+            continue
+        ss, uu = s[sel], u[sel]
+        ij = np.floor(np.column_stack([ss, uu]) / cell).astype(np.int64)
+        ij -= ij.min(axis=0)
+        grid = np.zeros(ij.max(axis=0) + 1, dtype=bool)
+        grid[tuple(ij.T)] = True
+        labels, count = ndimage.label(grid, structure=np.ones((3, 3)))
+        lab = labels[tuple(ij.T)]
+        sizes = np.bincount(lab, minlength=count + 1)[1:]
+        big = np.flatnonzero(sizes >= APART_MIN_SHARE * len(ss)) + 1
+        if len(big) != 4:
+            continue
+        lines = []
+        for k in big:
+            mine = lab == k
+            if np.ptp(ss[mine]) <= 0:
+                break
+            b, a = np.polyfit(ss[mine] - s0, uu[mine], 1)
+            lines.append((a, b))
+        if len(lines) == 4:
+            out = np.array(lines)
+            return out[np.argsort(-out[:, 0])]
+    return None
+
+
+def _groove_split(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], v: npt.NDArray[np.float64],
+                  lo: float, hi: float, length: float) -> npt.NDArray[np.float64]:
+    """(4,) the four fingers' centres across the block (thumb side first), between the
+    grooves that part them. s, u, v: the block's samples in the hand frame; lo, hi: the block's
+    extent across. Surface samples crowd at a finger's sides (a cylinder seen edge-on), so
+    where fingers touch, the sample count peaks at the groove; the thickness (the spread of
+    ``v``, palm to back) instead dips there and is greatest along each finger's middle. Each
+    groove is the thinnest place near where an even split would put it (a gap between spread
+    fingers has no thickness at all); without a clear dip the even split stands."""
+    width = (hi - lo) / 4
+    even_bounds = hi - np.arange(1, 4) * width
+    # The proximal part of the block: all four fingers are there, the pinky too.
+    near = s < (BLOCK_FROM + GROOVE_DEPTH_OF_BLOCK * (1.0 - BLOCK_FROM)) * length
+    edges = np.linspace(lo, hi, GROOVE_BINS + 1)
+    centre = 0.5 * (edges[:-1] + edges[1:])
+    k = np.clip(np.searchsorted(edges, u[near]) - 1, 0, GROOVE_BINS - 1)
+    thick = np.zeros(GROOVE_BINS)
+    vn = v[near]
+    for b in range(GROOVE_BINS):
+        sel = vn[k == b]
+        if len(sel) >= 3:
+            lo_v, hi_v = np.percentile(sel, [3, 97])
+            thick[b] = hi_v - lo_v
+    thick = ndimage.uniform_filter1d(thick, 3, mode="nearest")
+    bounds = even_bounds.copy()
+    for j, e in enumerate(even_bounds):
+        window = np.abs(centre - e) <= GROOVE_SEARCH * width
+        if not window.any():
+            continue
+        best = np.flatnonzero(window)[int(np.argmin(thick[window]))]
+        # A groove: thinner than the fingers on either side of it.
+        left = thick[(centre > centre[best]) & (centre <= centre[best] + width)]
+        right = thick[(centre < centre[best]) & (centre >= centre[best] - width)]
+        if len(left) and len(right) and thick[best] < GROOVE_DIP * min(left.max(), right.max()):
+            bounds[j] = centre[best]
+    walls = np.concatenate([[hi], bounds, [lo]])
+    return 0.5 * (walls[:-1] + walls[1:])
 
 
 def place_hand(
@@ -335,14 +410,18 @@ def place_hand(
     if len(ub):
         lo, hi = np.percentile(ub, [2, 98])
         even = hi - (np.arange(4) + 0.5) * (hi - lo) / 4
-        centres = _kmeans_1d(ub, even)
+        centres = _groove_split(s[in_block], u[in_block], v[in_block], lo, hi, length)
         # A split that drifts far from even (a finger missing, a held object) is not trusted.
         if np.any(np.abs(centres - even) > 0.5 * (hi - lo) / 4):
             centres = even
     else:
         centres = template_u
+    # Spread fingers stand apart: their own lumps give their lines directly.
+    apart = _apart_fingers(s[in_block], u[in_block], SLAB * height / 2, BLOCK_FROM * length, length)
+    if apart is not None:
+        centres = apart[:, 0]
     half_gap = np.abs(np.diff(centres)).min() / 2 if len(centres) > 1 else length
-    lines = _finger_lines(s[in_block], u[in_block], centres, BLOCK_FROM * length)
+    lines = apart if apart is not None else _finger_lines(s[in_block], u[in_block], centres, BLOCK_FROM * length)
 
     joints: dict[str, np.ndarray] = {}
 

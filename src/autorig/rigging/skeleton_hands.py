@@ -112,6 +112,9 @@ GROOVE_DIP = 0.85
 # of at least this share of its samples each.
 APART_DISTAL = 0.25
 APART_MIN_SHARE = 0.04
+# The two hands' finger joints are averaged (in their own frames) where they agree within this
+# fraction of the hand's length.
+SYMMETRY_AGREE = 0.15
 # Order of the four fingers across the block, thumb side first.
 BLOCK_FINGERS = ("Index", "Middle", "Ring", "Pinky")
 
@@ -477,3 +480,27 @@ def place_hand(
     thumb_span = float(np.linalg.norm(joints[f"{side}HandThumb4"] - joints[f"{side}HandThumb1"])) if f"{side}HandThumb4" in joints else 0.0
     size = np.array([length, np.ptp(u[in_block]) if in_block.any() else 0.0, np.ptp(v[in_block]) if in_block.any() else 0.0, thumb_span])
     return Hand(new_wrist, joints, level, axis, width, normal, length, reason=reason, size=size)
+
+
+def symmetrize(left: Hand, right: Hand) -> None:
+    """Average the two hands' finger joints in their own frames (along the hand, across towards
+    the thumb, out of the palm, which mirror each other), in place: a character's hands are
+    alike, and each hand's placement has its own noise (a sample cluster, a line fitted on one
+    side only). A joint whose two places disagree by more than ``SYMMETRY_AGREE`` of the hand's
+    length (a fist and an open hand, a finger pointing) keeps its own."""
+    if left.level != right.level or left.length <= 0 or right.length <= 0:
+        return
+    fl = np.array([left.axis, left.width_axis, left.palm_normal])
+    fr = np.array([right.axis, right.width_axis, right.palm_normal])
+    for name, p in list(left.joints.items()):
+        other = "RightHand" + name[len("LeftHand"):]
+        q = right.joints.get(other)
+        if q is None:
+            continue
+        a = fl @ (p - left.wrist) / left.length
+        b = fr @ (q - right.wrist) / right.length
+        if np.linalg.norm(a - b) > SYMMETRY_AGREE:
+            continue
+        mean = 0.5 * (a + b)
+        left.joints[name] = left.wrist + left.length * (fl.T @ mean)
+        right.joints[other] = right.wrist + right.length * (fr.T @ mean)

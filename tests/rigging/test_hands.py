@@ -201,7 +201,7 @@ def _touching_hand() -> tuple[np.ndarray, np.ndarray, dict[str, tuple[float, flo
         y += r * 0.9  # overlapping: no gap between fingers
     pieces = [synthetic.limb(ELBOW, WRIST, 0.03, 0.025, overshoot=0.0)]
     pieces.append(synthetic.ellipsoid(WRIST + [0.05, -0.005, 0.0], x, (0.06, 0.04, 0.016), rings=16, segments=24))
-    for f, (yc, r) in centres.items():
+    for yc, r in centres.values():
         c = np.array([KNUCKLE_X + 0.03, yc, 1.4])
         pieces.append(synthetic.ellipsoid(c, x, (0.045, r, 0.8 * r), rings=16, segments=16))
     v, t = _merge(pieces)

@@ -70,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--name", help="base name of the output files (default: the input's name)")
     r.add_argument("--skeleton", choices=[s.value for s in Skeleton], default=Skeleton.mixamo.value)
     r.add_argument("--mixamo-prefix", action="store_true", help="name bones mixamorig:Hips, ...")
-    r.add_argument("--fingers", choices=["auto", "full", "mitten", "none"], default="none",
-                   help="finger bones: five fingers, a thumb and a mitten, or none (the default); auto decides from the hand's shape")
+    r.add_argument("--fingers", choices=["auto", "full", "mitten", "none"], default="auto",
+                   help="finger bones: five fingers, a thumb and a mitten, or none; auto (the default) decides from the hand's shape")
     r.add_argument("--only", choices=["rig", "all"], default="all", help="rig: just the rigged GLB/FBX and rig.json")
     r.set_defaults(func=_rig)
 

@@ -161,7 +161,7 @@ def _record_output(report: dict, outdir: Path, filename: str, triangles: int, se
 
 
 def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix: bool, only: str, run: _Run, on_file: FileFn | None,
-         fingers: str = "none") -> None:
+         fingers: str = "auto") -> None:
     from autorig.blender import armature, export, scene
     from autorig.rigging import bones as bones_mod
 
@@ -244,7 +244,7 @@ def rig_file(
     skeleton: str = "mixamo",
     mixamo_prefix: bool = False,
     only: str = "all",
-    fingers: str = "none",
+    fingers: str = "auto",
     on_progress: ProgressFn | None = None,
     on_file: FileFn | None = None,
 ) -> dict:
@@ -415,7 +415,7 @@ def cli_rig(args) -> int:
             skeleton=args.skeleton,
             mixamo_prefix=args.mixamo_prefix,
             only=args.only,
-            fingers=getattr(args, "fingers", "none"),
+            fingers=getattr(args, "fingers", "auto"),
             on_progress=console.progress,
             on_file=console.wrote,
         )

@@ -44,9 +44,17 @@ class Skeleton(str, Enum):
     unity = "unity"
 
 
+class Fingers(str, Enum):
+    auto = "auto"
+    full = "full"
+    mitten = "mitten"
+    none = "none"
+
+
 class JobOptions(BaseModel):
     skeleton: Skeleton = Skeleton.mixamo
     mixamo_prefix: bool = Field(False, description="name bones mixamorig:Hips etc.")
+    fingers: Fingers = Field(Fingers.auto, description="finger bones: auto (from the hand's shape), full, mitten or none")
     name: str | None = Field(None, description="base name of the output files; default: the input's file name")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from autorig import protocol
 from autorig.rigging import humanoid, presets
 
 CHARACTER = "quaternius__Female_Dress"  # 1,786 triangles, five materials, T-pose
+ASSIMP = shutil.which("assimp")
 
 
 def autorig(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -30,7 +32,7 @@ def input_bbox(path: Path) -> np.ndarray:
 def test_rig_end_to_end(eval_data, tmp_path):
     src = eval_data / "unrigged" / f"{CHARACTER}.glb"
     out = tmp_path / "out"
-    proc = autorig("rig", src, "-o", out, "--only", "rig", "--fingers", "auto")
+    proc = autorig("rig", src, "-o", out, "--only", "rig")  # the default: --fingers auto
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == ""
     name = protocol.safe_name(CHARACTER)
@@ -74,6 +76,11 @@ def test_rig_end_to_end(eval_data, tmp_path):
         # "Left" is the character's own left: turning the left forearm moves vertices on that side only
         assert info["pose"]["moved"] > 0
         assert np.dot(np.array(info["pose"]["centroid"]) - hips, left) > 0.1 * height
+    # An independent reader (assimp, Debian's assimp-utils) finds the finger bones in the FBX.
+    if ASSIMP is not None:
+        tree = subprocess.run([ASSIMP, "info", str(out / f"{name}.fbx")], capture_output=True, text=True, timeout=120, check=True).stdout
+        nodes = {ln.split("╴")[-1].strip() for ln in tree.split("Node hierarchy:")[-1].splitlines() if "╴" in ln}
+        assert set(humanoid.finger_bones(level)) <= nodes, sorted(set(humanoid.finger_bones(level)) - nodes)
 
 
 @pytest.mark.slow
@@ -115,8 +122,9 @@ def test_rig_file_calls_back_in_order(eval_data, tmp_path):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert report["input"]["format"] == "obj"
     assert report["bone_names"]["LeftHand"] == "mixamorig:LeftHand"
-    # The default is --fingers none: the skeleton of before, hands without fingers.
-    assert not any(humanoid.finger_of(h) for h in report["bone_names"]) and report["fingers"]["Left"]["level"] == "none"
+    # The default is --fingers auto: finger bones when the hand has the shape for them.
+    assert report["options"]["fingers"] == "auto"
+    assert any(humanoid.finger_of(h) for h in report["bone_names"]) == (report["fingers"]["Left"]["level"] != "none")
     assert json.loads((tmp_path / "rig.json").read_text())["bone_names"] == report["bone_names"]
 
 

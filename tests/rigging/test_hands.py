@@ -187,3 +187,50 @@ def test_a_hand_holding_a_staff_takes_the_other_hands_fingers():
     for n in ("HandIndex3", "HandThumb2", "HandPinky1"):
         left, right = sk.joints["Left" + n] - sk.joints["LeftHand"], sk.joints["Right" + n] - sk.joints["RightHand"]
         assert np.allclose(left * [-1, 1, 1], right, atol=1e-9), n
+
+
+def _touching_hand() -> tuple[np.ndarray, np.ndarray, dict[str, tuple[float, float]]]:
+    """Four fingers of unequal widths side by side, touching (a little flattened, each
+    overlapping its neighbour): the surface samples crowd at the grooves between them."""
+    x = np.eye(3)
+    widths = {"Index": 0.011, "Middle": 0.0095, "Ring": 0.0085, "Pinky": 0.0065}
+    centres, y = {}, -0.04
+    for f, r in widths.items():
+        y += r
+        centres[f] = (y, r)
+        y += r * 0.9  # overlapping: no gap between fingers
+    pieces = [synthetic.limb(ELBOW, WRIST, 0.03, 0.025, overshoot=0.0)]
+    pieces.append(synthetic.ellipsoid(WRIST + [0.05, -0.005, 0.0], x, (0.06, 0.04, 0.016), rings=16, segments=24))
+    for yc, r in centres.values():
+        c = np.array([KNUCKLE_X + 0.03, yc, 1.4])
+        pieces.append(synthetic.ellipsoid(c, x, (0.045, r, 0.8 * r), rings=16, segments=16))
+    v, t = _merge(pieces)
+    return v, t, centres
+
+
+def test_touching_fingers_are_parted_at_their_grooves():
+    v, t, centres = _touching_hand()
+    hand = place_hand(v, t, WRIST, ELBOW, "Left", HEIGHT, "full")
+    for f, (yc, r) in centres.items():
+        for k in (3, 4):
+            p = hand.joints[f"LeftHand{f}{k}"]
+            assert abs(p[1] - yc) < r, (f, k, p[1], yc)  # on its own finger, not in a groove
+
+
+def test_the_two_hands_are_averaged_in_their_own_frames():
+    from autorig.rigging.skeleton_hands import Hand, symmetrize
+
+    axis, width = np.array([1.0, 0.0, 0.0]), np.array([0.0, -1.0, 0.0])
+    mirror = np.array([-1.0, 1.0, 1.0])
+    left = Hand(WRIST.copy(), {"LeftHandIndex1": WRIST + [0.10, -0.02, 0.0], "LeftHandIndex2": WRIST + [0.12, -0.02, 0.0]},
+                "full", axis, width, np.cross(axis, width), 0.2)
+    rw = WRIST * mirror
+    right = Hand(rw, {"RightHandIndex1": rw + [-0.12, -0.02, 0.0], "RightHandIndex2": rw + [-0.12, -0.02, 0.1]},
+                 "full", axis * mirror, width, -np.cross(axis * mirror, width), 0.2)
+    symmetrize(left, right)
+    # Index1 agrees (0.10 and 0.12 along the hand): both take 0.11, mirrored.
+    assert np.allclose(left.joints["LeftHandIndex1"], WRIST + [0.11, -0.02, 0.0])
+    assert np.allclose(right.joints["RightHandIndex1"], rw + [-0.11, -0.02, 0.0])
+    # Index2 disagrees by half the hand's length: each keeps its own.
+    assert np.allclose(right.joints["RightHandIndex2"], rw + [-0.12, -0.02, 0.1])
+    assert np.allclose(left.joints["LeftHandIndex2"], WRIST + [0.12, -0.02, 0.0])

@@ -31,6 +31,7 @@ def main() -> int:
     r.add_argument("--skeleton", default="mixamo")
     r.add_argument("--only", default="all")
     r.add_argument("--mixamo-prefix", action="store_true")
+    r.add_argument("--fingers", default="auto")
     args = p.parse_args()
     delay = float(os.environ.get("STANDIN_DELAY_S", "0.5"))
     data = args.input.read_bytes()

@@ -99,11 +99,12 @@ def test_progress_lines_become_stage_and_fraction(tmp_path):
 
 
 def test_rig_command_passes_the_options():
-    argv = rig_command(["autorig"], "in.glb", "out", "hero", JobOptions(skeleton="unreal", mixamo_prefix=True), "rig")
+    argv = rig_command(["autorig"], "in.glb", "out", "hero", JobOptions(skeleton="unreal", mixamo_prefix=True, fingers="mitten"), "rig")
     assert argv == [
         "autorig", "rig", "in.glb", "-o", "out", "--name", "hero",
-        "--skeleton", "unreal", "--only", "rig", "--mixamo-prefix",
+        "--skeleton", "unreal", "--only", "rig", "--fingers", "mitten", "--mixamo-prefix",
     ]  # fmt: skip
+    assert rig_command(["autorig"], "in.glb", "out", "hero", JobOptions(), "rig")[-2:] == ["--fingers", "auto"]
 
 
 def test_the_engine_dies_with_the_worker(tmp_path):

@@ -40,7 +40,7 @@ from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.prepare import Orientation, analyze, classify_pose
 from autorig.rigging.skeleton_arms import Arm, find_arms
 from autorig.rigging.skeleton_body import Body, build
-from autorig.rigging.skeleton_hands import HAND_SIZE_MISMATCH, place_hand
+from autorig.rigging.skeleton_hands import HAND_SIZE_MISMATCH, place_hand, symmetrize
 from autorig.rigging.skeleton_legs import Legs, find_legs, hidden_legs
 from autorig.rigging.skeleton_trunk import Trunk, find_trunk
 
@@ -194,6 +194,8 @@ def _hands(canonical: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64],
         moved = {humanoid.mirror_name(k): arm_wrist + (p - g.wrist) * mirror for k, p in g.joints.items()}
         found[held] = type(g)(arm_wrist, moved, g.level, g.axis * mirror, g.width_axis * mirror, g.palm_normal * mirror, g.length,
                               reason=f"mirrored from the {good.lower()} hand: this one holds something", size=g.size)
+    elif level != "none":
+        symmetrize(found["Left"], found["Right"])  # alike hands: their placements averaged
     out = {}
     for side, hand in found.items():
         reason = hand.reason if hand.level == level else f"{hand.reason}; {level} like the other hand"

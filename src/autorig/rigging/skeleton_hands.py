@@ -15,9 +15,11 @@ in named passes per hand:
    axis is the block's widest spread across that axis, signed towards the character's front
    (the thumb's side); the palm normal completes it, mirrored between the hands.
 4. **fingers**: the four fingers' centre lines come from splitting the finger block across its
-   width (1-D k-means, started from an even split: separated fingers pull the split to their own
-   centres, a mitten stays evenly split as Mixamo does), then each refitted as a line (fingers
-   fan out). The joints sit along each finger at the proportions of a hand
+   width (a thumb tip reaching into the block as a lump of its own left out): spread fingers
+   are the block's four lumps, each fitted as a line; touching fingers are parted at the
+   grooves, where the block is thinner (palm to back) than the fingers beside them, near an
+   even split; a mitten without grooves stays evenly split as Mixamo does. The lines are then
+   refitted to their samples (fingers fan out). The joints sit along each finger at the proportions of a hand
    (``FINGER_PROPORTIONS``) of the wrist-to-tip length, stretched towards the finger's own tip
    (at most ``TIP_STRETCH``), at the middle of the finger's samples there (its centre line and
    thickness). The thumb's base is at the front edge of the palm; the rest follows what sticks
@@ -95,6 +97,24 @@ THUMB_REACH = 0.65
 # A hand this many times longer, wider or thicker than the other holds something
 # (skeleton._hands mirrors the other hand onto it).
 HAND_SIZE_MISMATCH = 1.25
+# A lump of the finger block on the thumb's side that ends before this fraction of the block's
+# tip, with less than this share of its samples, is the thumb's tip (left out of the split).
+THUMB_LUMP_TIP = 0.8
+THUMB_LUMP_SHARE = 0.25
+# The split into fingers: the block's thickness across it in this many bins, over this share of
+# the block (from its proximal end); a groove is searched within this fraction of a finger's
+# width of the even split and must be thinner than this fraction of the fingers beside it.
+GROOVE_BINS = 48
+GROOVE_DEPTH_OF_BLOCK = 0.5
+GROOVE_SEARCH = 0.5
+GROOVE_DIP = 0.85
+# Spread fingers: the block (or its part beyond this share of it) falls apart into four lumps
+# of at least this share of its samples each.
+APART_DISTAL = 0.25
+APART_MIN_SHARE = 0.04
+# The two hands' finger joints are averaged (in their own frames) where they agree within this
+# fraction of the hand's length.
+SYMMETRY_AGREE = 0.15
 # Order of the four fingers across the block, thumb side first.
 BLOCK_FINGERS = ("Index", "Middle", "Ring", "Pinky")
 
@@ -214,6 +234,34 @@ def _find_wrist(pts: npt.NDArray[np.float64], wrist: npt.NDArray[np.float64], ax
     return wrist, tip
 
 
+def _thumb_lump(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], in_block: npt.NDArray[np.bool_],
+                cell: float) -> npt.NDArray[np.bool_]:
+    """(n,) bool: the samples of the finger block that are the thumb's tip. A long thumb reaches
+    into the block; where it stands apart from the fingers it is a lump of its own in the
+    (along, across) plane, wholly on the thumb's side of the block and ending well before the
+    fingers' tips. Such a lump is left out of the split into fingers (it would push the four
+    fingers' centres towards the thumb)."""
+    out = np.zeros(len(s), dtype=bool)
+    idx = np.flatnonzero(in_block)
+    if len(idx) < MIN_SLAB_SAMPLES:
+        return out
+    ij = np.floor(np.column_stack([s[idx], u[idx]]) / cell).astype(np.int64)
+    ij -= ij.min(axis=0)
+    grid = np.zeros(ij.max(axis=0) + 1, dtype=bool)
+    grid[tuple(ij.T)] = True
+    labels, count = ndimage.label(grid, structure=np.ones((3, 3)))
+    if count < 2:
+        return out
+    lab = labels[tuple(ij.T)]
+    tip, mid_u = float(s[idx].max()), float(np.median(u[idx]))
+    for k in range(1, count + 1):
+        mine = lab == k
+        if (u[idx][mine].min() > mid_u and s[idx][mine].max() < THUMB_LUMP_TIP * tip
+                and np.count_nonzero(mine) < THUMB_LUMP_SHARE * len(idx)):
+            out[idx[mine]] = True
+    return out
+
+
 def _finger_lines(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], s0: float, rounds: int = 4) -> npt.NDArray[np.float64]:
     """Fingers fan out: each finger's centre across the hand as a line ``u = a + b (s - s0)``.
     Samples go to the nearest line, each line is refitted to its samples (k-lines). Returns
@@ -230,14 +278,77 @@ def _finger_lines(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], centre
     return lines
 
 
-def _kmeans_1d(u: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], rounds: int = 12) -> npt.NDArray[np.float64]:
-    c = centres.copy()
-    for _ in range(rounds):
-        lab = np.argmin(np.abs(u[:, None] - c[None, :]), axis=1)
-        for k in range(len(c)):
-            if np.any(lab == k):
-                c[k] = u[lab == k].mean()
-    return np.sort(c)[::-1]
+def _apart_fingers(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], cell: float, s0: float,
+                   length: float) -> npt.NDArray[np.float64] | None:
+    """Spread fingers: (4, 2) each finger's centre line ``u = a + b (s - s0)`` (thumb side
+    first) when the block (or its distal part) falls apart into four lumps in the (along,
+    across) plane, one a finger; None when it does not (touching fingers, a mitten)."""
+    for start in (s0, s0 + APART_DISTAL * (length - s0)):
+        sel = s >= start
+        if np.count_nonzero(sel) < 4 * MIN_SLICE_SAMPLES * 2:
+            continue
+        ss, uu = s[sel], u[sel]
+        ij = np.floor(np.column_stack([ss, uu]) / cell).astype(np.int64)
+        ij -= ij.min(axis=0)
+        grid = np.zeros(ij.max(axis=0) + 1, dtype=bool)
+        grid[tuple(ij.T)] = True
+        labels, count = ndimage.label(grid, structure=np.ones((3, 3)))
+        lab = labels[tuple(ij.T)]
+        sizes = np.bincount(lab, minlength=count + 1)[1:]
+        big = np.flatnonzero(sizes >= APART_MIN_SHARE * len(ss)) + 1
+        if len(big) != 4:
+            continue
+        lines = []
+        for k in big:
+            mine = lab == k
+            if np.ptp(ss[mine]) <= 0:
+                break
+            b, a = np.polyfit(ss[mine] - s0, uu[mine], 1)
+            lines.append((a, b))
+        if len(lines) == 4:
+            out = np.array(lines)
+            return out[np.argsort(-out[:, 0])]
+    return None
+
+
+def _groove_split(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], v: npt.NDArray[np.float64],
+                  lo: float, hi: float, length: float) -> npt.NDArray[np.float64]:
+    """(4,) the four fingers' centres across the block (thumb side first), between the
+    grooves that part them. s, u, v: the block's samples in the hand frame; lo, hi: the block's
+    extent across. Surface samples crowd at a finger's sides (a cylinder seen edge-on), so
+    where fingers touch, the sample count peaks at the groove; the thickness (the spread of
+    ``v``, palm to back) instead dips there and is greatest along each finger's middle. Each
+    groove is the thinnest place near where an even split would put it (a gap between spread
+    fingers has no thickness at all); without a clear dip the even split stands."""
+    width = (hi - lo) / 4
+    even_bounds = hi - np.arange(1, 4) * width
+    # The proximal part of the block: all four fingers are there, the pinky too.
+    near = s < (BLOCK_FROM + GROOVE_DEPTH_OF_BLOCK * (1.0 - BLOCK_FROM)) * length
+    edges = np.linspace(lo, hi, GROOVE_BINS + 1)
+    centre = 0.5 * (edges[:-1] + edges[1:])
+    k = np.clip(np.searchsorted(edges, u[near]) - 1, 0, GROOVE_BINS - 1)
+    thick = np.zeros(GROOVE_BINS)
+    vn = v[near]
+    for b in range(GROOVE_BINS):
+        sel = vn[k == b]
+        if len(sel) >= 3:
+            lo_v, hi_v = np.percentile(sel, [3, 97])
+            thick[b] = hi_v - lo_v
+    thick = ndimage.uniform_filter1d(thick, 3, mode="nearest")
+    bounds = even_bounds.copy()
+    for j, e in enumerate(even_bounds):
+        window = np.abs(centre - e) <= GROOVE_SEARCH * width
+        if not window.any():
+            continue
+        best = np.flatnonzero(window)[int(np.argmin(thick[window]))]
+        # A groove: thinner than the fingers on either side of it.
+        left = thick[(centre > centre[best]) & (centre <= centre[best] + width)]
+        right = thick[(centre < centre[best]) & (centre >= centre[best] - width)]
+        if len(left) and len(right) and thick[best] < GROOVE_DIP * min(left.max(), right.max()):
+            bounds[j] = centre[best]
+    walls = np.concatenate([[hi], bounds, [lo]])
+    centres: npt.NDArray[np.float64] = 0.5 * (walls[:-1] + walls[1:])
+    return centres
 
 
 def place_hand(
@@ -298,20 +409,25 @@ def place_hand(
     rel = pts - new_wrist
     s, u, v = rel @ axis, rel @ width, rel @ normal
     in_block = s > BLOCK_FROM * length
+    in_block &= ~_thumb_lump(s, u, in_block, SLAB * height / 2)
     # The four fingers across the block (thumb side first).
     template_u = np.array([FINGER_PROPORTIONS[f][2][1] for f in BLOCK_FINGERS]) * length
     ub = u[in_block]
     if len(ub):
         lo, hi = np.percentile(ub, [2, 98])
         even = hi - (np.arange(4) + 0.5) * (hi - lo) / 4
-        centres = _kmeans_1d(ub, even)
+        centres = _groove_split(s[in_block], u[in_block], v[in_block], lo, hi, length)
         # A split that drifts far from even (a finger missing, a held object) is not trusted.
         if np.any(np.abs(centres - even) > 0.5 * (hi - lo) / 4):
             centres = even
     else:
         centres = template_u
+    # Spread fingers stand apart: their own lumps give their lines directly.
+    apart = _apart_fingers(s[in_block], u[in_block], SLAB * height / 2, BLOCK_FROM * length, length)
+    if apart is not None:
+        centres = apart[:, 0]
     half_gap = np.abs(np.diff(centres)).min() / 2 if len(centres) > 1 else length
-    lines = _finger_lines(s[in_block], u[in_block], centres, BLOCK_FROM * length)
+    lines = apart if apart is not None else _finger_lines(s[in_block], u[in_block], centres, BLOCK_FROM * length)
 
     joints: dict[str, npt.NDArray[np.float64]] = {}
 
@@ -367,3 +483,27 @@ def place_hand(
     thumb_span = float(np.linalg.norm(joints[f"{side}HandThumb4"] - joints[f"{side}HandThumb1"])) if f"{side}HandThumb4" in joints else 0.0
     size = np.array([length, np.ptp(u[in_block]) if in_block.any() else 0.0, np.ptp(v[in_block]) if in_block.any() else 0.0, thumb_span])
     return Hand(new_wrist, joints, level, axis, width, normal, length, reason=reason, size=size)
+
+
+def symmetrize(left: Hand, right: Hand) -> None:
+    """Average the two hands' finger joints in their own frames (along the hand, across towards
+    the thumb, out of the palm, which mirror each other), in place: a character's hands are
+    alike, and each hand's placement has its own noise (a sample cluster, a line fitted on one
+    side only). A joint whose two places disagree by more than ``SYMMETRY_AGREE`` of the hand's
+    length (a fist and an open hand, a finger pointing) keeps its own."""
+    if left.level != right.level or left.length <= 0 or right.length <= 0:
+        return
+    fl = np.array([left.axis, left.width_axis, left.palm_normal])
+    fr = np.array([right.axis, right.width_axis, right.palm_normal])
+    for name, p in list(left.joints.items()):
+        other = "RightHand" + name[len("LeftHand"):]
+        q = right.joints.get(other)
+        if q is None:
+            continue
+        a = fl @ (p - left.wrist) / left.length
+        b = fr @ (q - right.wrist) / right.length
+        if np.linalg.norm(a - b) > SYMMETRY_AGREE:
+            continue
+        mean = 0.5 * (a + b)
+        left.joints[name] = left.wrist + left.length * (fl.T @ mean)
+        right.joints[other] = right.wrist + right.length * (fr.T @ mean)

@@ -51,6 +51,7 @@ def rig_command(
 ) -> list[str]:
     argv = [*engine_command, "rig", str(input_path), "-o", str(outdir), "--name", name]
     argv += ["--skeleton", options.skeleton.value, "--only", only]
+    argv += ["--fingers", options.fingers.value]
     if options.mixamo_prefix:
         argv.append("--mixamo-prefix")
     return argv

@@ -136,6 +136,8 @@ async def test_bad_uploads_get_clear_errors_and_leave_nothing(tmp_path: Path, db
         assert r.status_code == 400
         r = await b.create(TINY_GLB, "x.glb", skeleton="dragon")
         assert r.status_code == 400 and "mixamo" in r.json()["detail"]
+        r = await b.create(TINY_GLB, "x.glb", fingers="ten")
+        assert r.status_code == 400 and "auto" in r.json()["detail"]
         # Nothing was kept: no task, no stored or half-received file.
         q = (await b.http.get("/api/queue/status")).json()
         assert q["tasks_waiting"] == 0

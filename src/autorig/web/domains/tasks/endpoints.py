@@ -52,7 +52,7 @@ async def create_task(
     viewer: ViewerDep,
     users: UserServiceDep,
 ) -> TaskCreated:
-    """A model as a multipart ``file`` (plus optional ``email``, ``skeleton``, ``mixamo_prefix``),
+    """A model as a multipart ``file`` (plus optional ``email``, ``skeleton``, ``mixamo_prefix``, ``fingers``),
     or an ``input_url`` (form field or JSON body). Free; anonymous browsers may create
     ``ANON_FREE_LIMIT`` tasks (401 with ``sign_in_url`` after that)."""
     # Refuse an anonymous browser over its limit before receiving a file (a read, no lock; then

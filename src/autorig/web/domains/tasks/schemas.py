@@ -24,6 +24,7 @@ class CreateFromUrl(BaseModel):
     email: str | None = None
     skeleton: str | None = None
     mixamo_prefix: bool = False
+    fingers: str | None = None
     anon_id: str | None = None
 
 

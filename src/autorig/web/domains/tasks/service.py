@@ -152,9 +152,11 @@ class TaskService:
             options = protocol.JobOptions(
                 skeleton=protocol.Skeleton(fields.get("skeleton") or protocol.Skeleton.mixamo),
                 mixamo_prefix=(fields.get("mixamo_prefix", "").lower() in ("1", "true", "yes", "on")),
+                fingers=protocol.Fingers(fields.get("fingers") or protocol.Fingers.auto),
             )
         except ValueError:
-            raise BadRequest("skeleton must be one of: " + ", ".join(s.value for s in protocol.Skeleton)) from None
+            raise BadRequest("skeleton must be one of: " + ", ".join(s.value for s in protocol.Skeleton)
+                             + "; fingers one of: " + ", ".join(f.value for f in protocol.Fingers)) from None
         return options, _clean_email(fields.get("email"))
 
     async def _add(

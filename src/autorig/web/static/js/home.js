@@ -77,7 +77,7 @@ function check(file) {
 }
 
 function options() {
-  const out = { skeleton: $("#skeleton").value };
+  const out = { skeleton: $("#skeleton").value, fingers: $("#fingers").value };
   const email = $("#email").value.trim();
   if (email && !info.viewer.signed_in) out.email = email;
   return out;

@@ -256,6 +256,7 @@ def _run_importer(path: Path, ext: str, shown: str | None = None) -> None:
         if ext in (".glb", ".gltf"):
             result = bpy.ops.import_scene.gltf(filepath=str(path), disable_bone_shape=True)
         elif ext == ".fbx":
+            _fbx_lights_importable()
             result = bpy.ops.import_scene.fbx(filepath=str(path))
         else:
             result = bpy.ops.wm.obj_import(filepath=str(path))
@@ -264,6 +265,19 @@ def _run_importer(path: Path, ext: str, shown: str | None = None) -> None:
         raise RigError("corrupt_file", f"could not read the {label} file: {reason}") from None
     if "FINISHED" not in result:
         raise RigError("corrupt_file", f"could not read the {label} file")
+
+
+def _fbx_lights_importable() -> None:
+    """Blender 5.0's FBX importer sets ``light.cycles.cast_shadow``, which Cycles no longer has,
+    so any FBX holding a light (3ds Max and Maya scenes often do) failed as unreadable. Give
+    Cycles' light settings that property back; the lights are dropped after the import anyway."""
+    probe = bpy.data.lights.new("autorig_probe", "POINT")
+    try:
+        settings = getattr(probe, "cycles", None)
+        if settings is not None and "cast_shadow" not in settings.bl_rna.properties:
+            type(settings).cast_shadow = bpy.props.BoolProperty(default=True)
+    finally:
+        bpy.data.lights.remove(probe)
 
 
 def _count_types() -> dict[str, int]:

@@ -159,7 +159,8 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
         raise RigError("corrupt_file", f"no such file: {path}")
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
-        raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use GLB, glTF, FBX, OBJ or ZIP)")
+        raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use GLB, glTF, VRM, FBX, OBJ or ZIP;"
+                       " convert other formats such as Collada or 3DS to GLB or FBX first)")
     if path.stat().st_size == 0:
         raise RigError("corrupt_file", "the file is empty")
     tmp = Path(tempfile.mkdtemp(prefix="autorig-import-"))

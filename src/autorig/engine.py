@@ -190,7 +190,9 @@ def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix
         report["warnings"].append(
             f"low confidence ({fit.confidence:.2f}): check the result" + (f" (unclear: {', '.join(weak)})" if weak else "")
         )
-    report["warnings"] += [w for w in [*getattr(fit.orientation, "warnings", []), *fit.warnings] if w not in report["warnings"]]
+    # once each: the orientation's warnings may also be among the fit's (seen twice in rig.json before)
+    fit_warnings = dict.fromkeys([*getattr(fit.orientation, "warnings", []), *fit.warnings])
+    report["warnings"] += [w for w in fit_warnings if w not in report["warnings"]]
     report["stage_details"] = {"skeleton": dict(getattr(fit, "timings", {}) or {})}
     report["fingers"] = dict(getattr(fit, "hands", {}) or {})
 

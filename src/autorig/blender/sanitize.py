@@ -128,6 +128,20 @@ def inside(root: Path, name: str, base: Path) -> Path | None:
     return real
 
 
+def beside(root: Path, name: str, base: Path, warnings: list[str]) -> Path | None:
+    """For a texture reference that points elsewhere (an artist's absolute path such as
+    ``C:\\Users\\me\\Desktop\\skin.png``, or a folder the upload does not have): the file of the
+    same name in ``base``, the model's own folder, checked like any reference (so still only
+    inside ``root``); said in ``warnings`` when found."""
+    leaf = name.strip().replace("\\", "/").rsplit("/", 1)[-1]
+    if leaf in ("", ".", "..") or leaf == name.strip():
+        return None
+    real = inside(root, leaf, base)
+    if real is not None:
+        warnings.append(f"texture {name[:100]!r} found by its file name in the model's folder")
+    return real
+
+
 def _copy_in(real: Path, workdir: Path, n: int) -> str:
     """Copy a checked file into the private folder; returns its new (relative) name."""
     suffix = re.sub(r"[^A-Za-z0-9.]", "", real.suffix)[:10]
@@ -249,6 +263,8 @@ def _check_images(doc: dict, root: Path, base: Path, workdir: Path, warnings: li
         if uri is None or (isinstance(uri, str) and uri.startswith("data:")):
             continue
         real = inside(root, unquote(uri), base) if isinstance(uri, str) else None
+        if real is None and isinstance(uri, str):
+            real = beside(root, unquote(uri), base, warnings)
         if real is None:
             image["uri"] = BLANK_PNG_URI
             image.pop("mimeType", None)
@@ -443,7 +459,7 @@ def _prepare_mtl(real: Path, root: Path, workdir: Path, warnings: list[str]) -> 
         parts = raw.strip().split(None, 1)
         if len(parts) == 2 and MTL_MAPS.match(parts[0]):
             options, name = _mtl_texture(parts[1])
-            tex = inside(root, name, real.parent)
+            tex = inside(root, name, real.parent) or beside(root, name, real.parent, warnings)
             if tex is None:
                 warnings.append(f"texture {name[:100]!r} dropped: it is outside the model's folder or missing")
                 continue

@@ -158,7 +158,8 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
         raise RigError("corrupt_file", f"no such file: {path}")
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
-        raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use {formats.listed()})")
+        raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use {formats.listed()};"
+                       " convert other formats such as Collada or 3DS to GLB or FBX first)")
     if path.stat().st_size == 0:
         raise RigError("corrupt_file", "the file is empty")
     tmp = Path(tempfile.mkdtemp(prefix="autorig-import-"))
@@ -255,6 +256,7 @@ def _run_importer(path: Path, ext: str, shown: str | None = None) -> None:
         if ext in (".glb", ".gltf"):
             result = bpy.ops.import_scene.gltf(filepath=str(path), disable_bone_shape=True)
         elif ext == ".fbx":
+            _fbx_lights_importable()
             result = bpy.ops.import_scene.fbx(filepath=str(path))
         else:
             result = bpy.ops.wm.obj_import(filepath=str(path))
@@ -263,6 +265,19 @@ def _run_importer(path: Path, ext: str, shown: str | None = None) -> None:
         raise RigError("corrupt_file", f"could not read the {label} file: {reason}") from None
     if "FINISHED" not in result:
         raise RigError("corrupt_file", f"could not read the {label} file")
+
+
+def _fbx_lights_importable() -> None:
+    """Blender 5.0's FBX importer sets ``light.cycles.cast_shadow``, which Cycles no longer has,
+    so any FBX holding a light (3ds Max and Maya scenes often do) failed as unreadable. Give
+    Cycles' light settings that property back; the lights are dropped after the import anyway."""
+    probe = bpy.data.lights.new("autorig_probe", "POINT")
+    try:
+        settings = getattr(probe, "cycles", None)
+        if settings is not None and "cast_shadow" not in settings.bl_rna.properties:
+            type(settings).cast_shadow = bpy.props.BoolProperty(default=True)
+    finally:
+        bpy.data.lights.remove(probe)
 
 
 def _count_types() -> dict[str, int]:

@@ -14,8 +14,12 @@ Both sides import this module; neither imports the other. Routes on a worker:
 Job submission, conversion and output files need the shared secret in the ``TOKEN_HEADER`` header
 whenever the worker has one (401 without it). A failed job's ``error_code`` says why
 (``INPUT_ERROR_CODES``: final; else ``timeout``, ``crashed``, ``internal``, ``worker_restarted``:
-worth another attempt); a failed conversion answers ``{"error": <code>, "detail": <sentence>}``,
-422 for input errors, 5xx for the others.
+worth another attempt); a failed conversion answers ``ErrorBody`` (``{"error": <code>, "detail":
+<sentence>}``), 422 for input errors, 5xx for the others.
+
+Named here once, for both sides: the job's files (``OUTPUTS``: name, kind, order, price), the
+skeleton presets (``Skeleton``), the error codes and the error body, and the progress estimate
+(``files_fraction``, ``job_progress``).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.prepare import Orientation, analyze, classify_pose
-from autorig.rigging.skeleton_arms import Arm, find_arms
+from autorig.rigging.skeleton_arms import Arm, find_arms, follow_raised_arm
 from autorig.rigging.skeleton_body import build
 from autorig.rigging.skeleton_hands import HAND_SIZE_MISMATCH, place_hand
 from autorig.rigging.skeleton_legs import Legs, find_legs, hidden_legs
@@ -135,7 +135,8 @@ def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap):
 
 
 def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods: bool, opening: int):
-    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods, opening=opening)
+    canonical = orientation.canonical(mesh.vertices)
+    body = build(canonical, mesh.triangles, orientation.height, keep_rods=keep_rods, opening=opening)
     lap("voxels")
     no_legs: RigError | None = None
     try:
@@ -150,6 +151,13 @@ def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap, keep_rods
     except RigError as e:
         # Neither legs nor arms: not a humanoid, and the missing legs say it first.
         raise (no_legs or e) from None
+    level = [float(a.shoulder[2]) for a in arms.values() if a.angle_deg >= -tol.RAISED_ARM_DEG]
+    for name, side in (("Left", 1), ("Right", -1)):
+        if arms[name].angle_deg < -tol.RAISED_ARM_DEG and not arms[name].hanging:
+            shoulder_z = float(np.mean(level)) if level else float(arms[name].shoulder[2])
+            raised = follow_raised_arm(canonical, mesh.triangles, orientation.height, side, arms[name], legs, keep_rods, opening, shoulder_z)
+            if raised is not None:
+                arms[name] = raised
     if legs is None:
         # Arms with armpits but no legs to see: a long dress or robe. Legs by proportion.
         legs = hidden_legs(body, arms["Left"].shoulder)

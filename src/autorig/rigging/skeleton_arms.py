@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
-from autorig.rigging.skeleton_body import EIGHT, Body, runs
+from autorig.rigging.skeleton_body import EIGHT, Body, build, runs
 from autorig.rigging.skeleton_legs import Legs
 
 
@@ -396,3 +397,56 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
     for a in arms.values():
         a.quality = q
     return arms
+
+
+def _turn_xz(points: npt.NDArray[np.float64], pivot: npt.NDArray[np.float64], phi: float) -> npt.NDArray[np.float64]:
+    """(n, 3) points turned by ``phi`` radians about the y axis through ``pivot`` (x towards z)."""
+    c, s = float(np.cos(phi)), float(np.sin(phi))
+    rel = np.asarray(points, dtype=np.float64) - pivot
+    out = rel.copy()
+    out[..., 0] = c * rel[..., 0] - s * rel[..., 2]
+    out[..., 2] = s * rel[..., 0] + c * rel[..., 2]
+    return out + pivot
+
+
+def follow_raised_arm(
+    vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], height: float, side: int, arm: Arm,
+    legs: Legs | None, keep_rods: bool, opening: int, shoulder_z: float,
+) -> Arm | None:
+    """A raised arm followed along its own direction, or None.
+
+    The front view's columns cut an arm held out sideways straight across; an arm raised
+    well above the horizontal they cut lengthwise, so its runs merge with the head and
+    the shoulder long before the armpit. Turned about the front-back axis until the arm
+    found first is level (vertices: (n, 3) canonical), the body is voxelized again and
+    the arm followed there like an arm held out in T-pose; its joints are turned back.
+    The turn is about the mirror plane at ``shoulder_z`` (the shoulders' height, read
+    from an arm that is not raised when there is one), so the torso stays inward.
+    The turned fit is kept only if it ends at a torso and the arm it finds is level
+    there (it is the same arm, not the head)."""
+    angle = float(np.radians(arm.angle_deg))
+    # The arm's direction in the (x, z) plane is (side cos a, -sin a); turned level.
+    theta = float(np.arctan2(-np.sin(angle), side * np.cos(angle)))
+    target = 0.0 if side > 0 else float(np.pi)
+    phi = float(np.angle(np.exp(1j * (target - theta))))
+    pivot = np.array([0.0, 0.0, float(shoulder_z)])
+    turned = build(_turn_xz(vertices, pivot, phi), triangles, height, keep_rods=keep_rods, opening=opening)
+    try:
+        found = _one_arm(turned, side, None)
+    except RigError:
+        return None
+    if abs(found.angle_deg) > tol.RAISED_LEVEL_DEG:
+        return None
+    back = {name: _turn_xz(getattr(found, name), pivot, -phi) for name in ("tip", "pit", "wrist", "elbow", "shoulder")}
+    shoulder = back["shoulder"]
+    if legs is not None:
+        hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
+        shoulder[0] = side * min(side * float(shoulder[0]), tol.SHOULDER_OVER_HIP * abs(hip_side))
+    clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * height])
+    rise = float(shoulder[2] - back["wrist"][2])
+    run = abs(float(back["wrist"][0] - shoulder[0]))
+    return Arm(
+        tip=back["tip"], pit=back["pit"], wrist=back["wrist"], elbow=back["elbow"], shoulder=shoulder, clavicle=clavicle,
+        track=_turn_xz(found.track, pivot, -phi), area=found.area, angle_deg=float(np.degrees(np.arctan2(rise, max(run, 1e-9)))),
+        warnings=["an arm is raised above the shoulder: followed along its own direction"],
+    )

@@ -376,3 +376,10 @@ BODY_PARTS = (
 )
 # When a rig lacks toes, the ball of the foot sits this far forward of the ankle (fraction of height).
 FOOT_BALL_HEIGHT = 0.07
+
+# --- raised arms (skeleton_arms.follow_raised_arm) ---------------------------------------------
+# An arm found this many degrees above the horizontal is followed again along its own
+# direction (the body turned until it is level); the turned fit counts only if the arm it
+# finds there is within RAISED_LEVEL_DEG of level (the same arm, not the head).
+RAISED_ARM_DEG = 30.0
+RAISED_LEVEL_DEG = 25.0

@@ -383,3 +383,8 @@ FOOT_BALL_HEIGHT = 0.07
 # finds there is within RAISED_LEVEL_DEG of level (the same arm, not the head).
 RAISED_ARM_DEG = 30.0
 RAISED_LEVEL_DEG = 25.0
+# An arm the front view cannot follow at all (raised almost straight up, into the head) is
+# looked for along these directions above the horizontal, in turn.
+RAISED_ARM_GUESSES_DEG = (60.0, 75.0, 85.0)
+# ... and counts only if it reaches at least this share of the other arm's length.
+RAISED_MIN_OF_OTHER = 0.6

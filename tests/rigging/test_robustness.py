@@ -131,6 +131,29 @@ def test_without_feet_the_file_convention_decides():
     assert sk.orientation.front @ fig.front > 0.95, sk.reasons
 
 
+@pytest.mark.parametrize("up, front", [("+Z", "-Y"), ("+Y", "+Z")])
+def test_an_arm_raised_almost_straight_up_is_rigged(up, front):
+    """The front view follows an arm raised 75 degrees lengthwise into the head and finds
+    no armpit; it is looked for again along raised directions, not refused."""
+    pieces, joints = synthetic.humanoid_pieces(1.0, 10.0, right_arm_deg=-75.0)
+    fig = synthetic.orient(pieces, joints, up=up, front=front, scale=1.8)
+    sk = fit(fig.mesh)
+    err = _check(fig, sk)
+    assert max(err[f"Right{j}"] for j in ("Arm", "ForeArm", "Hand")) < 3.0, err
+    assert sk.orientation.arm_angles_deg[1] < -60, sk.orientation.arm_angles_deg
+    assert any("raised above the shoulder" in w for w in sk.warnings), sk.warnings
+
+
+@pytest.mark.parametrize("left, right", [(30.0, -45.0), (50.0, -65.0)])
+def test_one_arm_raised_the_other_lowered(left, right):
+    pieces, joints = synthetic.humanoid_pieces(1.0, left, right_arm_deg=right)
+    fig = synthetic.orient(pieces, joints, scale=1.8)
+    sk = fit(fig.mesh)
+    err = _check(fig, sk)
+    assert max(err[f"{s}{j}"] for s in ("Left", "Right") for j in ("Arm", "ForeArm", "Hand")) < 6.0, err
+    assert sk.orientation.arm_angles_deg[0] > 20 and sk.orientation.arm_angles_deg[1] < -30, sk.orientation.arm_angles_deg
+
+
 def test_held_props_and_arms_down():
     pieces, joints = synthetic.humanoid_pieces(1.0, 80.0)
     hand = joints["RightHand"]

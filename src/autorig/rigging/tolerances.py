@@ -129,6 +129,9 @@ SHIN_PERCENTILE = 20
 ANKLE_FRACTION = 0.25
 SOLE_SHARE = 0.9
 MIN_FOOT_RATIO = 1.3
+# No foot that long in the sole's rows: a foot tilted toes-down is looked for in the lowest
+# TILTED_FOOT_SEARCH of the leg's rows (below the calf).
+TILTED_FOOT_SEARCH = 0.15
 ANKLE_PROBE = 0.02
 # The knee halfway between hip and ankle (thigh and shin are about equally long).
 KNEE_FRACTION = 0.5

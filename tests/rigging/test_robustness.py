@@ -154,6 +154,25 @@ def test_one_arm_raised_the_other_lowered(left, right):
     assert sk.orientation.arm_angles_deg[0] > 20 and sk.orientation.arm_angles_deg[1] < -30, sk.orientation.arm_angles_deg
 
 
+def test_feet_tilted_toes_down_keep_their_ankles():
+    """Knees bent in a step tilt the feet toes-down: the lowest rows are only toes, and the
+    ankle is still found above the foot, not put at the bottom of the leg."""
+    pieces, joints = synthetic.humanoid_pieces(1.0, 45.0)
+    tilt = Rotation.from_euler("x", 25, degrees=True).as_matrix()  # toes (-y) go down
+    for k, side in enumerate(("Left", "Right")):
+        i = 4 + 6 * k + 2  # after pelvis, chest, neck, head: thigh, shin, foot, ... per side
+        ankle = joints[f"{side}Foot"]
+        v, t = pieces[i]
+        pieces[i] = ((v - ankle) @ tilt.T + ankle, t)
+        for name in (f"{side}ToeBase", f"{side}Toe_End"):
+            joints[name] = (joints[name] - ankle) @ tilt.T + ankle
+    fig = synthetic.orient(pieces, joints, scale=1.8)
+    sk = fit(fig.mesh)
+    err = _check(fig, sk)
+    assert max(err["LeftFoot"], err["RightFoot"]) < 3.0, err
+    assert not any("no foot sticks out" in w for w in sk.warnings), sk.warnings
+
+
 def test_held_props_and_arms_down():
     pieces, joints = synthetic.humanoid_pieces(1.0, 80.0)
     hand = joints["RightHand"]

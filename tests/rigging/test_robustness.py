@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from autorig.rigging import facing
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.metrics import joint_errors
 from autorig.rigging.skeleton import fit
+from autorig.rigging.skeleton_body import build
+from autorig.rigging.skeleton_legs import find_legs
 
 import synthetic
 
@@ -171,6 +174,21 @@ def test_feet_tilted_toes_down_keep_their_ankles():
     err = _check(fig, sk)
     assert max(err["LeftFoot"], err["RightFoot"]) < 3.0, err
     assert not any("no foot sticks out" in w for w in sk.warnings), sk.warnings
+
+
+def test_a_feet_outline_against_the_legs_own_feet_says_nothing():
+    """The lowest slab's outline and each leg's slices both read the feet; when they
+    disagree (a sword's tip or a cape's hem on the floor, a foot tilted toes-down), the
+    outline's vote is dropped and the legs' own feet decide with the other cues."""
+    fig = synthetic.humanoid_figure("A")  # canonical frame: faces -Y, left +X
+    body = build(fig.mesh.vertices, fig.mesh.triangles, fig.height)
+    legs = find_legs(body)
+    face = facing.decide(body, legs, fig.joints, prior=0.0, outline=-1.0)
+    assert face.votes["feet"][0] > 0, face.describe()
+    assert face.votes["feet outline"][1] == 0.0, face.votes
+    assert not face.flip
+    agreeing = facing.decide(body, legs, fig.joints, prior=0.0, outline=1.0)
+    assert agreeing.votes["feet outline"] == (1.0, facing.tol.FACING_WEIGHTS["outline"])
 
 
 def test_held_props_and_arms_down():

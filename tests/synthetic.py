@@ -97,9 +97,11 @@ def limb(a, b, radius_side: float, radius_depth: float, overshoot: float = 0.6, 
     return ellipsoid((a + b) / 2, f, (radius_side, radius_depth, half))
 
 
-def humanoid_joints(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False) -> dict[str, np.ndarray]:
+def humanoid_joints(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False,
+                    right_arm_deg: float | None = None) -> dict[str, np.ndarray]:
     """Canonical-frame joints of a standing figure (fractions of an adult's proportions,
-    or a big-headed, short-legged chibi). arm_angle_deg: arms below the horizontal."""
+    or a big-headed, short-legged chibi). arm_angle_deg: arms below the horizontal;
+    right_arm_deg: the right arm's own angle, if different (negative: raised)."""
     if chibi:
         p = dict(hip=0.22, knee=0.12, ankle=0.05, hip_x=0.07, neck=0.5, head=0.52, top=1.0, shoulder=0.45,
                  arm_x=0.11, upper=0.1, fore=0.09, hand=0.08, shoulder_clav=0.04)
@@ -121,6 +123,8 @@ def humanoid_joints(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool
         f = (i + 1) / 4
         j[name] = j["Hips"] + f * (j["Neck"] - j["Hips"])
     for side, sx in (("Left", 1.0), ("Right", -1.0)):
+        if side == "Right" and right_arm_deg is not None:
+            a = np.radians(right_arm_deg)
         out = np.array([sx * np.cos(a), 0.0, -np.sin(a)])
         j[f"{side}Shoulder"] = np.array([sx * p["shoulder_clav"] * H, 0.0, (p["shoulder"] + 0.015) * H])
         j[f"{side}Arm"] = np.array([sx * p["arm_x"] * H, 0.0, p["shoulder"] * H])
@@ -135,10 +139,12 @@ def humanoid_joints(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool
     return j
 
 
-def humanoid_pieces(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False, dress: bool = False):
+def humanoid_pieces(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False, dress: bool = False,
+                    right_arm_deg: float | None = None):
     """The figure's ellipsoids (list of (vertices, triangles)) and its joints, canonical
-    frame; ``dress``: a closed floor-length skirt from the waist down hides the legs."""
-    j = humanoid_joints(height, arm_angle_deg, chibi)
+    frame; ``dress``: a closed floor-length skirt from the waist down hides the legs;
+    ``right_arm_deg``: the right arm at its own angle (negative: raised)."""
+    j = humanoid_joints(height, arm_angle_deg, chibi, right_arm_deg)
     H = height
     hand_len = float(j.pop("_hand_length")[0])
     s = 1.6 if chibi else 1.0  # chibi limbs are stubbier

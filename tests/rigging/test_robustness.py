@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from autorig.rigging import facing
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.metrics import joint_errors
 from autorig.rigging.skeleton import fit
+from autorig.rigging.skeleton_body import build
+from autorig.rigging.skeleton_legs import find_legs
 
 import synthetic
 
@@ -129,6 +132,63 @@ def test_without_feet_the_file_convention_decides():
     fig = synthetic.orient(no_feet, joints, up="+Z", front="-Y", scale=1.7)
     sk = fit(fig.mesh)
     assert sk.orientation.front @ fig.front > 0.95, sk.reasons
+
+
+@pytest.mark.parametrize("up, front", [("+Z", "-Y"), ("+Y", "+Z")])
+def test_an_arm_raised_almost_straight_up_is_rigged(up, front):
+    """The front view follows an arm raised 75 degrees lengthwise into the head and finds
+    no armpit; it is looked for again along raised directions, not refused."""
+    pieces, joints = synthetic.humanoid_pieces(1.0, 10.0, right_arm_deg=-75.0)
+    fig = synthetic.orient(pieces, joints, up=up, front=front, scale=1.8)
+    sk = fit(fig.mesh)
+    err = _check(fig, sk)
+    assert max(err[f"Right{j}"] for j in ("Arm", "ForeArm", "Hand")) < 3.0, err
+    assert sk.orientation.arm_angles_deg[1] < -60, sk.orientation.arm_angles_deg
+    assert any("raised above the shoulder" in w for w in sk.warnings), sk.warnings
+
+
+@pytest.mark.parametrize("left, right", [(30.0, -45.0), (50.0, -65.0)])
+def test_one_arm_raised_the_other_lowered(left, right):
+    pieces, joints = synthetic.humanoid_pieces(1.0, left, right_arm_deg=right)
+    fig = synthetic.orient(pieces, joints, scale=1.8)
+    sk = fit(fig.mesh)
+    err = _check(fig, sk)
+    assert max(err[f"{s}{j}"] for s in ("Left", "Right") for j in ("Arm", "ForeArm", "Hand")) < 6.0, err
+    assert sk.orientation.arm_angles_deg[0] > 20 and sk.orientation.arm_angles_deg[1] < -30, sk.orientation.arm_angles_deg
+
+
+def test_feet_tilted_toes_down_keep_their_ankles():
+    """Knees bent in a step tilt the feet toes-down: the lowest rows are only toes, and the
+    ankle is still found above the foot, not put at the bottom of the leg."""
+    pieces, joints = synthetic.humanoid_pieces(1.0, 45.0)
+    tilt = Rotation.from_euler("x", 25, degrees=True).as_matrix()  # toes (-y) go down
+    for k, side in enumerate(("Left", "Right")):
+        i = 4 + 6 * k + 2  # after pelvis, chest, neck, head: thigh, shin, foot, ... per side
+        ankle = joints[f"{side}Foot"]
+        v, t = pieces[i]
+        pieces[i] = ((v - ankle) @ tilt.T + ankle, t)
+        for name in (f"{side}ToeBase", f"{side}Toe_End"):
+            joints[name] = (joints[name] - ankle) @ tilt.T + ankle
+    fig = synthetic.orient(pieces, joints, scale=1.8)
+    sk = fit(fig.mesh)
+    err = _check(fig, sk)
+    assert max(err["LeftFoot"], err["RightFoot"]) < 3.0, err
+    assert not any("no foot sticks out" in w for w in sk.warnings), sk.warnings
+
+
+def test_a_feet_outline_against_the_legs_own_feet_says_nothing():
+    """The lowest slab's outline and each leg's slices both read the feet; when they
+    disagree (a sword's tip or a cape's hem on the floor, a foot tilted toes-down), the
+    outline's vote is dropped and the legs' own feet decide with the other cues."""
+    fig = synthetic.humanoid_figure("A")  # canonical frame: faces -Y, left +X
+    body = build(fig.mesh.vertices, fig.mesh.triangles, fig.height)
+    legs = find_legs(body)
+    face = facing.decide(body, legs, fig.joints, prior=0.0, outline=-1.0)
+    assert face.votes["feet"][0] > 0, face.describe()
+    assert face.votes["feet outline"][1] == 0.0, face.votes
+    assert not face.flip
+    agreeing = facing.decide(body, legs, fig.joints, prior=0.0, outline=1.0)
+    assert agreeing.votes["feet outline"] == (1.0, facing.tol.FACING_WEIGHTS["outline"])
 
 
 def test_held_props_and_arms_down():

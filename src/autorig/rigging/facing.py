@@ -140,6 +140,12 @@ def decide(body: Body, legs: Legs, joints: dict[str, npt.NDArray[np.float64]], p
         "head": _head(body, joints["Neck"], joints["Head"], joints["HeadTop_End"]),
         "file convention": (float(np.clip(prior, -1.0, 1.0)), tol.FACING_WEIGHTS["prior"] if prior else 0.0),
     }
+    feet, feet_w = votes["feet"]
+    if feet_w > 0 and feet * float(outline) < 0:
+        # Two readings of the feet that disagree: the lowest slab's outline also holds
+        # whatever else reaches the floor (a sword's tip, a cape's hem, a foot tilted
+        # toes-down); each leg's own slices hold only the foot. The outline says nothing.
+        votes["feet outline"] = (0.0, 0.0)
     w = np.array([wt for _, wt in votes.values()])
     v = np.array([vt for vt, _ in votes.values()])
     total = float(w.sum())

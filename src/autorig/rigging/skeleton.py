@@ -38,7 +38,7 @@ from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh
 from autorig.rigging.prepare import Orientation, analyze, classify_pose
-from autorig.rigging.skeleton_arms import Arm, find_arms
+from autorig.rigging.skeleton_arms import Arm, find_arms, follow_raised_arm, mirror_quality
 from autorig.rigging.skeleton_body import Body, build
 from autorig.rigging.skeleton_hands import HAND_SIZE_MISMATCH, place_hand, symmetrize
 from autorig.rigging.skeleton_legs import Legs, find_legs, hidden_legs
@@ -127,9 +127,9 @@ def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str]
     plates opened away (a shield or a big pauldron hiding an arm). The first reason is
     the one reported."""
     first: RigError | None = None
-    for keep_rods, opening in tol.FIT_RETRIES:
+    for attempt, (keep_rods, opening) in enumerate(tol.FIT_RETRIES):
         try:
-            return _fit_body_once(mesh, orientation, lap, keep_rods=keep_rods, opening=opening)
+            return _fit_body_once(mesh, orientation, lap, keep_rods=keep_rods, opening=opening, last=attempt == len(tol.FIT_RETRIES) - 1)
         except RigError as e:
             if e.code != "not_a_biped" or "separate figures" in e.reason or "animal" in e.reason:
                 raise
@@ -138,8 +138,11 @@ def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str]
     raise first
 
 
-def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str], None], keep_rods: bool, opening: int) -> tuple[Body, Legs, dict[str, Arm], Trunk]:
-    body = build(orientation.canonical(mesh.vertices), mesh.triangles, orientation.height, keep_rods=keep_rods, opening=opening)
+def _fit_body_once(
+    mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str], None], keep_rods: bool, opening: int, last: bool = True
+) -> tuple[Body, Legs, dict[str, Arm], Trunk]:
+    canonical = orientation.canonical(mesh.vertices)
+    body = build(canonical, mesh.triangles, orientation.height, keep_rods=keep_rods, opening=opening)
     lap("voxels")
     no_legs: RigError | None = None
     try:
@@ -149,11 +152,39 @@ def _fit_body_once(mesh: CharacterMesh, orientation: Orientation, lap: Callable[
             raise
         legs, no_legs = None, e
     lap("legs")
+    # On the last attempt an arm that cannot be found may be raised into the head.
+    missing: dict[str, RigError] = {}
     try:
-        arms = find_arms(body, legs)
+        arms = find_arms(body, legs, missing if last else None)
     except RigError as e:
         # Neither legs nor arms: not a humanoid, and the missing legs say it first.
         raise (no_legs or e) from None
+    level = [float(a.shoulder[2]) for a in arms.values() if a.angle_deg >= -tol.RAISED_ARM_DEG]
+    if len(missing) == 1 and level and legs is not None:
+        # One arm found, the other not: raised so steeply that the front view follows it
+        # lengthwise into the head? Looked for along a few raised directions.
+        name = next(iter(missing))
+        for guess in tol.RAISED_ARM_GUESSES_DEG:
+            found = follow_raised_arm(canonical, mesh.triangles, orientation.height, 1 if name == "Left" else -1, -guess, legs,
+                                      keep_rods, opening, float(np.mean(level)))
+            other = next(iter(arms.values()))
+            reach = float(np.linalg.norm(other.tip - other.shoulder))
+            if (found is not None and found.angle_deg < -tol.RAISED_ARM_DEG
+                    and float(np.linalg.norm(found.tip - found.shoulder)) >= tol.RAISED_MIN_OF_OTHER * reach):
+                arms[name] = found
+                missing.pop(name)
+                break
+    if missing:
+        raise (no_legs or next(iter(missing.values())))
+    mirror_quality(arms, body.height)
+    for name, side in (("Left", 1), ("Right", -1)):
+        if arms[name].angle_deg < -tol.RAISED_ARM_DEG and not arms[name].hanging and not arms[name].warnings:
+            shoulder_z = float(np.mean(level)) if level else float(arms[name].shoulder[2])
+            raised = follow_raised_arm(canonical, mesh.triangles, orientation.height, side, arms[name].angle_deg, legs,
+                                       keep_rods, opening, shoulder_z)
+            if raised is not None:
+                arms[name] = raised
+                mirror_quality(arms, body.height)
     if legs is None:
         # Arms with armpits but no legs to see: a long dress or robe. Legs by proportion.
         legs = hidden_legs(body, arms["Left"].shoulder)

@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from autorig.rigging import tolerances as tol
 from autorig.rigging.errors import RigError
-from autorig.rigging.skeleton_body import EIGHT, Body, runs
+from autorig.rigging.skeleton_body import EIGHT, Body, build, runs
 from autorig.rigging.skeleton_legs import Legs
 
 
@@ -354,12 +354,13 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: npt.NDArray[np.bool_
     )
 
 
-def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
+def find_arms(body: Body, legs: Legs | None, missing: dict[str, RigError] | None = None) -> dict[str, Arm]:
     """Both arms; ``legs`` None when the legs could not be seen (a long dress).
 
     Each arm is first followed through the front view (raised, T- and A-pose arms); an
     arm that is missing there or steeper than HANG_SWITCH_DEG is looked for hanging
-    beside the body in horizontal slices."""
+    beside the body in horizontal slices. ``missing``: when given, an arm found neither
+    way is left out and its error recorded there by side name (the caller looks again)."""
     arms: dict[str, Arm] = {}
     pieces: npt.NDArray[np.bool_] | None = None
     for name, side in (("Left", 1), ("Right", -1)):
@@ -390,15 +391,80 @@ def find_arms(body: Body, legs: Legs | None) -> dict[str, Arm]:
             ):
                 tracked = hanging
         if tracked is None:
-            raise failure or RigError("not_a_biped", "no arm stands out from the side of the body")
+            error = failure or RigError("not_a_biped", "no arm stands out from the side of the body")
+            if missing is None:
+                raise error
+            missing[name] = error
+            continue
         arms[name] = tracked
+    if len(arms) == 2:
+        mirror_quality(arms, body.height)
+    return arms
+
+
+def mirror_quality(arms: dict[str, Arm], height: float) -> None:
+    """Set each arm's quality: the two arms' agreement in mirror image, relative to the height."""
     left, right = arms["Left"], arms["Right"]
-    # Agreement of the two arms in mirror image, relative to the height.
     mirror = np.array([-1.0, 1.0, 1.0])
     d = np.mean(
         [np.linalg.norm(getattr(left, j) - getattr(right, j) * mirror) for j in ("tip", "wrist", "elbow", "shoulder")]
     )
-    q = float(np.clip(1.0 - d / (tol.ARM_MIRROR_TOLERANCE * body.height), 0.0, 1.0))
+    q = float(np.clip(1.0 - d / (tol.ARM_MIRROR_TOLERANCE * height), 0.0, 1.0))
     for a in arms.values():
         a.quality = q
-    return arms
+
+
+def _turn_xz(points: npt.NDArray[np.float64], pivot: npt.NDArray[np.float64], phi: float) -> npt.NDArray[np.float64]:
+    """(n, 3) points turned by ``phi`` radians about the y axis through ``pivot`` (x towards z)."""
+    c, s = float(np.cos(phi)), float(np.sin(phi))
+    rel = np.asarray(points, dtype=np.float64) - pivot
+    out = rel.copy()
+    out[..., 0] = c * rel[..., 0] - s * rel[..., 2]
+    out[..., 2] = s * rel[..., 0] + c * rel[..., 2]
+    return out + pivot
+
+
+def follow_raised_arm(
+    vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], height: float, side: int, angle_deg: float,
+    legs: Legs | None, keep_rods: bool, opening: int, shoulder_z: float,
+) -> Arm | None:
+    """A raised arm followed along its own direction, or None.
+
+    The front view's columns cut an arm held out sideways straight across; an arm raised
+    well above the horizontal they cut lengthwise, so its runs merge with the head and
+    the shoulder long before the armpit. Turned about the front-back axis until the arm
+    found first is level (vertices: (n, 3) canonical), the body is voxelized again and
+    the arm followed there like an arm held out in T-pose; its joints are turned back.
+    The turn is about the mirror plane at ``shoulder_z`` (the shoulders' height, read
+    from an arm that is not raised when there is one), so the torso stays inward.
+    The turned fit is kept only if it ends at a torso and the arm it finds is level
+    there (it is the same arm, not the head). angle_deg: the arm's angle below the
+    horizontal as first found (negative: raised), or a guess when it was not found."""
+    angle = float(np.radians(angle_deg))
+    # The arm's direction in the (x, z) plane is (side cos a, -sin a); turned level.
+    theta = float(np.arctan2(-np.sin(angle), side * np.cos(angle)))
+    target = 0.0 if side > 0 else float(np.pi)
+    phi = float(np.angle(np.exp(1j * (target - theta))))
+    pivot = np.array([0.0, 0.0, float(shoulder_z)])
+    turned = build(_turn_xz(vertices, pivot, phi), triangles, height, keep_rods=keep_rods, opening=opening)
+    try:
+        found = _one_arm(turned, side, None)
+    except RigError:
+        return None
+    if abs(found.angle_deg) > tol.RAISED_LEVEL_DEG:
+        return None
+    back = {name: _turn_xz(getattr(found, name), pivot, -phi) for name in ("tip", "pit", "wrist", "elbow", "shoulder")}
+    shoulder = back["shoulder"]
+    if side * float(back["tip"][0] - shoulder[0]) <= 0 or side * float(back["tip"][0]) <= 0:
+        return None  # a hand reaches out on its own side; what ends over the middle is the head
+    if legs is not None:
+        hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
+        shoulder[0] = side * min(side * float(shoulder[0]), tol.SHOULDER_OVER_HIP * abs(hip_side))
+    clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * height])
+    rise = float(shoulder[2] - back["wrist"][2])
+    run = abs(float(back["wrist"][0] - shoulder[0]))
+    return Arm(
+        tip=back["tip"], pit=back["pit"], wrist=back["wrist"], elbow=back["elbow"], shoulder=shoulder, clavicle=clavicle,
+        track=_turn_xz(found.track, pivot, -phi), area=found.area, angle_deg=float(np.degrees(np.arctan2(rise, max(run, 1e-9)))),
+        warnings=["an arm is raised above the shoulder: followed along its own direction"],
+    )

@@ -164,6 +164,13 @@ def _one_leg(body: Body, side: float, first: int, pelvis: int) -> tuple[Leg, lis
     foot_len = float(depth[: max(1, body.voxels(tol.SOLE_PROBE))].max())
     lo, hi = int(tol.SHIN_WINDOW[0] * n), max(int(tol.SHIN_WINDOW[1] * n), int(tol.SHIN_WINDOW[0] * n) + 1)
     shin = float(np.percentile(depth[lo:hi], tol.SHIN_PERCENTILE))
+    if foot_len < shin * tol.MIN_FOOT_RATIO:
+        # A foot tilted toes-down (a bent knee, a step) shows only its toes in the lowest
+        # rows: its sole is where the depth peaks a little higher up the leg.
+        low = np.arange(max(1, int(np.ceil(tol.TILTED_FOOT_SEARCH * n))))
+        peak = float(depth[low].max())
+        if peak >= shin * tol.MIN_FOOT_RATIO:
+            foot_len = peak
     limit = shin + tol.ANKLE_FRACTION * (foot_len - shin)
     sole_top = int(np.argmax(depth >= foot_len * tol.SOLE_SHARE)) if foot_len > 0 else 0
     above = np.flatnonzero((depth <= limit) & (np.arange(n) >= sole_top))

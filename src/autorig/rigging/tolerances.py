@@ -129,6 +129,9 @@ SHIN_PERCENTILE = 20
 ANKLE_FRACTION = 0.25
 SOLE_SHARE = 0.9
 MIN_FOOT_RATIO = 1.3
+# No foot that long in the sole's rows: a foot tilted toes-down is looked for in the lowest
+# TILTED_FOOT_SEARCH of the leg's rows (below the calf).
+TILTED_FOOT_SEARCH = 0.15
 ANKLE_PROBE = 0.02
 # The knee halfway between hip and ankle (thigh and shin are about equally long).
 KNEE_FRACTION = 0.5
@@ -376,3 +379,15 @@ BODY_PARTS = (
 )
 # When a rig lacks toes, the ball of the foot sits this far forward of the ankle (fraction of height).
 FOOT_BALL_HEIGHT = 0.07
+
+# --- raised arms (skeleton_arms.follow_raised_arm) ---------------------------------------------
+# An arm found this many degrees above the horizontal is followed again along its own
+# direction (the body turned until it is level); the turned fit counts only if the arm it
+# finds there is within RAISED_LEVEL_DEG of level (the same arm, not the head).
+RAISED_ARM_DEG = 30.0
+RAISED_LEVEL_DEG = 25.0
+# An arm the front view cannot follow at all (raised almost straight up, into the head) is
+# looked for along these directions above the horizontal, in turn.
+RAISED_ARM_GUESSES_DEG = (60.0, 75.0, 85.0)
+# ... and counts only if it reaches at least this share of the other arm's length.
+RAISED_MIN_OF_OTHER = 0.6

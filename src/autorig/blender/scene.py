@@ -27,7 +27,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from autorig.blender import sanitize
+from autorig.blender import sanitize, weld
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh, MeshPart
 
@@ -54,6 +54,8 @@ class LoadReport:
     object_types: dict[str, int] = field(default_factory=dict)
     # The file actually imported (inside a zip: the model found there).
     imported: str = ""
+    # Split vertices merged after the import (weld.py: large models only).
+    welded_vertices: int = 0
 
 
 def reset() -> None:
@@ -409,4 +411,5 @@ def load(path: str | os.PathLike) -> tuple[CharacterMesh, LoadReport]:
     report = import_file(path)
     if not report.object_types:
         raise RigError("empty_scene", "the file holds no objects at all")
+    report.welded_vertices = weld.weld_large(mesh_objects())
     return read_character(), report

@@ -236,19 +236,23 @@ def test_weld_never_collapses_a_face(tmp_path):
 @pytest.mark.slow
 def test_every_output_of_a_welded_flat_shaded_model(tmp_path, monkeypatch):
     """The path a flat-shaded model of more than WELD_ABOVE_VERTICES takes, on a small one:
-    welded after the import, rigged and every output written; the rigged GLB is flat-shaded
-    again (the exporter splits each corner by its normal: as many vertices as the file had)."""
+    welded after the import, rigged and every output written, the preview shown by LOD2 (as
+    for a model beyond preview.MAX_TRIANGLES); the rigged GLB is flat-shaded again (the
+    exporter splits each corner by its normal)."""
     from autorig import engine
-    from autorig.blender import weld
+    from autorig.blender import preview, weld
 
     triangles, vertices = flat_shaded_model(tmp_path / "flat.glb")
     monkeypatch.setattr(weld, "WELD_ABOVE_VERTICES", 0)
+    monkeypatch.setattr(preview, "MAX_TRIANGLES", 0)
     report = engine.rig_file(tmp_path / "flat.glb", tmp_path / "out", only="all")
     assert report["input"]["welded_vertices"] > vertices // 2
     assert report["vertices"] == vertices - report["input"]["welded_vertices"]
     assert not report.get("failed_outputs") and not report.get("animation_error"), report["warnings"]
     for f in protocol.output_files("flat"):
         assert (tmp_path / "out" / f).stat().st_size > 0, f
+    shown = {o["file"]: o["triangles"] for o in report["outputs"]}
+    assert report["preview"]["meshes"] == "lod2" and shown["preview.mp4"] == report["lods"]["lod2"]["triangles"] < triangles
     doc, blob = read_glb(tmp_path / "out" / "flat.glb")
     prim = doc["meshes"][0]["primitives"][0]
     count = doc["accessors"][prim["attributes"]["POSITION"]]["count"]

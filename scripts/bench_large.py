@@ -120,7 +120,8 @@ class Phases:
 
 def run(model: Path, outdir: Path, only: str, phases: Phases | None = None) -> tuple[float, int, dict[str, int]]:
     t = time.monotonic()
-    env = dict(os.environ, AUTORIG_MAX_TRIANGLES="100000000", AUTORIG_MAX_VERTICES="100000000")  # measure past them
+    env = dict(os.environ, AUTORIG_MAX_TRIANGLES="100000000", AUTORIG_MAX_VERTICES="100000000",
+               AUTORIG_MAX_DISTINCT_VERTICES="100000000")  # measure past them
     p = subprocess.Popen(
         [sys.executable, "-m", "autorig", "rig", str(model), "-o", str(outdir), "--only", only],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

@@ -233,6 +233,22 @@ def test_weld_never_collapses_a_face(tmp_path):
     assert (inverse[first] == np.arange(len(first))).all() and (np.diff(first) > 0).all()
 
 
+def test_the_vertices_left_after_the_weld_have_their_own_limit(tmp_path, monkeypatch):
+    from autorig.blender import scene, weld
+    from autorig.rigging.errors import RigError
+
+    _, vertices = flat_shaded_model(tmp_path / "flat.glb")
+    monkeypatch.setattr(weld, "WELD_ABOVE_VERTICES", 0)
+    monkeypatch.setenv("AUTORIG_MAX_VERTICES", str(vertices))  # the file's count passes
+    mesh, report = scene.load(tmp_path / "flat.glb")
+    assert mesh.n_vertices == vertices - report.welded_vertices < vertices
+    monkeypatch.setenv("AUTORIG_MAX_DISTINCT_VERTICES", str(mesh.n_vertices - 1))
+    with pytest.raises(RigError) as refused:
+        scene.load(tmp_path / "flat.glb")
+    assert refused.value.code == "too_large"
+    assert f"{mesh.n_vertices:,} vertices at distinct places ({report.welded_vertices:,} split copies merged)" in refused.value.reason
+
+
 @pytest.mark.slow
 def test_every_output_of_a_welded_flat_shaded_model(tmp_path, monkeypatch):
     """The path a flat-shaded model of more than WELD_ABOVE_VERTICES takes, on a small one:

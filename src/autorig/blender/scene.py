@@ -412,4 +412,5 @@ def load(path: str | os.PathLike) -> tuple[CharacterMesh, LoadReport]:
     if not report.object_types:
         raise RigError("empty_scene", "the file holds no objects at all")
     report.welded_vertices = weld.weld_large(mesh_objects())
+    sanitize.too_many_distinct(sum(len(ob.data.vertices) for ob in mesh_objects()), report.welded_vertices)
     return read_character(), report

@@ -162,9 +162,15 @@ def weld_object(ob: Any) -> int:
 
 
 def _copy_settings(me: Any, new: Any) -> None:
-    """Materials, the active and rendered UV map and colour attribute."""
+    """Materials, custom properties (glTF extras), the active and rendered UV map and colour
+    attribute."""
     for mat in me.materials:
         new.materials.append(mat)
+    for key in me.keys():
+        try:
+            new[key] = me[key]
+        except (TypeError, ValueError):  # a property Blender made itself and owns
+            pass
     if me.uv_layers.active is not None and me.uv_layers.active.name in new.uv_layers:
         new.uv_layers.active = new.uv_layers[me.uv_layers.active.name]
     for layer in me.uv_layers:

@@ -175,6 +175,8 @@ def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix
     report["warnings"] += [f"dropped {o}: not a mesh" for o in loaded.dropped_objects]
     report["warnings"] += loaded.warnings
     report["vertices"], report["triangles"] = mesh.n_vertices, mesh.n_triangles
+    if loaded.welded_vertices:  # split copies merged (blender/weld.py): the file had this many more
+        report["input"]["welded_vertices"] = loaded.welded_vertices
     report["meshes"] = [{"name": p.name, "vertices": p.count} for p in mesh.parts]
 
     with run.stage("skeleton"):

@@ -131,3 +131,156 @@ def test_animated_glb_of_a_large_model_has_every_clip_moving(large_run):
         if name in HOLDS:
             continue  # held reference poses: the character's own rest pose may be one of them
         assert max(turns, default=0.0) > MOVES_DEG, f"clip {name} does not move (largest turn {max(turns, default=0.0):.2f} deg)"
+
+
+# --- flat-shaded models: split vertices are welded, every output still written -------------
+
+
+def flat_shaded_model(path: Path) -> tuple[int, int]:
+    """The synthetic A-pose humanoid flat-shaded, as a flat-shaded file stores it: every face
+    with its own three vertices (``split_edges``), faces flat, a UV map, written as GLB.
+    Returns (triangles, vertices)."""
+    import bmesh
+
+    from autorig.blender import export, scene
+
+    fig = synthetic.humanoid_figure("A", height=1.7)
+    scene.reset()
+    me = bpy.data.meshes.new("Body")
+    me.from_pydata(fig.mesh.vertices.tolist(), [], fig.mesh.triangles.tolist())
+    bm = bmesh.new()
+    bm.from_mesh(me)
+    bmesh.ops.split_edges(bm, edges=bm.edges[:])
+    bm.to_mesh(me)
+    bm.free()
+    me.shade_flat()
+    uv = me.uv_layers.new(name="UVMap")
+    co = np.empty(len(me.vertices) * 3)
+    me.vertices.foreach_get("co", co)
+    corner = np.empty(len(me.loops), dtype=np.int64)
+    me.loops.foreach_get("vertex_index", corner)
+    uv.data.foreach_set("uv", (co.reshape(-1, 3)[corner][:, :2] * 0.5).ravel())
+    ob = bpy.data.objects.new("Body", me)
+    bpy.context.scene.collection.objects.link(ob)
+    export.export_glb(path, [ob])
+    return len(me.polygons), len(me.vertices)
+
+
+def _corners(ob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    me = ob.data
+    c = len(me.loops)
+    vert = np.empty(c, dtype=np.int64)
+    me.loops.foreach_get("vertex_index", vert)
+    co = np.empty(len(me.vertices) * 3)
+    me.vertices.foreach_get("co", co)
+    normals = np.empty(c * 3)
+    me.corner_normals.foreach_get("vector", normals)
+    uv = np.empty(c * 2)
+    me.uv_layers.active.data.foreach_get("uv", uv)
+    return co.reshape(-1, 3)[vert], normals.reshape(-1, 3), uv.reshape(-1, 2)
+
+
+@pytest.mark.parametrize("colours", [False, True])
+def test_weld_merges_split_vertices_and_keeps_every_corner(tmp_path, colours):
+    from autorig.blender import scene, weld
+
+    triangles, vertices = flat_shaded_model(tmp_path / "flat.glb")
+    scene.import_file(tmp_path / "flat.glb")
+    ob = scene.mesh_objects()[0]
+    assert len(ob.data.vertices) == vertices == 3 * triangles  # imported as the file has it
+    if colours:  # a per-vertex colour that differs between the copies of a position
+        col = ob.data.color_attributes.new("Col", "FLOAT_COLOR", "POINT")
+        rgba = np.ones((vertices, 4))
+        rgba[:, 0] = np.arange(vertices) / vertices
+        col.data.foreach_set("color", rgba.ravel())
+    materials = list(ob.data.materials)
+    before = _corners(ob)
+    positions = len(np.unique(before[0], axis=0))
+    merged = weld.weld_object(ob)
+    after = _corners(ob)
+    me = ob.data
+    if colours:  # copies that differ in a per-vertex colour stay apart
+        assert merged == 0 and len(me.vertices) == vertices
+    else:
+        assert merged == vertices - positions and len(me.vertices) == positions
+    assert len(me.polygons) == triangles
+    assert np.allclose(after[0], before[0], atol=0.0)  # every corner where it was
+    assert np.allclose(after[2], before[2], atol=0.0)  # with its UV
+    assert np.degrees(np.arccos(np.clip(np.sum(after[1] * before[1], axis=1), -1, 1))).max() < 1.0  # and normal
+    assert list(me.materials) == materials
+
+
+def test_weld_leaves_small_models_as_imported(tmp_path):
+    from autorig.blender import scene, weld
+
+    _, vertices = flat_shaded_model(tmp_path / "flat.glb")
+    scene.import_file(tmp_path / "flat.glb")
+    assert vertices < weld.WELD_ABOVE_VERTICES
+    assert weld.weld_large(scene.mesh_objects()) == 0
+    assert len(scene.mesh_objects()[0].data.vertices) == vertices
+
+
+def test_weld_never_collapses_a_face(tmp_path):
+    from autorig.blender import weld
+
+    # Three faces: the second a copy of the first, the third with two corners at one position
+    # (a degenerate triangle).
+    keys = np.array([[0], [1], [2], [0], [1], [2], [0], [1], [1]], dtype=np.uint8)
+    corner_vert = np.arange(9)
+    first, inverse = weld.merge_map(keys, corner_vert, np.array([0, 3, 6]))
+    assert (inverse[3:6] == inverse[0:3]).all()  # the copy merges
+    assert len(set(inverse[6:].tolist()) | set(inverse[:3].tolist())) == 6  # the degenerate face keeps its own
+    assert (inverse[first] == np.arange(len(first))).all() and (np.diff(first) > 0).all()
+
+
+def test_the_vertices_left_after_the_weld_have_their_own_limit(tmp_path, monkeypatch):
+    from autorig.blender import scene, weld
+    from autorig.rigging.errors import RigError
+
+    _, vertices = flat_shaded_model(tmp_path / "flat.glb")
+    monkeypatch.setattr(weld, "WELD_ABOVE_VERTICES", 0)
+    monkeypatch.setenv("AUTORIG_MAX_VERTICES", str(vertices))  # the file's count passes
+    mesh, report = scene.load(tmp_path / "flat.glb")
+    assert mesh.n_vertices == vertices - report.welded_vertices < vertices
+    monkeypatch.setenv("AUTORIG_MAX_DISTINCT_VERTICES", str(mesh.n_vertices - 1))
+    with pytest.raises(RigError) as refused:
+        scene.load(tmp_path / "flat.glb")
+    assert refused.value.code == "too_large"
+    assert f"{mesh.n_vertices:,} vertices at distinct places ({report.welded_vertices:,} split copies merged)" in refused.value.reason
+
+
+@pytest.mark.slow
+def test_every_output_of_a_welded_flat_shaded_model(tmp_path, monkeypatch):
+    """The path a flat-shaded model of more than WELD_ABOVE_VERTICES takes, on a small one:
+    welded after the import, rigged and every output written, the preview shown by LOD2 (as
+    for a model beyond preview.MAX_TRIANGLES); the rigged GLB is flat-shaded again (the
+    exporter splits each corner by its normal)."""
+    from autorig import engine
+    from autorig.blender import preview, weld
+
+    triangles, vertices = flat_shaded_model(tmp_path / "flat.glb")
+    monkeypatch.setattr(weld, "WELD_ABOVE_VERTICES", 0)
+    monkeypatch.setattr(preview, "MAX_TRIANGLES", 0)
+    report = engine.rig_file(tmp_path / "flat.glb", tmp_path / "out", only="all")
+    assert report["input"]["welded_vertices"] > vertices // 2
+    assert report["vertices"] == vertices - report["input"]["welded_vertices"]
+    assert not report.get("failed_outputs") and not report.get("animation_error"), report["warnings"]
+    for f in protocol.output_files("flat"):
+        assert (tmp_path / "out" / f).stat().st_size > 0, f
+    shown = {o["file"]: o["triangles"] for o in report["outputs"]}
+    assert report["preview"]["meshes"] == "lod2" and shown["preview.mp4"] == report["lods"]["lod2"]["triangles"] < triangles
+    doc, blob = read_glb(tmp_path / "out" / "flat.glb")
+    prim = doc["meshes"][0]["primitives"][0]
+    count = doc["accessors"][prim["attributes"]["POSITION"]]["count"]
+    assert report["vertices"] < count <= vertices  # split again by corner normal (coplanar faces share)
+    corners = _ints(doc, blob, prim["indices"]).reshape(-1, 3)
+    assert len(corners) == triangles
+    normals = accessor(doc, blob, prim["attributes"]["NORMAL"])[corners]  # (triangles, 3, 3)
+    assert np.abs(normals - normals[:, :1]).max() < 1e-3  # still flat-shaded: one normal a face
+
+
+def _ints(doc: dict, blob: bytes, index: int) -> np.ndarray:
+    acc = doc["accessors"][index]
+    view = doc["bufferViews"][acc["bufferView"]]
+    dtype = {5121: "<u1", 5123: "<u2", 5125: "<u4"}[acc["componentType"]]
+    return np.frombuffer(blob, dtype=dtype, count=acc["count"], offset=view.get("byteOffset", 0) + acc.get("byteOffset", 0))

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import bpy
 import numpy as np
+import numpy.typing as npt
 
 from autorig.rigging import humanoid, presets
 from autorig.rigging.bones import BoneSet
@@ -323,8 +324,22 @@ def _bind(objects, mesh: CharacterMesh, bones: BoneSet, indices: np.ndarray, wei
         rows = slice(part.start, part.start + part.count)
         idx, w = indices[rows], weights[rows]
         for k in range(idx.shape[1]):
-            for v in np.flatnonzero(w[:, k] > 0.0):
-                groups[group_of[idx[v, k]]].add([int(v)], float(w[v, k]), "REPLACE")
+            # One call per (bone, weight): vertices of rigid regions (weight 1) and split
+            # copies of one position (same weights) go in together.
+            for bone, value, vertices in _runs(idx[:, k], w[:, k]):
+                groups[group_of[bone]].add(vertices.tolist(), value, "REPLACE")
+
+
+def _runs(bone: npt.NDArray[np.int64], weight: npt.NDArray[np.float64]) -> list[tuple[int, float, npt.NDArray[np.int64]]]:
+    """The vertices with a positive ``weight`` grouped by equal (bone, weight): a list of
+    (bone index, weight, vertex indices ascending)."""
+    rows = np.flatnonzero(weight > 0.0)
+    if not len(rows):
+        return []
+    rows = rows[np.lexsort((rows, weight[rows], bone[rows]))]
+    b, w = bone[rows], weight[rows]
+    starts = np.flatnonzero(np.r_[True, (b[1:] != b[:-1]) | (w[1:] != w[:-1])])
+    return [(int(b[s]), float(w[s]), part) for s, part in zip(starts, np.split(rows, starts[1:]), strict=True)]
 
 
 def build(mesh: CharacterMesh, bones: BoneSet, weights, orientation, *, skeleton: str = "mixamo", mixamo_prefix: bool = False) -> RiggedScene:

@@ -135,6 +135,27 @@ def named_textures(objects) -> Iterator[None]:
             image.filepath_raw = raw
 
 
+@contextlib.contextmanager
+def undeformed(objects) -> Iterator[None]:
+    """The meshes' Armature modifiers switched off in the viewport while the FBX exporter bakes
+    the clips: it sets every frame of every clip and reads the bones, and the scene would deform
+    every skin on each of those frames for nothing (on a large model, most of the bake's time).
+    The exporter finds the skin by the modifier, shown or not, and writes the undeformed mesh."""
+    saved = []
+    try:
+        for ob in objects:
+            if ob.type != "MESH":
+                continue
+            for mod in ob.modifiers:
+                if mod.type == "ARMATURE" and mod.show_viewport:
+                    mod.show_viewport = False
+                    saved.append(mod)
+        yield
+    finally:
+        for mod in saved:
+            mod.show_viewport = True
+
+
 def _check(result, fmt: str, path: Path) -> None:
     if "FINISHED" not in result or not path.is_file() or path.stat().st_size == 0:
         raise RigError("internal", f"the {fmt} exporter wrote nothing")
@@ -210,7 +231,8 @@ def export_fbx(path: str | os.PathLike, objects, *, animations: bool = False, **
         use_metadata=True,
     )
     settings.update(options)
-    with atomic_output(path) as tmp, selected(list(objects)), named_textures(list(objects)):
+    still = undeformed(list(objects)) if animations else contextlib.nullcontext()
+    with atomic_output(path) as tmp, selected(list(objects)), named_textures(list(objects)), still:
         # The exporter names embedded textures after the file (``NAME.fbm/skin.png``): it
         # writes under the final name in a private folder, not under the temporary name.
         staging = tmp.with_suffix("")

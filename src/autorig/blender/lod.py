@@ -58,6 +58,9 @@ WELD_DISTANCE = 1e-6
 _WEIGHT_GROUP = "_autorig_lod_weights"
 # Candidate triangles per query point in the closest-point search.
 CLOSEST_CANDIDATES = 16
+# Query points per batch of that search: its temporaries take about 10 KB per point, so a
+# batch holds them near 200 MB whatever the model's size.
+CLOSEST_BATCH = 20000
 
 
 @dataclass
@@ -250,7 +253,9 @@ def silhouette_error(reference: tuple[np.ndarray, np.ndarray], objects) -> np.nd
     """(n,) distance from each vertex of ``reference`` (vertices, triangles) to the surface of
     ``objects`` as evaluated now: how far the LOD strays from the full mesh."""
     verts, tris, _ = evaluated_surface(objects)
-    return closest_points(reference[0], verts, tris)[2]
+    # Split vertices (UV seams, flat shading: up to 6 per position) share one distance.
+    points, inverse = np.unique(reference[0], axis=0, return_inverse=True)
+    return closest_points(points, verts, tris)[2][inverse.reshape(-1)]
 
 
 def make_lod(rig: Any, name: str, target: float) -> Lod:
@@ -325,11 +330,26 @@ def closest_points(points: np.ndarray, vertices: np.ndarray, triangles: np.ndarr
     """For each of ``points`` (p, 3), the closest point on the triangle mesh (vertices (n, 3),
     triangles (m, 3)) among the CLOSEST_CANDIDATES triangles with the nearest centroids.
 
-    Returns (triangle index (p,) int64, barycentric coordinates (p, 3), distance (p,))."""
+    Returns (triangle index (p,) int64, barycentric coordinates (p, 3), distance (p,)).
+    Points are searched CLOSEST_BATCH at a time, so memory stays bounded for any p."""
     a, b, c = (vertices[triangles[:, i]] for i in range(3))
     centroids = (a + b + c) / 3.0
+    tree = cKDTree(centroids)
     k = min(CLOSEST_CANDIDATES, len(triangles))
-    _, cand = cKDTree(centroids).query(points, k=k)
+    found = np.empty(len(points), dtype=np.int64)
+    bary = np.empty((len(points), 3))
+    dist = np.empty(len(points))
+    for s in range(0, len(points), CLOSEST_BATCH):
+        rows = slice(s, s + CLOSEST_BATCH)
+        found[rows], bary[rows], dist[rows] = _closest_batch(points[rows], a, b, c, tree, k)
+    return found, bary, dist
+
+
+def _closest_batch(points: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, tree: cKDTree, k: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``closest_points`` for one batch of points (p, 3), the triangles' corners a, b, c (m, 3)
+    and the k-d tree of their centroids."""
+    _, cand = tree.query(points, k=k)
     cand = cand.reshape(len(points), k)
     bary = _closest_on_triangles(points[:, None, :], a[cand], b[cand], c[cand])  # (p, k, 3)
     q = bary[..., 0:1] * a[cand] + bary[..., 1:2] * b[cand] + bary[..., 2:3] * c[cand]

@@ -199,11 +199,16 @@ def write_all(rig: Any, outdir: Path, name: str, report: dict, on_file: Callable
     writers[("animated", "fbx")] = (lambda: lod0, animated_fbx)
     writers[("usdz", "usdz")] = (lambda: lod0, lambda p: usdz.export_usdz(p, rig, _actions_or_none(clips)))
 
-    def video(p: Path) -> None:
-        with atomic_output(p) as tmp:
-            report["preview"] = preview.render(rig, _actions_or_none(clips) or {}, tmp, _clip_fps(report))
+    shown = [lod0]  # the preview's triangles
 
-    writers[("preview", "mp4")] = (lambda: lod0, video)
+    def video(p: Path) -> None:
+        light = levels["lod2"].peek() if lod0 > preview.MAX_TRIANGLES else None  # a very large skin: LOD2 looks the same
+        meshes = light.objects if light is not None and light.objects else None
+        with atomic_output(p) as tmp:
+            report["preview"] = preview.render(rig, _actions_or_none(clips) or {}, tmp, _clip_fps(report), meshes)
+        report["preview"]["meshes"], shown[0] = ("lod0", lod0) if meshes is None else ("lod2", light.triangles)
+
+    writers[("preview", "mp4")] = (lambda: shown[0], video)
 
     viewer_meshes: list[Any] = []
 

@@ -50,6 +50,10 @@ BACKGROUND = (0.82, 0.83, 0.86)
 # H.264 settings: fast encode, medium quality; a keyframe every second for seeking.
 FFMPEG_PRESET = "REALTIME"
 FFMPEG_CRF = "MEDIUM"
+# A character with more triangles than this is shown by a lighter LOD when there is one: at
+# SIZE pixels a LOD of this many triangles looks the same, and every frame deforms and draws
+# the whole skin (a 513 k-triangle model took 420 s at full resolution on a loaded machine).
+MAX_TRIANGLES = 200_000
 
 _SCENE_SETTINGS = (
     "render.engine",
@@ -202,10 +206,11 @@ def _schedule(rig: Any, actions: dict[str, Any], clip_fps: float) -> tuple[list[
     return tracks, int(round(start)) - 1
 
 
-def _hide_others(rig: Any, scene) -> list[Any]:
-    """Only the character's full-resolution skin is in the picture; returns what was hidden."""
+def _hide_others(rig: Any, scene, meshes: list[Any] | None = None) -> list[Any]:
+    """Only the character's skin (``meshes``, by default the full-resolution one) is in the
+    picture; returns what was hidden."""
     hidden = []
-    keep = set(ob.name for ob in rig.meshes) | {rig.armature.name}
+    keep = set(ob.name for ob in (rig.meshes if meshes is None else meshes)) | {rig.armature.name}
     for ob in scene.objects:
         if ob.name not in keep and ob.type in ("MESH", "CURVE", "SURFACE", "META", "FONT", "EMPTY", "ARMATURE"):
             if not ob.hide_render:
@@ -269,9 +274,10 @@ def still(rig: Any, path: str | Path, size: int = SIZE) -> Path:
     return path
 
 
-def render(rig: Any, actions: dict[str, Any], path: str | Path, clip_fps: float) -> dict:
+def render(rig: Any, actions: dict[str, Any], path: str | Path, clip_fps: float, meshes: list[Any] | None = None) -> dict:
     """Render the preview of ``rig`` playing ``actions`` (clip name -> action, keyed at
-    ``clip_fps``) into ``path`` (.mp4). Returns {frames, seconds, size}."""
+    ``clip_fps``) into ``path`` (.mp4); ``meshes``: the skin shown (a LOD of a very large
+    character; by default ``rig.meshes``). Returns {frames, seconds, size}."""
     scene = bpy.context.scene
     path = Path(path)
     made: list[Any] = []
@@ -279,7 +285,7 @@ def render(rig: Any, actions: dict[str, Any], path: str | Path, clip_fps: float)
     hidden = []
     with _saved_scene(scene), _visible_materials(rig):
         try:
-            hidden = _hide_others(rig, scene)
+            hidden = _hide_others(rig, scene, meshes)
             made, spin = _rig_camera(rig, scene)
             tracks, last = _schedule(rig, actions, clip_fps)
             scene.frame_start, scene.frame_end = 0, last

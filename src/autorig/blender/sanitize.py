@@ -18,6 +18,7 @@ lengths past the end of a GLB).
     prepare_obj(path, root, workdir) -> Prepared      .obj (+ .mtl)
     fbx_min_triangles(path) -> int                    a lower bound, from the binary FBX's arrays
     too_large(triangles, vertices)                    the limit, for counts made after an import
+    too_many_distinct(vertices, merged)               the limit once split copies are merged
     inside(root, name, base) -> Path | None           the one rule for every external name
 """
 
@@ -40,18 +41,20 @@ from autorig import formats
 from autorig.rigging.errors import RigError
 
 # What the engine can hold in a worker job (8 GB of address space, 600 s). Measured with
-# scripts/bench_large.py (every output; 2-core machine at load 4-10), peak address space:
-#   442 k triangles,   232 k vertices:  54 s, 3.4 GB
-#   1.23 M triangles,  632 k vertices: 371 s, 6.4 GB
-#   442 k triangles, 1.33 M vertices (every face split apart): 274 s, 10.5 GB
-#   1.77 M triangles: 635 s, 8.7 GB;  a 2.4 M-triangle model: out of memory at 377 s
-# so about 1.7 GB + 6.5 KB per vertex + 0.5 KB per triangle. The limits keep that near 7.2 GB;
-# typical characters have 0.55-0.9 vertices per triangle (2-3 for flat-shaded low-poly ones),
-# so a 508 k-triangle model with up to ~1.5 vertices per triangle is rigged.
+# scripts/bench_large.py (every output; 2-core machine), see README "Size limit":
+#   442 k triangles,   232 k vertices:  54 s, 3.4 GB address space (load 4-10)
+#   1.23 M triangles,  632 k vertices: 371 s, 6.4 GB (load 4-10)
+#   513 k triangles, 1.54 M vertices, flat-shaded (every face split apart): see README; its
+#     split copies are merged after the import (weld.py), so it is rigged as 257 k vertices
+# Before the weld, 442 k triangles with every face split (1.33 M vertices) took 10.5 GB.
+# MAX_VERTICES counts the vertices as the file stores them (checked before the import where the
+# file tells), MAX_DISTINCT_VERTICES what is left after the weld: a model whose vertices cannot
+# be merged is held to the old, measured limit.
 # A machine that gives jobs more memory (AUTORIG_WORKER_JOB_MEMORY_MB) may raise them with the
-# environment variables AUTORIG_MAX_TRIANGLES and AUTORIG_MAX_VERTICES.
+# environment variables AUTORIG_MAX_TRIANGLES, AUTORIG_MAX_VERTICES, AUTORIG_MAX_DISTINCT_VERTICES.
 MAX_TRIANGLES = 1_200_000
-MAX_VERTICES = 750_000
+MAX_VERTICES = 1_550_000
+MAX_DISTINCT_VERTICES = 750_000
 # JSON nested deeper than this is no glTF (the schema nests a handful of levels; extras a few more).
 MAX_JSON_DEPTH = 64
 
@@ -82,16 +85,27 @@ class Prepared:
     vertices: int = 0
 
 
+def _env(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, "").replace("_", "")) or default
+    except ValueError:
+        return default
+
+
 def limits() -> tuple[int, int]:
     """(max triangles, max vertices): MAX_TRIANGLES / MAX_VERTICES unless the environment says."""
+    return _env("AUTORIG_MAX_TRIANGLES", MAX_TRIANGLES), _env("AUTORIG_MAX_VERTICES", MAX_VERTICES)
 
-    def env(name: str, default: int) -> int:
-        try:
-            return int(os.environ.get(name, "").replace("_", "")) or default
-        except ValueError:
-            return default
 
-    return env("AUTORIG_MAX_TRIANGLES", MAX_TRIANGLES), env("AUTORIG_MAX_VERTICES", MAX_VERTICES)
+def too_many_distinct(vertices: int, merged: int) -> None:
+    """Raise ``too_large`` when, after split copies were merged (``merged`` of them), more than
+    MAX_DISTINCT_VERTICES vertices are left (AUTORIG_MAX_DISTINCT_VERTICES may say otherwise)."""
+    limit = _env("AUTORIG_MAX_DISTINCT_VERTICES", MAX_DISTINCT_VERTICES)
+    if vertices > limit:
+        copies = f" ({merged:,} split copies merged)" if merged else ""
+        raise RigError(
+            "too_large", f"the model has {vertices:,} vertices at distinct places{copies}; the limit is {limit:,} (decimate it first)"
+        )
 
 
 def too_large(triangles: int, vertices: int) -> None:

@@ -28,7 +28,7 @@ import bpy
 import numpy as np
 
 from autorig import formats
-from autorig.blender import sanitize
+from autorig.blender import sanitize, weld
 from autorig.rigging.errors import RigError
 from autorig.rigging.mesh import CharacterMesh, MeshPart
 
@@ -53,6 +53,8 @@ class LoadReport:
     object_types: dict[str, int] = field(default_factory=dict)
     # The file actually imported (inside a zip: the model found there).
     imported: str = ""
+    # Split vertices merged after the import (weld.py: large models only).
+    welded_vertices: int = 0
 
 
 def reset() -> None:
@@ -423,4 +425,6 @@ def load(path: str | os.PathLike) -> tuple[CharacterMesh, LoadReport]:
     report = import_file(path)
     if not report.object_types:
         raise RigError("empty_scene", "the file holds no objects at all")
+    report.welded_vertices = weld.weld_large(mesh_objects())
+    sanitize.too_many_distinct(sum(len(ob.data.vertices) for ob in mesh_objects()), report.welded_vertices)
     return read_character(), report

@@ -143,3 +143,37 @@ def test_endpoints_borrow_nothing_from_each_other():
 def test_services_take_what_they_use():
     """No service receives the whole context as an untyped object to pick from."""
     assert [str(p.relative_to(PKG)) for p in WEB.rglob("*.py") if re.search(r"\bctx: object\b", p.read_text())] == []
+
+
+def _readme_layout() -> str:
+    """The README's folder table (from its header row to the first blank line)."""
+    text = (PKG.parents[1] / "README.md").read_text()
+    start = text.index("| folder | what lives there |")
+    return text[start : text.index("\n\n", start)]
+
+
+def test_readme_layout_table_matches_the_tree():
+    """Every path the README's folder table names exists, and every module and package of
+    ``src/autorig`` and every top-level folder of the repository is named there."""
+    table = _readme_layout()
+    root = PKG.parents[1]
+    named = re.findall(r"`([\w./-]+)`", table.split("|")[0] + "\n".join(line.split("|")[1] for line in table.splitlines()[2:]))
+    missing_paths = []
+    for name in named:
+        path = name if "/" in name else f"src/autorig/{name}"
+        if not (root / path).exists():
+            missing_paths.append(name)
+    assert missing_paths == []
+    first_column = " ".join(line.split("|")[1] for line in table.splitlines()[2:])
+    unnamed = [
+        p.name
+        for p in sorted(PKG.iterdir())
+        if (p.is_dir() and (p / "__init__.py").exists() or p.suffix == ".py") and p.name != "__init__.py" and p.name not in first_column
+    ]
+    unnamed += [
+        p.name + "/"
+        for p in sorted(root.iterdir())
+        if p.is_dir() and not p.name.startswith(".") and p.name not in ("src", "node_modules", "var", "out", "test-artifacts")
+        and p.name + "/" not in first_column and "egg-info" not in p.name
+    ]
+    assert unnamed == []

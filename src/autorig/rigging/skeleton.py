@@ -42,6 +42,7 @@ from autorig.rigging.skeleton_arms import Arm, find_arms, follow_raised_arm, mir
 from autorig.rigging.skeleton_body import Body, build
 from autorig.rigging.skeleton_hands import HAND_SIZE_MISMATCH, place_hand, symmetrize
 from autorig.rigging.skeleton_legs import Legs, find_legs, hidden_legs
+from autorig.rigging.skeleton_seams import cut_seams
 from autorig.rigging.skeleton_trunk import Trunk, find_trunk
 
 
@@ -134,15 +135,33 @@ def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str]
             if e.code != "not_a_biped" or "separate figures" in e.reason or "animal" in e.reason:
                 raise
             first = first or e
+    try:
+        # Parts that touch face to face (a blocky character's legs, arms flat against
+        # the torso), cut apart along the seams between them.
+        return _fit_body_once(mesh, orientation, lap, keep_rods=False, opening=tol.SHEET_OPENING_VOXELS, seams=True)
+    except RigError as e:
+        if e.code != "not_a_biped" or "separate figures" in e.reason or "animal" in e.reason:
+            raise
     assert first is not None  # FIT_RETRIES is not empty
     raise first
 
 
 def _fit_body_once(
-    mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str], None], keep_rods: bool, opening: int, last: bool = True
+    mesh: CharacterMesh,
+    orientation: Orientation,
+    lap: Callable[[str], None],
+    keep_rods: bool,
+    opening: int,
+    last: bool = True,
+    seams: bool = False,
 ) -> tuple[Body, Legs, dict[str, Arm], Trunk]:
     canonical = orientation.canonical(mesh.vertices)
     body = build(canonical, mesh.triangles, orientation.height, keep_rods=keep_rods, opening=opening)
+    if seams:
+        cut = cut_seams(body)
+        if cut is None:
+            raise RigError("not_a_biped", "no seam between touching parts to cut")
+        body = cut
     lap("voxels")
     no_legs: RigError | None = None
     try:

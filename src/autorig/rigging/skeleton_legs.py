@@ -67,10 +67,41 @@ def split_ratio(body: Body) -> npt.NDArray[np.float64]:
         return np.where(peak > 0, centre / np.maximum(peak, 1), np.nan)
 
 
+def seam_rows(body: Body) -> npt.NDArray[np.bool_]:
+    """(nz,) bool: rows where surface inside the solid runs along the mirror plane through
+    most of the body's depth (two legs whose inner faces touch, the seam between them),
+    in a narrow band about the plane and nowhere further out."""
+    solid = body.grid.solid
+    inner = body.grid.surface & ndimage.binary_erosion(solid)
+    depth = solid.sum(axis=1).astype(np.float64)  # (nx, nz)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        covered = np.where(depth > 0, inner.sum(axis=1) / np.maximum(depth, 1.0), 0.0) >= tol.SEAM_COVER
+    band = body.voxels(tol.SEAM_BAND)
+    lo, hi = max(0, body.i0 - band), min(solid.shape[0], body.i0 + band + 1)
+    in_band = covered[lo:hi].any(axis=0)
+    outside = covered[:lo].any(axis=0) | covered[hi:].any(axis=0)
+    result: npt.NDArray[np.bool_] = in_band & ~outside
+    return result
+
+
 def find_pelvis(body: Body) -> tuple[int, float]:
     """Grid row where the legs end and the pelvis begins, and how far (fraction of the
-    height) the legs ran apart below it. Raises RigError("not_a_biped") without legs."""
+    height) the legs ran apart below it. Raises RigError("not_a_biped") without legs.
+    Legs touching along their whole length are split by the seam between them when the
+    solid alone shows no legs."""
     ratio = split_ratio(body)
+    found = _pelvis_row(body, ratio)
+    if found is None:
+        seam = seam_rows(body)
+        if seam.any():
+            found = _pelvis_row(body, np.where(seam, 0.0, ratio))
+    if found is None:
+        raise RigError("not_a_biped", "no legs: the body does not stand on two separate legs")
+    return found
+
+
+def _pelvis_row(body: Body, ratio: npt.NDArray[np.float64]) -> tuple[int, float] | None:
+    """find_pelvis on one per-row split ratio; None without legs."""
     rows = np.flatnonzero(np.isfinite(ratio))
     if rows.size == 0:
         raise RigError("not_a_biped", "the model is empty")
@@ -86,7 +117,7 @@ def find_pelvis(body: Body) -> tuple[int, float]:
             if separation < tol.MIN_LEG_SPLIT:
                 break
             return k, separation
-    raise RigError("not_a_biped", "no legs: the body does not stand on two separate legs")
+    return None
 
 
 def _leg_slices(body: Body, side: float, first: int, pelvis: int) -> list[Slice]:

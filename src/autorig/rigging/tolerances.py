@@ -111,6 +111,15 @@ PELVIS_RUN = 0.03
 MIN_LEG_SPLIT = 0.03
 LEG_SPLIT_FULL = 0.15
 MIN_LEG_ROWS = 3
+# Legs whose inner faces touch along their whole length (blocky, voxel-style characters)
+# leave no crease in the solid, but the two faces stay inside it as a seam on the mirror
+# plane: a row is split when surface inside the solid covers at least SEAM_COVER of the
+# depth of a column within SEAM_BAND of the plane (share of the height) and of no column
+# further out (a horizontal face inside the solid, a collar's top, covers every column).
+SEAM_COVER = 0.6
+SEAM_BAND = 0.015
+# A seam cut apart as a last try (skeleton_seams) is a wall at least this many rows tall.
+SEAM_MIN_ROWS = 3
 # Legs reach at least this share of the height up to the crotch (a chibi's about 0.15).
 MIN_LEG_SHARE = 0.08
 # The tops of the two legs are at most this many thigh widths apart.

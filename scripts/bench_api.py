@@ -164,16 +164,28 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "AUTORIG_DATA_DIR": str(tmp), "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "",
-           "ANON_FREE_LIMIT": "1000", "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "AUTORIG_DATA_DIR": str(tmp),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WORKERS": "",
+        "ANON_FREE_LIMIT": "1000",
+        "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     if args.web_processes:
         env["WEB_PROCESSES"] = str(args.web_processes)
     schema = None
     if args.database:
         env["DATABASE_URL"], schema = _pg_schema(args.database)
     db_label = "PostgreSQL" if args.database else "SQLite"
-    serve = subprocess.Popen([sys.executable, "-m", "autorig", "serve"], env=env, cwd=tmp,
-                             stdout=subprocess.DEVNULL, stderr=open(tmp / "serve.log", "w"))
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "autorig", "serve"],
+        env=env,
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "serve.log", "w"),
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -199,24 +211,38 @@ def main() -> int:
             time.sleep(0.3)
         paths = [f"/api/task/{ids[0]}", "/api/queue/status"]
         load_before = os.getloadavg()[0]
-        print(f"bench_api: {db_label}, {args.rate:g}/s per endpoint for {args.seconds:g} s while a job runs "
-              f"(load average {load_before:.1f}, {os.cpu_count()} cores)", flush=True)
+        print(
+            f"bench_api: {db_label}, {args.rate:g}/s per endpoint for {args.seconds:g} s while a job runs "
+            f"(load average {load_before:.1f}, {os.cpu_count()} cores)",
+            flush=True,
+        )
         results = asyncio.run(drive(base, paths, args.rate, args.seconds))
         statuses = [httpx.get(f"{base}/api/task/{i}", timeout=10).json()["status"] for i in ids]
         running = httpx.get(base + "/api/queue/status", timeout=10).json()["tasks_processing"]
-        results["_run"] = {"database": db_label, "load_average_before": round(load_before, 2),
-                           "load_average_after": round(os.getloadavg()[0], 2), "task_statuses_after": statuses,
-                           "job_running_at_end": running > 0, "web_processes": args.web_processes or 1}
+        results["_run"] = {
+            "database": db_label,
+            "load_average_before": round(load_before, 2),
+            "load_average_after": round(os.getloadavg()[0], 2),
+            "task_statuses_after": statuses,
+            "job_running_at_end": running > 0,
+            "web_processes": args.web_processes or 1,
+        }
         for path in paths:
             r = results[path]
             name = "GET /api/task/{id}" if path.startswith("/api/task/") else "GET /api/queue/status"
-            print(f"  {name:24s} {r['ok']}/{r['requests']} ok at {r['rate']}/s  p50 {r['p50_ms']} ms  "
-                  f"p99 {r['p99_ms']} ms  max {r['max_ms']} ms  errors {r['errors'] or 'none'}")
+            print(
+                f"  {name:24s} {r['ok']}/{r['requests']} ok at {r['rate']}/s  p50 {r['p50_ms']} ms  "
+                f"p99 {r['p99_ms']} ms  max {r['max_ms']} ms  errors {r['errors'] or 'none'}"
+            )
         sec = results["_seconds"]
-        print(f"  seconds of the run with an answer slower than 50 ms: {sec['over_50ms']}, than 200 ms: "
-              f"{sec['over_200ms']}; worst (ms, second): {sec['worst'][:3]}")
-        print(f"  generator lag max {results['_generator']['max_lag_ms']} ms; tasks after: {statuses}; "
-              f"a job still running at the end: {running > 0}; load average after {os.getloadavg()[0]:.1f}")
+        print(
+            f"  seconds of the run with an answer slower than 50 ms: {sec['over_50ms']}, than 200 ms: "
+            f"{sec['over_200ms']}; worst (ms, second): {sec['worst'][:3]}"
+        )
+        print(
+            f"  generator lag max {results['_generator']['max_lag_ms']} ms; tasks after: {statuses}; "
+            f"a job still running at the end: {running > 0}; load average after {os.getloadavg()[0]:.1f}"
+        )
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))
         return 0

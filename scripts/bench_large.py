@@ -108,9 +108,9 @@ class Phases:
         with self.lock:
             now = time.monotonic()
             if text.startswith(PROGRESS):
-                label, stage = self.stage, text[len(PROGRESS):].split()[0]
+                label, stage = self.stage, text[len(PROGRESS) :].split()[0]
             elif text.startswith(WROTE):
-                label, stage = text[len(WROTE):].strip(), self.stage
+                label, stage = text[len(WROTE) :].strip(), self.stage
             else:
                 return
             if now - self.start > 0.05 or label != self.stage:
@@ -120,8 +120,9 @@ class Phases:
 
 def run(model: Path, outdir: Path, only: str, phases: Phases | None = None) -> tuple[float, int, dict[str, int]]:
     t = time.monotonic()
-    env = dict(os.environ, AUTORIG_MAX_TRIANGLES="100000000", AUTORIG_MAX_VERTICES="100000000",
-               AUTORIG_MAX_DISTINCT_VERTICES="100000000")  # measure past them
+    env = dict(
+        os.environ, AUTORIG_MAX_TRIANGLES="100000000", AUTORIG_MAX_VERTICES="100000000", AUTORIG_MAX_DISTINCT_VERTICES="100000000"
+    )  # measure past them
     p = subprocess.Popen(
         [sys.executable, "-m", "autorig", "rig", str(model), "-o", str(outdir), "--only", only],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -174,8 +175,11 @@ def main() -> int:
         model, tris, verts = make(args.base, cuts, args.out / f"large_{cuts}{kind}.glb", args.split, args.soup)
         phases = Phases()
         seconds, rc, peaks = run(model, args.out / f"out_{cuts}", args.only, phases)
-        print(f"{tris:>9,} triangles, {verts:>9,} vertices: {seconds:6.1f} s, exit {rc}, peak address space "
-              f"{peaks.get('VmPeak', 0):,} MB, peak resident {peaks.get('VmHWM', 0):,} MB", flush=True)
+        print(
+            f"{tris:>9,} triangles, {verts:>9,} vertices: {seconds:6.1f} s, exit {rc}, peak address space "
+            f"{peaks.get('VmPeak', 0):,} MB, peak resident {peaks.get('VmHWM', 0):,} MB",
+            flush=True,
+        )
         if args.stages:
             for label, secs, rss in phases.done:
                 print(f"    {label:<28} {secs:7.1f} s  peak resident {rss:,} MB", flush=True)

@@ -61,7 +61,9 @@ def bench_all(data: Path, work: Path) -> int:
     from autorig.evaluation.dataset import character_names
     from autorig.rigging.errors import RigError
 
-    print(f"{'character':<32} {'tris':>6} {'wall s':>7} {'outputs s':>9} {'preview s':>9}  {'lod1/lod2 %':>11} {'pen. max %':>10}  problems")
+    print(
+        f"{'character':<32} {'tris':>6} {'wall s':>7} {'outputs s':>9} {'preview s':>9}  {'lod1/lod2 %':>11} {'pen. max %':>10}  problems"
+    )
     for name in character_names(data):
         out = work / name
         try:
@@ -77,7 +79,9 @@ def bench_all(data: Path, work: Path) -> int:
         problems += [f"{k}: {v} validator errors" for k, v in errors.items() if v]
         lods = report.get("lods", {})
         ratio = "/".join(f"{lods[k]['ratio'] * 100:.0f}" for k in ("lod1", "lod2") if k in lods)
-        pen = max((c["hand_penetration_max_pct"] for c in report.get("animation", {}).get("clips", {}).values()), default=float("nan"))
+        pen = max(
+            (c["hand_penetration_max_pct"] for c in report.get("animation", {}).get("clips", {}).values()), default=float("nan")
+        )
         preview = next((o.get("seconds", 0.0) for o in report["outputs"] if o["file"] == "preview.mp4"), float("nan"))
         print(
             f"{name:<32} {report['triangles']:>6} {wall:>7.1f} {report['timings'].get('outputs', float('nan')):>9.1f} {preview:>9.1f}  "
@@ -132,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{o['file']:<40} {statistics.median(files[o['file']]):>8.2f} {o['size'] / 1e6:>8.2f} {o['triangles']:>10}")
     for level, r in report.get("lods", {}).items():
-        print(f"{level}: {r['triangles']} triangles ({r['ratio'] * 100:.1f} %, target {r['target'] * 100:.0f} %), silhouette p99 {r['silhouette_p99_pct']:.3f} % of height")
+        print(
+            f"{level}: {r['triangles']} triangles ({r['ratio'] * 100:.1f} %, target {r['target'] * 100:.0f} %), silhouette p99 {r['silhouette_p99_pct']:.3f} % of height"
+        )
     anim = report.get("animation", {})
     if anim:
         pen = {k: v["hand_penetration_max_pct"] for k, v in anim["clips"].items()}

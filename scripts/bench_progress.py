@@ -67,12 +67,30 @@ async def fill(ctx, workers: list[str], n: int) -> None:  # type: ignore[no-unty
         guid = uuid.uuid4().hex
         rows.append(
             dict(
-                id=uuid.uuid4().hex, status="processing", source_name="model.glb", source_format="glb",
-                input_url="http://example.invalid/model.glb", output_name="model", options={},
-                worker=w, worker_task_id=uuid.uuid4().hex[:16], guid=guid,
-                output_urls=[f"{w}/files/{guid}/{f}" for f in names], ready_urls=[], missing_files=[],
-                failed_workers=[], ready_count=0, progress=0.0, stage="running", attempts=1, restarts=0,
-                created_at=now, queued_at=now, updated_at=now, started_at=now, last_progress_at=now,
+                id=uuid.uuid4().hex,
+                status="processing",
+                source_name="model.glb",
+                source_format="glb",
+                input_url="http://example.invalid/model.glb",
+                output_name="model",
+                options={},
+                worker=w,
+                worker_task_id=uuid.uuid4().hex[:16],
+                guid=guid,
+                output_urls=[f"{w}/files/{guid}/{f}" for f in names],
+                ready_urls=[],
+                missing_files=[],
+                failed_workers=[],
+                ready_count=0,
+                progress=0.0,
+                stage="running",
+                attempts=1,
+                restarts=0,
+                created_at=now,
+                queued_at=now,
+                updated_at=now,
+                started_at=now,
+                last_progress_at=now,
             )
         )
     async with ctx.db.session() as s:
@@ -94,8 +112,12 @@ async def bench(args: argparse.Namespace, workers: list[str], data: Path) -> lis
     from autorig.web.context import AppContext
 
     settings = WebSettings(
-        _env_file=None, data_dir=data, database_url=args.database_url, workers=workers,
-        progress_concurrency=args.concurrency, worker_dead_after_s=3600,
+        _env_file=None,
+        data_dir=data,
+        database_url=args.database_url,
+        workers=workers,
+        progress_concurrency=args.concurrency,
+        worker_dead_after_s=3600,
     )
     ctx = AppContext.build(settings)
     await ctx.start(run_services=False)
@@ -145,9 +167,11 @@ def main() -> int:
         load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         load = "?"
-    print(f"progress cycle, {args.tasks} processing tasks, {args.workers} test workers"
-          f"{' (old: no batch route)' if args.old_workers else ''}, concurrency {args.concurrency}, {db}, "
-          f"load average {load}:")
+    print(
+        f"progress cycle, {args.tasks} processing tasks, {args.workers} test workers"
+        f"{' (old: no batch route)' if args.old_workers else ''}, concurrency {args.concurrency}, {db}, "
+        f"load average {load}:"
+    )
 
     def asked(n: dict[str, int]) -> str:
         return f"{n['batch_calls']} batch POSTs, {n['status_calls']} status GETs, {n['heads']} HEADs"

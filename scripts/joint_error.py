@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         err = joint_errors(sk.joints, gt, c.height)
         worst = max(err, key=err.get)
         means[name] = float(np.mean(list(err.values())))
-        print(f"{name:32s} {means[name]:6.2f} {worst:>15s} {err[worst]:6.2f} {sk.confidence:5.2f} {sk.orientation.pose:>5s} {dt:5.2f}")
+        print(
+            f"{name:32s} {means[name]:6.2f} {worst:>15s} {err[worst]:6.2f} {sk.confidence:5.2f} {sk.orientation.pose:>5s} {dt:5.2f}"
+        )
         if args.joints:
             print("    " + "  ".join(f"{k}={v:.1f}" for k, v in err.items()))
     vals = np.array([v for v in means.values()])
@@ -70,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     ok = vals[~np.isnan(vals)]
     if ok.size:
         worst = max((k for k in means if not np.isnan(means[k])), key=means.get)
-        print(f"\nmean over {ok.size} characters: {ok.mean():.2f}% of height; worst {worst} {means[worst]:.2f}%;"
-              f" above 8%: {int((ok > 8).sum())}; failed: {failed}")
+        print(
+            f"\nmean over {ok.size} characters: {ok.mean():.2f}% of height; worst {worst} {means[worst]:.2f}%;"
+            f" above 8%: {int((ok > 8).sum())}; failed: {failed}"
+        )
     return 0 if failed == 0 else 1
 
 

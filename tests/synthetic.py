@@ -97,17 +97,44 @@ def limb(a, b, radius_side: float, radius_depth: float, overshoot: float = 0.6, 
     return ellipsoid((a + b) / 2, f, (radius_side, radius_depth, half))
 
 
-def humanoid_joints(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False,
-                    right_arm_deg: float | None = None) -> dict[str, np.ndarray]:
+def humanoid_joints(
+    height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False, right_arm_deg: float | None = None
+) -> dict[str, np.ndarray]:
     """Canonical-frame joints of a standing figure (fractions of an adult's proportions,
     or a big-headed, short-legged chibi). arm_angle_deg: arms below the horizontal;
     right_arm_deg: the right arm's own angle, if different (negative: raised)."""
     if chibi:
-        p = dict(hip=0.22, knee=0.12, ankle=0.05, hip_x=0.07, neck=0.5, head=0.52, top=1.0, shoulder=0.45,
-                 arm_x=0.11, upper=0.1, fore=0.09, hand=0.08, shoulder_clav=0.04)
+        p = dict(
+            hip=0.22,
+            knee=0.12,
+            ankle=0.05,
+            hip_x=0.07,
+            neck=0.5,
+            head=0.52,
+            top=1.0,
+            shoulder=0.45,
+            arm_x=0.11,
+            upper=0.1,
+            fore=0.09,
+            hand=0.08,
+            shoulder_clav=0.04,
+        )
     else:
-        p = dict(hip=0.53, knee=0.29, ankle=0.05, hip_x=0.055, neck=0.83, head=0.87, top=1.0, shoulder=0.81,
-                 arm_x=0.1, upper=0.16, fore=0.14, hand=0.1, shoulder_clav=0.035)
+        p = dict(
+            hip=0.53,
+            knee=0.29,
+            ankle=0.05,
+            hip_x=0.055,
+            neck=0.83,
+            head=0.87,
+            top=1.0,
+            shoulder=0.81,
+            arm_x=0.1,
+            upper=0.16,
+            fore=0.14,
+            hand=0.1,
+            shoulder_clav=0.035,
+        )
     if arm_angle_deg > 60.0:
         # Arms hanging down start further out, so that they hang beside the chest and
         # hips rather than through them (shoulders are wider than hips).
@@ -139,8 +166,9 @@ def humanoid_joints(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool
     return j
 
 
-def humanoid_pieces(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False, dress: bool = False,
-                    right_arm_deg: float | None = None):
+def humanoid_pieces(
+    height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool = False, dress: bool = False, right_arm_deg: float | None = None
+):
     """The figure's ellipsoids (list of (vertices, triangles)) and its joints, canonical
     frame; ``dress``: a closed floor-length skirt from the waist down hides the legs;
     ``right_arm_deg``: the right arm at its own angle (negative: raised)."""
@@ -152,17 +180,26 @@ def humanoid_pieces(height: float = 1.8, arm_angle_deg: float = 0.0, chibi: bool
     hip_mid = 0.5 * (j["LeftUpLeg"] + j["RightUpLeg"])
     # Pelvis and chest: wide, shallow ellipsoids overlapping at the waist.
     pelvis_top = hip_mid[2] + 0.09 * H
-    pieces.append(ellipsoid([0, 0, hip_mid[2] + 0.02 * H], np.eye(3), (0.11 * H * s ** 0.5, 0.075 * H, 0.08 * H)))
+    pieces.append(ellipsoid([0, 0, hip_mid[2] + 0.02 * H], np.eye(3), (0.11 * H * s**0.5, 0.075 * H, 0.08 * H)))
     chest_lo, chest_hi = pelvis_top - 0.02 * H, j["Neck"][2] - 0.005 * H
-    pieces.append(ellipsoid([0, 0, 0.5 * (chest_lo + chest_hi)], np.eye(3),
-                            (min(abs(j["LeftArm"][0]), (0.11 if chibi else 0.1) * H) + 0.01 * H, 0.08 * H * s ** 0.5, 0.5 * (chest_hi - chest_lo) + 0.02 * H)))
+    pieces.append(
+        ellipsoid(
+            [0, 0, 0.5 * (chest_lo + chest_hi)],
+            np.eye(3),
+            (
+                min(abs(j["LeftArm"][0]), (0.11 if chibi else 0.1) * H) + 0.01 * H,
+                0.08 * H * s**0.5,
+                0.5 * (chest_hi - chest_lo) + 0.02 * H,
+            ),
+        )
+    )
     pieces.append(limb(j["Neck"] - [0, 0, 0.02 * H], j["Head"] + [0, 0, 0.01 * H], 0.03 * H, 0.03 * H))
     head_c = 0.5 * (j["Head"] + j["HeadTop_End"]) + np.array([0.0, -0.005 * H, 0.0])
     head_r = 0.5 * (j["HeadTop_End"][2] - j["Head"][2])
     pieces.append(ellipsoid(head_c, np.eye(3), (0.8 * head_r, 0.9 * head_r, head_r)))
     for side in ("Left", "Right"):
-        pieces.append(limb(j[f"{side}UpLeg"] + [0, 0, 0.02 * H], j[f"{side}Leg"], 0.055 * H * s ** 0.5, 0.06 * H * s ** 0.5))
-        pieces.append(limb(j[f"{side}Leg"], j[f"{side}Foot"], 0.04 * H * s ** 0.5, 0.045 * H * s ** 0.5))
+        pieces.append(limb(j[f"{side}UpLeg"] + [0, 0, 0.02 * H], j[f"{side}Leg"], 0.055 * H * s**0.5, 0.06 * H * s**0.5))
+        pieces.append(limb(j[f"{side}Leg"], j[f"{side}Foot"], 0.04 * H * s**0.5, 0.045 * H * s**0.5))
         heel = j[f"{side}Foot"] + np.array([0.0, 0.03 * H, -j[f"{side}Foot"][2] + 0.025 * H])
         toe = j[f"{side}Toe_End"] + np.array([0.0, 0.0, 0.01 * H])
         pieces.append(limb(heel, toe, 0.035 * H, 0.025 * H, overshoot=0.3, side_hint=(1, 0, 0)))
@@ -201,8 +238,16 @@ def rotation(up: str = "+Z", front: str = "-Y") -> np.ndarray:
     return np.stack([left, -f, u], axis=1)
 
 
-def orient(pieces, joints: dict[str, np.ndarray], up: str = "+Z", front: str = "-Y", scale: float = 1.0,
-           offset=(0.0, 0.0, 0.0), shells: bool = False, extra: np.ndarray | None = None) -> Figure:
+def orient(
+    pieces,
+    joints: dict[str, np.ndarray],
+    up: str = "+Z",
+    front: str = "-Y",
+    scale: float = 1.0,
+    offset=(0.0, 0.0, 0.0),
+    shells: bool = False,
+    extra: np.ndarray | None = None,
+) -> Figure:
     """Turn canonical pieces and joints into a world-space Figure; ``extra``: an optional
     (3, 3) rotation applied last (for orientations off the world axes)."""
     r = rotation(up, front)
@@ -216,9 +261,18 @@ def orient(pieces, joints: dict[str, np.ndarray], up: str = "+Z", front: str = "
     return Figure(mesh=mesh, joints=j, up=r[:, 2], front=-r[:, 1], left=r[:, 0], height=height)
 
 
-def humanoid_figure(pose: str = "T", up: str = "+Z", front: str = "-Y", height: float = 1.8, chibi: bool = False,
-                    shells: bool = False, extra: np.ndarray | None = None, offset=(0.0, 0.0, 0.0),
-                    dress: bool = False, deep: float = 1.0) -> Figure:
+def humanoid_figure(
+    pose: str = "T",
+    up: str = "+Z",
+    front: str = "-Y",
+    height: float = 1.8,
+    chibi: bool = False,
+    shells: bool = False,
+    extra: np.ndarray | None = None,
+    offset=(0.0, 0.0, 0.0),
+    dress: bool = False,
+    deep: float = 1.0,
+) -> Figure:
     """A humanoid in "T" (arms level), "A" (arms 45 degrees down) or "down" (arms hanging
     80 degrees down, beside the body) pose, any orientation. deep: the body's depth is
     stretched by this factor (a stout figure as deep as it is wide)."""
@@ -240,10 +294,23 @@ def box(size=(1.0, 1.0, 1.0), centre=(0.0, 0.0, 0.0)) -> tuple[np.ndarray, np.nd
     """A closed axis-aligned box: vertices (8, 3), triangles (12, 3)."""
     sx, sy, sz = np.asarray(size, dtype=np.float64) / 2
     v = np.array([[x, y, z] for x in (-sx, sx) for y in (-sy, sy) for z in (-sz, sz)]) + np.asarray(centre, dtype=np.float64)
-    t = np.array([
-        [0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-        [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3],
-    ], dtype=np.int64)
+    t = np.array(
+        [
+            [0, 1, 3],
+            [0, 3, 2],
+            [4, 6, 7],
+            [4, 7, 5],
+            [0, 4, 5],
+            [0, 5, 1],
+            [2, 3, 7],
+            [2, 7, 6],
+            [0, 2, 6],
+            [0, 6, 4],
+            [1, 5, 7],
+            [1, 7, 3],
+        ],
+        dtype=np.int64,
+    )
     return v, t
 
 

@@ -35,7 +35,9 @@ def test_rigging_is_pure_geometry():
     offenders = [
         str(p.relative_to(PKG))
         for p in (PKG / "rigging").rglob("*.py")
-        if any(m.startswith("autorig.blender") or m.startswith("autorig.web") or m.startswith("autorig.worker") for m in _imports(p))
+        if any(
+            m.startswith("autorig.blender") or m.startswith("autorig.web") or m.startswith("autorig.worker") for m in _imports(p)
+        )
     ]
     assert offenders == []
 
@@ -107,7 +109,7 @@ def test_web_has_no_import_cycle():
         state[node] = 1
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append([*path[path.index(nxt):], nxt] if nxt in path else [node, nxt])
+                cycles.append([*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt])
             elif nxt not in state:
                 visit(nxt, [*path, nxt])
         state[node] = 2
@@ -136,7 +138,9 @@ def test_only_the_app_and_deps_reach_the_composition_root():
 
 def test_endpoints_borrow_nothing_from_each_other():
     graph = _web_graph()
-    borrowed = [f"{m} imports {d}" for m, deps in graph.items() for d in deps if d.endswith(".endpoints") and m != "autorig.web.app"]
+    borrowed = [
+        f"{m} imports {d}" for m, deps in graph.items() for d in deps if d.endswith(".endpoints") and m != "autorig.web.app"
+    ]
     assert borrowed == []
 
 
@@ -168,12 +172,17 @@ def test_readme_layout_table_matches_the_tree():
     unnamed = [
         p.name
         for p in sorted(PKG.iterdir())
-        if (p.is_dir() and (p / "__init__.py").exists() or p.suffix == ".py") and p.name != "__init__.py" and p.name not in first_column
+        if (p.is_dir() and (p / "__init__.py").exists() or p.suffix == ".py")
+        and p.name != "__init__.py"
+        and p.name not in first_column
     ]
     unnamed += [
         p.name + "/"
         for p in sorted(root.iterdir())
-        if p.is_dir() and not p.name.startswith(".") and p.name not in ("src", "node_modules", "var", "out", "test-artifacts")
-        and p.name + "/" not in first_column and "egg-info" not in p.name
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and p.name not in ("src", "node_modules", "var", "out", "test-artifacts")
+        and p.name + "/" not in first_column
+        and "egg-info" not in p.name
     ]
     assert unnamed == []

@@ -70,8 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--name", help="base name of the output files (default: the input's name)")
     r.add_argument("--skeleton", choices=[s.value for s in Skeleton], default=Skeleton.mixamo.value)
     r.add_argument("--mixamo-prefix", action="store_true", help="name bones mixamorig:Hips, ...")
-    r.add_argument("--fingers", choices=["auto", "full", "mitten", "none"], default="auto",
-                   help="finger bones: five fingers, a thumb and a mitten, or none; auto (the default) decides from the hand's shape")
+    r.add_argument(
+        "--fingers",
+        choices=["auto", "full", "mitten", "none"],
+        default="auto",
+        help="finger bones: five fingers, a thumb and a mitten, or none; auto (the default) decides from the hand's shape",
+    )
     r.add_argument("--only", choices=["rig", "all"], default="all", help="rig: just the rigged GLB/FBX and rig.json")
     r.set_defaults(func=_rig)
 
@@ -86,13 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", type=Path, default=None, help="write the results here")
     e.add_argument("--no-baseline", action="store_true", help="skip Blender's bone heat baseline")
     e.add_argument("--poses", type=int, default=20, help="random poses per character for the skinning score")
-    e.add_argument("--augment", action="store_true",
-                   help="rig augmented characters made from the artist rigs (posed, turned, laid down, mirrored, "
-                        "scaled, moved, with props and capes) and score them per kind")
-    e.add_argument("--cases", type=int, default=None, help="--augment: how many augmented cases (default 150, ~10 min with 2 jobs)")
-    e.add_argument("--kinds", nargs="*", default=None,
-                   help="--augment: kinds of augmentation, e.g. pose,facing (default: all: none pose facing upaxis "
-                        "mirror scale offset prop cape mixed)")
+    e.add_argument(
+        "--augment",
+        action="store_true",
+        help="rig augmented characters made from the artist rigs (posed, turned, laid down, mirrored, "
+        "scaled, moved, with props and capes) and score them per kind",
+    )
+    e.add_argument(
+        "--cases", type=int, default=None, help="--augment: how many augmented cases (default 150, ~10 min with 2 jobs)"
+    )
+    e.add_argument(
+        "--kinds",
+        nargs="*",
+        default=None,
+        help="--augment: kinds of augmentation, e.g. pose,facing (default: all: none pose facing upaxis "
+        "mirror scale offset prop cape mixed)",
+    )
     e.add_argument("--seed", type=int, default=0, help="--augment: seed of the cases")
     e.add_argument("--jobs", type=int, default=2, help="--augment: cases rigged at the same time")
     e.add_argument("--keep", type=Path, default=None, help="--augment: keep each case's GLB and rig.json in this folder")

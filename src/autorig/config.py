@@ -154,7 +154,9 @@ class WebSettings(_Shared):
     mailer_interval_s: float = 30.0
     restart_after_error_s: float = Field(60.0, description="restart is offered this long after an error")
     stall_restart_s: float = Field(900.0, description="restart is offered when processing makes no progress this long")
-    default_job_seconds: float = Field(60.0, description="wait estimate before any job has finished (a full job on 2 cores: 20-60 s)")
+    default_job_seconds: float = Field(
+        60.0, description="wait estimate before any job has finished (a full job on 2 cores: 20-60 s)"
+    )
 
     # Accounts, credits, payments, admin (issue 6).
     user_free_limit: int = Field(30, ge=0, description="credits a new account starts with")
@@ -173,7 +175,9 @@ class WebSettings(_Shared):
     gumroad_webhook_token: SecretStr | None = Field(
         None, description="secret in the ping URL (/api-gumroad?token=...); every ping is refused while unset"
     )
-    gumroad_access_token: SecretStr | None = Field(None, description="when set, each ping's sale is confirmed through Gumroad's API")
+    gumroad_access_token: SecretStr | None = Field(
+        None, description="when set, each ping's sale is confirmed through Gumroad's API"
+    )
     gumroad_api_base: str = "https://api.gumroad.com"
     gumroad_seller_id: str | None = Field(None, description="when set, pings for another seller are refused")
     gumroad_products: list[GumroadProduct] = Field(
@@ -307,9 +311,7 @@ class WorkerSettings(_Shared):
         description="host or host:port that inputs may come from even though they are private or loopback "
         "addresses (the embedded default allows its own backend)",
     )
-    public_base_url: str | None = Field(
-        None, description="base of output_urls and progress_page (default http://{host}:{port})"
-    )
+    public_base_url: str | None = Field(None, description="base of output_urls and progress_page (default http://{host}:{port})")
     engine_command: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: [sys.executable, "-m", "autorig"],
         description="how to start the engine CLI; the worker appends `rig ...` or `convert ...`",

@@ -61,10 +61,10 @@ def parse_error(line: str) -> tuple[str, str] | None:
     words ('not a biped: no legs found'); an internal error has the code ``internal``."""
     line = line.strip()
     if line.startswith(INTERNAL_PREFIX):
-        return INTERNAL, line[len(PREFIX):]
+        return INTERNAL, line[len(PREFIX) :]
     if not line.startswith(ERROR_PREFIX):
         return None
-    sentence = line[len(ERROR_PREFIX):]
+    sentence = line[len(ERROR_PREFIX) :]
     for code in ENGINE_ERROR_CODES:
         if sentence.startswith(code.replace("_", " ") + ":"):
             return code, sentence

@@ -41,7 +41,15 @@ OUTPUTS_MODULE = "autorig.blender.outputs"
 
 # Where each stage starts on the 0..1 progress scale (measured shares of a typical run;
 # the extra outputs dominate a full run).
-PROGRESS_ALL = {"load": 0.0, "skeleton": 0.05, "skinning": 0.15, "armature": 0.25, "export": 0.28, "outputs": 0.35, "report": 0.99}
+PROGRESS_ALL = {
+    "load": 0.0,
+    "skeleton": 0.05,
+    "skinning": 0.15,
+    "armature": 0.25,
+    "export": 0.28,
+    "outputs": 0.35,
+    "report": 0.99,
+}
 PROGRESS_RIG = {"load": 0.0, "skeleton": 0.1, "skinning": 0.35, "armature": 0.65, "export": 0.72, "report": 0.99}
 # Weights must be a partition of unity within this, or the skin is broken.
 WEIGHT_SUM_TOLERANCE = 1e-6
@@ -160,8 +168,17 @@ def _record_output(report: dict, outdir: Path, filename: str, triangles: int, se
     )
 
 
-def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix: bool, only: str, run: _Run, on_file: FileFn | None,
-         fingers: str = "auto") -> None:
+def _rig(
+    input_path: Path,
+    outdir: Path,
+    name: str,
+    skeleton: str,
+    mixamo_prefix: bool,
+    only: str,
+    run: _Run,
+    on_file: FileFn | None,
+    fingers: str = "auto",
+) -> None:
     from autorig.blender import armature, export, scene
     from autorig.rigging import bones as bones_mod
 
@@ -232,7 +249,9 @@ def _rig(input_path: Path, outdir: Path, name: str, skeleton: str, mixamo_prefix
 
     if only == "all":
         if importlib.util.find_spec(OUTPUTS_MODULE) is None:
-            report["extras_skipped"] = "LODs, animated files, USDZ and previews are not available yet (no autorig.blender.outputs)"
+            report["extras_skipped"] = (
+                "LODs, animated files, USDZ and previews are not available yet (no autorig.blender.outputs)"
+            )
             report["warnings"].append(report["extras_skipped"])
         else:
             outputs = importlib.import_module(OUTPUTS_MODULE)
@@ -432,7 +451,10 @@ def cli_rig(args) -> int:
         if report.get("animation_error"):
             console.fail(lines.warning_line(f"no animation clips: {report['animation_error']}"))
         t = report["timings"]
-        return f"autorig: rigged {args.input} into {args.output}/ in {t.get('total', 0):.1f} s " f"(confidence {report.get('confidence', 0):.2f})"
+        return (
+            f"autorig: rigged {args.input} into {args.output}/ in {t.get('total', 0):.1f} s "
+            f"(confidence {report.get('confidence', 0):.2f})"
+        )
 
     return _run_cli(work)
 

@@ -88,7 +88,9 @@ class JobStatus(BaseModel):
     stage: str = ""
     progress: float = Field(0.0, ge=0.0, le=1.0)
     error: str | None = None
-    error_code: str | None = Field(None, description="why it failed: an INPUT_ERROR_CODES code (final) or an infrastructure code (retried)")
+    error_code: str | None = Field(
+        None, description="why it failed: an INPUT_ERROR_CODES code (final) or an infrastructure code (retried)"
+    )
     outputs_ready: list[str] = Field(default_factory=list)
     created_at: datetime | None = None
     started_at: datetime | None = None
@@ -146,11 +148,15 @@ def error_body(error: str, detail: str, **extra: object) -> dict[str, object]:
     return ErrorBody.model_validate({"error": error, "detail": detail, **extra}).model_dump()
 
 
-
 # A job's ``error_code``, every one named here. The engine's own (rigging.errors.RigError kinds,
 # written on its last stderr line, see console.py):
 ENGINE_ERROR_CODES: tuple[str, ...] = (
-    "unsupported_format", "corrupt_file", "empty_scene", "not_a_mesh", "not_a_biped", "too_large",
+    "unsupported_format",
+    "corrupt_file",
+    "empty_scene",
+    "not_a_mesh",
+    "not_a_biped",
+    "too_large",
 )
 REFUSED_URL = "refused_url"  # the worker refused the input URL (netcheck)
 DOWNLOAD_FAILED = "download_failed"  # fetching the input failed

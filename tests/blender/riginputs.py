@@ -70,9 +70,7 @@ def write_cube_obj(path: Path, size: float = 1.0) -> Path:
     return path
 
 
-def write_png(
-    path: Path, width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (200, 40, 40), text: bytes = b""
-) -> Path:
+def write_png(path: Path, width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (200, 40, 40), text: bytes = b"") -> Path:
     """A solid-colour RGB PNG; ``text`` goes into a tEXt chunk (a marker to look for in outputs)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -192,7 +190,7 @@ def write_zip_with_symlink(obj: Path, path: Path, link_target: str) -> Path:
         zf.writestr(f"model/{mtl_src.name}", mtl)
         link = zipfile.ZipInfo("model/skin.png")
         link.create_system = 3  # Unix: the mode below is read
-        link.external_attr = (0o120777 << 16)  # a symlink
+        link.external_attr = 0o120777 << 16  # a symlink
         zf.writestr(link, link_target)
     return path
 

@@ -63,8 +63,10 @@ def _skin(rig) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("skeleton,prefix,fingers", [("mixamo", False, "none"), ("unreal", False, "none"), ("mixamo", True, "full"),
-                                                     ("unity", False, "full")])
+@pytest.mark.parametrize(
+    "skeleton,prefix,fingers",
+    [("mixamo", False, "none"), ("unreal", False, "none"), ("mixamo", True, "full"), ("unity", False, "full")],
+)
 def test_keys_play_the_clips_in_blender(eval_data, skeleton, prefix, fingers):
     """Keyed on the armature the pipeline builds, every clip poses every bone exactly as
     computed (global rotations and joint positions), for each naming preset, fingers too."""

@@ -78,7 +78,9 @@ def test_rig_end_to_end(eval_data, tmp_path):
         assert np.dot(np.array(info["pose"]["centroid"]) - hips, left) > 0.1 * height
     # An independent reader (assimp, Debian's assimp-utils) finds the finger bones in the FBX.
     if ASSIMP is not None:
-        tree = subprocess.run([ASSIMP, "info", str(out / f"{name}.fbx")], capture_output=True, text=True, timeout=120, check=True).stdout
+        tree = subprocess.run(
+            [ASSIMP, "info", str(out / f"{name}.fbx")], capture_output=True, text=True, timeout=120, check=True
+        ).stdout
         nodes = {ln.split("╴")[-1].strip() for ln in tree.split("Node hierarchy:")[-1].splitlines() if "╴" in ln}
         assert set(humanoid.finger_bones(level)) <= nodes, sorted(set(humanoid.finger_bones(level)) - nodes)
 
@@ -98,8 +100,13 @@ def test_rig_a_rigged_fbx_for_unreal(eval_data, tmp_path):
     assert report["fingers"]["Left"]["level"] == "mitten"  # a thumb and a mitten bone, Unreal's names
     assert report["bone_names"]["LeftHandThumb1"] == "thumb_01_l" and report["bone_names"]["RightHandIndex3"] == "index_03_r"
     info = inspect(out / "hero_model.fbx")
-    check_rigged_file(info, presets.get("unreal"), input_bbox(eval_data / "unrigged" / f"{CHARACTER}.glb"), report["orientation"]["height"],
-                      report["fingers"]["Left"]["level"])
+    check_rigged_file(
+        info,
+        presets.get("unreal"),
+        input_bbox(eval_data / "unrigged" / f"{CHARACTER}.glb"),
+        report["orientation"]["height"],
+        report["fingers"]["Left"]["level"],
+    )
 
 
 @pytest.mark.slow
@@ -139,7 +146,9 @@ def test_rig_keeps_a_lying_scaled_model_in_place(eval_data, tmp_path):
 
     scene.import_file(eval_data / "unrigged" / f"{CHARACTER}.glb")
     ob = scene.mesh_objects()[0]
-    ob.matrix_world = Matrix.Translation((1.0, 2.0, 0.3)) @ Matrix.Rotation(-np.pi / 2, 4, "X") @ Matrix.Diagonal((0.01, 0.01, 0.01, 1.0))
+    ob.matrix_world = (
+        Matrix.Translation((1.0, 2.0, 0.3)) @ Matrix.Rotation(-np.pi / 2, 4, "X") @ Matrix.Diagonal((0.01, 0.01, 0.01, 1.0))
+    )
     src = tmp_path / "lying.glb"
     bpy.ops.export_scene.gltf(filepath=str(src), export_format="GLB")
 

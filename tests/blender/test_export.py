@@ -211,8 +211,11 @@ def test_finger_roll_convention(eval_data, turn):
 
 
 def test_finger_bones_in_every_preset(eval_data):
-    for skeleton, names in (("mixamo", ("LeftHandThumb1", "RightHandPinky4")), ("unreal", ("thumb_01_l", "pinky_03_r")),
-                            ("unity", ("Left Thumb Proximal", "Right Little Distal"))):
+    for skeleton, names in (
+        ("mixamo", ("LeftHandThumb1", "RightHandPinky4")),
+        ("unreal", ("thumb_01_l", "pinky_03_r")),
+        ("unity", ("Left Thumb Proximal", "Right Little Distal")),
+    ):
         plans, *_ = _finger_plans(eval_data, np.eye(3), skeleton)
         got = {p.name for p in plans.values()}
         assert set(names) <= got, skeleton

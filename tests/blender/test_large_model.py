@@ -61,9 +61,9 @@ def write_large_model(path: Path) -> int:
 def read_glb(path: Path) -> tuple[dict, bytes]:
     data = path.read_bytes()
     (json_len,) = struct.unpack_from("<I", data, 12)
-    doc = json.loads(data[20:20 + json_len])
+    doc = json.loads(data[20 : 20 + json_len])
     (bin_len,) = struct.unpack_from("<I", data, 20 + json_len)
-    return doc, data[28 + json_len:28 + json_len + bin_len]
+    return doc, data[28 + json_len : 28 + json_len + bin_len]
 
 
 def accessor(doc: dict, blob: bytes, index: int) -> np.ndarray:
@@ -92,10 +92,17 @@ def large_run(tmp_path_factory):
     model = folder / "large.glb"
     vertices = write_large_model(model)
     out = folder / "out"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(protocol.__file__).parents[1]),
-                                                                      os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.run([sys.executable, "-m", "autorig", "rig", str(model), "-o", str(out), "--only", "all"],
-                          capture_output=True, text=True, env=env, timeout=1800)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(Path(protocol.__file__).parents[1]), os.environ.get("PYTHONPATH")) if p),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "autorig", "rig", str(model), "-o", str(out), "--only", "all"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
     return vertices, out, proc
 
 
@@ -125,9 +132,14 @@ def test_animated_glb_of_a_large_model_has_every_clip_moving(large_run):
     animations = {a["name"]: a for a in doc.get("animations", [])}
     assert set(animations) == expected
     for name, anim in animations.items():
-        turns = [turn_deg(accessor(doc, blob, anim["samplers"][ch["sampler"]]["output"]),
-                          doc["nodes"][ch["target"]["node"]].get("rotation", [0.0, 0.0, 0.0, 1.0]))
-                 for ch in anim["channels"] if ch["target"]["path"] == "rotation"]
+        turns = [
+            turn_deg(
+                accessor(doc, blob, anim["samplers"][ch["sampler"]]["output"]),
+                doc["nodes"][ch["target"]["node"]].get("rotation", [0.0, 0.0, 0.0, 1.0]),
+            )
+            for ch in anim["channels"]
+            if ch["target"]["path"] == "rotation"
+        ]
         if name in HOLDS:
             continue  # held reference poses: the character's own rest pose may be one of them
         assert max(turns, default=0.0) > MOVES_DEG, f"clip {name} does not move (largest turn {max(turns, default=0.0):.2f} deg)"
@@ -246,7 +258,10 @@ def test_the_vertices_left_after_the_weld_have_their_own_limit(tmp_path, monkeyp
     with pytest.raises(RigError) as refused:
         scene.load(tmp_path / "flat.glb")
     assert refused.value.code == "too_large"
-    assert f"{mesh.n_vertices:,} vertices at distinct places ({report.welded_vertices:,} split copies merged)" in refused.value.reason
+    assert (
+        f"{mesh.n_vertices:,} vertices at distinct places ({report.welded_vertices:,} split copies merged)"
+        in refused.value.reason
+    )
 
 
 @pytest.mark.slow

@@ -27,12 +27,15 @@ def _failing_clips() -> outputs._Once:
 
 
 def test_failures_become_warnings():
-    report = {"warnings": [], "outputs": [
-        {"file": "m.glb", "size": 10, "triangles": 1, "seconds": 0.1},
-        {"file": "m_animated.glb", "error": "TypeError: slice indices must be integers", "seconds": 0.1},
-        {"file": "m.usdz", "size": 10, "triangles": 1, "seconds": 0.1},
-        {"file": "preview.mp4", "size": 10, "triangles": 1, "seconds": 0.1},
-    ]}
+    report = {
+        "warnings": [],
+        "outputs": [
+            {"file": "m.glb", "size": 10, "triangles": 1, "seconds": 0.1},
+            {"file": "m_animated.glb", "error": "TypeError: slice indices must be integers", "seconds": 0.1},
+            {"file": "m.usdz", "size": 10, "triangles": 1, "seconds": 0.1},
+            {"file": "preview.mp4", "size": 10, "triangles": 1, "seconds": 0.1},
+        ],
+    }
     outputs._warn_failures(report, "m", _failing_clips())
     assert report["failed_outputs"] == [{"file": "m_animated.glb", "error": "TypeError: slice indices must be integers"}]
     assert report["animation_error"].startswith("TypeError")
@@ -63,10 +66,17 @@ def test_cli_names_a_failed_output_on_stderr(tmp_path):
     model = export.export_glb(tmp_path / "figure.glb", [ob])
     out = tmp_path / "out"
     (out / "figure.usdz").mkdir(parents=True)  # a folder where the USDZ should go: it cannot be written
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(protocol.__file__).parents[1]),
-                                                                      os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.run([sys.executable, "-m", "autorig", "rig", str(model), "-o", str(out), "--only", "all"],
-                          capture_output=True, text=True, env=env, timeout=1800)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(Path(protocol.__file__).parents[1]), os.environ.get("PYTHONPATH")) if p),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "autorig", "rig", str(model), "-o", str(out), "--only", "all"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stderr  # the rigged GLB and FBX exist
     assert "warning: figure.usdz was not written" in proc.stderr
     report = json.loads((out / "rig.json").read_text())

@@ -318,7 +318,11 @@ def test_usdz_is_a_quick_look_package(full_set):
     assert UsdGeom.GetStageUpAxis(stage) == UsdGeom.Tokens.y and UsdGeom.GetStageMetersPerUnit(stage) == 1.0
     assert stage.GetDefaultPrim().IsValid()
     validators = UsdValidation.ValidationRegistry().GetOrLoadAllValidators()
-    problems = [e for e in UsdValidation.ValidationContext(validators).Validate(stage) if e.GetType() == UsdValidation.ValidationErrorType.Error]
+    problems = [
+        e
+        for e in UsdValidation.ValidationContext(validators).Validate(stage)
+        if e.GetType() == UsdValidation.ValidationErrorType.Error
+    ]
     assert not problems, [(e.GetName(), e.GetMessage()) for e in problems]
     assert any(p.GetTypeName() == "SkelAnimation" for p in stage.Traverse())  # the idle clip
 
@@ -475,7 +479,11 @@ def artist_rig(path: Path):
     arm.animation_data_clear()
     for pb in arm.pose.bones:
         pb.matrix_basis.identity()
-    meshes = [ob for ob in bpy.context.scene.objects if ob.type == "MESH" and any(m.type == "ARMATURE" and m.object == arm for m in ob.modifiers)]
+    meshes = [
+        ob
+        for ob in bpy.context.scene.objects
+        if ob.type == "MESH" and any(m.type == "ARMATURE" and m.object == arm for m in ob.modifiers)
+    ]
     bpy.context.view_layer.update()
     v, _, _ = lod.evaluated_surface(meshes)
     return SimpleNamespace(armature=arm, meshes=meshes, height=float(np.ptp(v[:, 2])))
@@ -541,13 +549,17 @@ def test_lods_keep_silhouette_texture_and_skin(eval_data, character):
     for name, level in levels.items():
         target = lod.LOD_TARGETS[name]
         # The budget: the target, unless the silhouette needed more.
-        assert level.ratio == pytest.approx(target, abs=0.02) or (level.ratio > target and level.silhouette <= lod.SILHOUETTE_TOLERANCE)
+        assert level.ratio == pytest.approx(target, abs=0.02) or (
+            level.ratio > target and level.silhouette <= lod.SILHOUETTE_TOLERANCE
+        )
         assert level.silhouette <= lod.SILHOUETTE_TOLERANCE
         # Silhouette both ways: LOD0 near the LOD, the LOD near LOD0.
         d_back = lod.silhouette_error((v0, t0), level.objects)
         v2, _, _ = lod.evaluated_surface(level.objects)
         _, _, d_fwd = lod.closest_points(v2, v0, t0)
-        assert np.percentile(d_fwd, 99) < lod.SILHOUETTE_TOLERANCE * h and np.percentile(d_back, 99) < lod.SILHOUETTE_TOLERANCE * h
+        assert (
+            np.percentile(d_fwd, 99) < lod.SILHOUETTE_TOLERANCE * h and np.percentile(d_back, 99) < lod.SILHOUETTE_TOLERANCE * h
+        )
         check_skin(rig.armature, level.objects, level.triangles, normalized=False)
         # Textures stay on: the colour under each LOD sample matches LOD0's at the same place.
         pts, colour = texture_colours(level.objects)
@@ -572,7 +584,12 @@ def test_lods_keep_silhouette_texture_and_skin(eval_data, character):
     p2, _, _ = lod.evaluated_surface(lod2.objects)
     posed = p2 - np.einsum("pk,pkj->pj", bary, p0[t0[tri]])
     drift = np.linalg.norm(posed - rest, axis=1) / h
-    assert np.mean(drift) < POSE_DRIFT_MEAN and np.percentile(drift, 95) < POSE_DRIFT_P95, (np.mean(drift), np.percentile(drift, 95))
-    print(f"{character}: lod ratios {[round(lv.ratio, 3) for lv in levels.values()]}, silhouette p99 "
-          f"{[round(lv.silhouette * 100, 3) for lv in levels.values()]} % of height, LOD2 pose drift mean "
-          f"{np.mean(drift) * 100:.3f} % p95 {np.percentile(drift, 95) * 100:.3f} %")
+    assert np.mean(drift) < POSE_DRIFT_MEAN and np.percentile(drift, 95) < POSE_DRIFT_P95, (
+        np.mean(drift),
+        np.percentile(drift, 95),
+    )
+    print(
+        f"{character}: lod ratios {[round(lv.ratio, 3) for lv in levels.values()]}, silhouette p99 "
+        f"{[round(lv.silhouette * 100, 3) for lv in levels.values()]} % of height, LOD2 pose drift mean "
+        f"{np.mean(drift) * 100:.3f} % p95 {np.percentile(drift, 95) * 100:.3f} %"
+    )

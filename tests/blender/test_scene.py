@@ -207,7 +207,9 @@ def test_gltf_images_inside_the_folder_still_load(eval_data, tmp_path):
     write_png(folder / "skin.png", text=b"INSIDE")
     (folder / "tex").mkdir()
     write_png(folder / "tex" / "b c.png")
-    path = write_gltf_with_images(eval_data / "unrigged" / "kenney__character_female_a.glb", folder, ["skin.png", "tex/b%20c.png"])
+    path = write_gltf_with_images(
+        eval_data / "unrigged" / "kenney__character_female_a.glb", folder, ["skin.png", "tex/b%20c.png"]
+    )
     _, report = scene.load(path)
     assert not [w for w in report.warnings if "outside" in w]
     packed = [bytes(im.packed_file.data) for im in bpy.data.images if im.packed_file]
@@ -229,7 +231,9 @@ def test_gltf_buffer_outside_the_folder_is_refused(eval_data, tmp_path, where):
 
 def test_obj_textures_outside_the_folder_are_dropped(eval_data, tmp_path):
     secret, folder = _secret(tmp_path)
-    obj = write_obj_with_maps(eval_data / "unrigged" / f"{CHARACTER}.obj", folder, [str(secret), "../../outside/secret.png", secret.as_uri()])
+    obj = write_obj_with_maps(
+        eval_data / "unrigged" / f"{CHARACTER}.obj", folder, [str(secret), "../../outside/secret.png", secret.as_uri()]
+    )
     _, report = scene.load(obj)
     assert len([w for w in report.warnings if "outside the model's folder" in w]) == 3, report.warnings
     _no_outside_image(secret)

@@ -33,7 +33,9 @@ def test_an_fbx_with_a_light_loads_as_its_mesh(tmp_path: Path) -> None:
     assert all(ob.type != "LIGHT" for ob in bpy.context.scene.objects)
 
 
-@pytest.mark.parametrize("reference", ["C:\\Users\\artist\\Desktop\\skin.png", "/home/artist/textures/skin.png", "textures/skin.png"])
+@pytest.mark.parametrize(
+    "reference", ["C:\\Users\\artist\\Desktop\\skin.png", "/home/artist/textures/skin.png", "textures/skin.png"]
+)
 def test_a_texture_named_by_an_outside_path_is_found_beside_the_model(tmp_path: Path, reference: str) -> None:
     folder = tmp_path / "model"
     folder.mkdir()

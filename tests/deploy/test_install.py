@@ -83,8 +83,15 @@ def test_units_pass_systemd_analyze_verify(prefix: Path) -> None:
     assert [u.name for u in units] == ["autorig-backend.service", "autorig-worker.service"]
     for u in units:
         text = u.read_text()
-        for key in ("Restart=on-failure", "User=autorig", f"EnvironmentFile={prefix}/etc/autorig.env",
-                    "MemoryMax=", "LimitNOFILE=", "TimeoutStopSec=", "KillSignal=SIGTERM"):
+        for key in (
+            "Restart=on-failure",
+            "User=autorig",
+            f"EnvironmentFile={prefix}/etc/autorig.env",
+            "MemoryMax=",
+            "LimitNOFILE=",
+            "TimeoutStopSec=",
+            "KillSignal=SIGTERM",
+        ):
             assert key in text, (u.name, key)
     r = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and not r.stderr.strip(), r.stdout + r.stderr
@@ -167,19 +174,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     procs: list[subprocess.Popen] = []
     try:
         backend_env = {
-            **os.environ, **env, "WORKERS": worker.url,
-            "DISPATCH_INTERVAL_S": "0.5", "PROGRESS_INTERVAL_S": "0.3", "MAILER_INTERVAL_S": "0.5",
+            **os.environ,
+            **env,
+            "WORKERS": worker.url,
+            "DISPATCH_INTERVAL_S": "0.5",
+            "PROGRESS_INTERVAL_S": "0.3",
+            "MAILER_INTERVAL_S": "0.5",
         }
         backend = subprocess.Popen([str(prefix / "venv" / "bin" / "autorig"), "serve"], env=backend_env, cwd=prefix)
         procs.append(backend)
         wait_http(f"http://127.0.0.1:{backend_port}/api/health", proc=backend)
         conf = nginx_conf(tmp, site)
-        ngx = subprocess.Popen([nginx, "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "logs" / "error.log"),
-                                "-g", "daemon off;"])
+        ngx = subprocess.Popen(
+            [nginx, "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "logs" / "error.log"), "-g", "daemon off;"]
+        )
         procs.append(ngx)
         wait_http(f"http://127.0.0.1:{nginx_port}/api/health", proc=ngx)
-        yield {"url": f"http://127.0.0.1:{nginx_port}", "prefix": str(prefix), "backend": f"http://127.0.0.1:{backend_port}",
-               "worker": worker.url, "tmp": str(tmp)}
+        yield {
+            "url": f"http://127.0.0.1:{nginx_port}",
+            "prefix": str(prefix),
+            "backend": f"http://127.0.0.1:{backend_port}",
+            "worker": worker.url,
+            "tmp": str(tmp),
+        }
     finally:
         for p in reversed(procs):
             if p.poll() is None:

@@ -42,8 +42,13 @@ def test_restart_under_the_unit_exits_for_systemd_to_start_again(tmp_path: Path)
     key = admin_key(tmp_path, db_url)
     port = free_port()
     env = {
-        "DATABASE_URL": db_url, "AUTORIG_DATA_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port),
-        "ADMIN_EMAILS": ADMIN, "WORKERS": "", "AUTORIG_SYSTEMD_UNIT": "autorig-backend.service",
+        "DATABASE_URL": db_url,
+        "AUTORIG_DATA_DIR": str(tmp_path),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "ADMIN_EMAILS": ADMIN,
+        "WORKERS": "",
+        "AUTORIG_SYSTEMD_UNIT": "autorig-backend.service",
     }
     proc = BackendProcess(env, port, tmp_path).start()
     try:

@@ -122,5 +122,3 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         site.log_path = served.log_path  # type: ignore[attr-defined]
         yield site
         site.close()
-
-

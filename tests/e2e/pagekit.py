@@ -25,10 +25,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 CHROMIUM = os.environ.get("AUTORIG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     # WebGL without a GPU: ANGLE on SwiftShader, Chromium's CPU renderer.
-    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -36,7 +42,9 @@ SHOTS = Path(os.environ.get("AUTORIG_SCREENSHOTS") or REPO / "test-artifacts" / 
 ADMIN_EMAIL = "admin@example.com"
 LINK = re.compile(r"(https?://\S+/auth/email/\S+)")
 # A placeholder the page forgot to fill, or a translation key shown as is (e.g. "task.title").
-UNFILLED = re.compile(r"\{[a-z_]+\}|\b(?:nav|home|task|tasks|login|credits|keys|payment|admin|stage|step|file|price|status|reason|clip|err|fbx|wait|units)\.[a-z0-9_]+\b")
+UNFILLED = re.compile(
+    r"\{[a-z_]+\}|\b(?:nav|home|task|tasks|login|credits|keys|payment|admin|stage|step|file|price|status|reason|clip|err|fbx|wait|units)\.[a-z0-9_]+\b"
+)
 GUMROAD_PRODUCTS = [
     {"product": "credits100", "credits": 100, "label": "100 credits", "url": "https://autorig.gumroad.com/l/credits100"},
     {"product": "credits500", "credits": 500, "label": "500 credits", "url": "https://autorig.gumroad.com/l/credits500"},
@@ -246,7 +254,12 @@ STICK_BONES: list[tuple[str, str | None, tuple[float, float, float]]] = [
     ("RightLeg", "RightUpLeg", (-0.1, 0.5, 0.0)),
     ("RightFoot", "RightLeg", (-0.1, 0.08, 0.0)),
 ]
-STICK_TIPS = {"LeftHand": (0.82, 1.4, 0.0), "RightHand": (-0.82, 1.4, 0.0), "LeftFoot": (0.1, 0.02, 0.14), "RightFoot": (-0.1, 0.02, 0.14)}
+STICK_TIPS = {
+    "LeftHand": (0.82, 1.4, 0.0),
+    "RightHand": (-0.82, 1.4, 0.0),
+    "LeftFoot": (0.1, 0.02, 0.14),
+    "RightFoot": (-0.1, 0.02, 0.14),
+}
 STICK_RADIUS = {"Head": 0.11, "Spine": 0.13, "Hips": 0.12}
 LIMB_RADIUS = 0.045
 
@@ -349,7 +362,10 @@ def stick_figure_glb() -> bytes:
     a_idx = add(tri.reshape(-1), "SCALAR", USHORT, ELEMENTS)
     a_ibm = add(ibm, "MAT4", FLOAT)
     a_time = add(times, "SCALAR", FLOAT, minmax=True)
-    rot = {key: add(q, "VEC4", FLOAT) for key, q in (("wave", wave), ("wave_fore", wave_fore), ("idle", idle), ("idle_arm", idle_arm))}
+    rot = {
+        key: add(q, "VEC4", FLOAT)
+        for key, q in (("wave", wave), ("wave_fore", wave_fore), ("idle", idle), ("idle_arm", idle_arm))
+    }
 
     nodes: list[dict[str, Any]] = []
     for name, parent, _ in STICK_BONES:
@@ -364,7 +380,9 @@ def stick_figure_glb() -> bytes:
 
     def clip(name: str, channels: list[tuple[str, str]]) -> dict[str, Any]:
         samplers = [{"input": a_time, "output": rot[key], "interpolation": "LINEAR"} for _, key in channels]
-        chans = [{"sampler": i, "target": {"node": names.index(bone), "path": "rotation"}} for i, (bone, _) in enumerate(channels)]
+        chans = [
+            {"sampler": i, "target": {"node": names.index(bone), "path": "rotation"}} for i, (bone, _) in enumerate(channels)
+        ]
         return {"name": name, "samplers": samplers, "channels": chans}
 
     gltf = {
@@ -372,11 +390,28 @@ def stick_figure_glb() -> bytes:
         "scene": 0,
         "scenes": [{"nodes": [0, mesh_node]}],
         "nodes": nodes,
-        "meshes": [{"name": "StickFigure", "primitives": [{
-            "attributes": {"POSITION": a_pos, "NORMAL": a_nor, "JOINTS_0": a_jnt, "WEIGHTS_0": a_wgt},
-            "indices": a_idx, "material": 0,
-        }]}],
-        "materials": [{"name": "Body", "pbrMetallicRoughness": {"baseColorFactor": [0.62, 0.66, 0.95, 1.0], "metallicFactor": 0.0, "roughnessFactor": 0.6}}],
+        "meshes": [
+            {
+                "name": "StickFigure",
+                "primitives": [
+                    {
+                        "attributes": {"POSITION": a_pos, "NORMAL": a_nor, "JOINTS_0": a_jnt, "WEIGHTS_0": a_wgt},
+                        "indices": a_idx,
+                        "material": 0,
+                    }
+                ],
+            }
+        ],
+        "materials": [
+            {
+                "name": "Body",
+                "pbrMetallicRoughness": {
+                    "baseColorFactor": [0.62, 0.66, 0.95, 1.0],
+                    "metallicFactor": 0.0,
+                    "roughnessFactor": 0.6,
+                },
+            }
+        ],
         "skins": [{"joints": list(range(len(names))), "inverseBindMatrices": a_ibm, "skeleton": 0}],
         "animations": [
             clip("idle", [("Spine", "idle"), ("LeftArm", "idle_arm"), ("RightArm", "idle_arm")]),
@@ -392,6 +427,8 @@ def stick_figure_glb() -> bytes:
     total = 12 + 8 + len(js) + 8 + len(binary)
     return (
         struct.pack("<4sII", b"glTF", 2, total)
-        + struct.pack("<I4s", len(js), b"JSON") + js
-        + struct.pack("<I4s", len(binary), b"BIN\x00") + binary
+        + struct.pack("<I4s", len(js), b"JSON")
+        + js
+        + struct.pack("<I4s", len(binary), b"BIN\x00")
+        + binary
     )

@@ -44,7 +44,10 @@ def running_serve(folder: Path, env: dict[str, str], start_timeout_s: float = 12
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "autorig", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=full, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+        env=full,
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + start_timeout_s

@@ -121,7 +121,9 @@ def test_upload_a_character_to_the_real_worker_and_watch_it_rigged(real_site: Si
     while page.locator("#bar").get_attribute("data-progress") != "1.0000":
         seen.add(page.locator("#bar").get_attribute("data-progress") or "")
         assert page.locator("#badge").text_content() != "Failed", page.locator("#error-box").text_content()
-        assert time.monotonic() < deadline, f"still {page.locator('#pct').text_content()}: {real_site.log_path.read_text()[-2000:]}"
+        assert time.monotonic() < deadline, (
+            f"still {page.locator('#pct').text_content()}: {real_site.log_path.read_text()[-2000:]}"
+        )
         page.wait_for_timeout(1000)
     assert len(seen - {""}) >= 3, f"the bar should move in steps: {sorted(seen)}"
     expect(page.locator("#pct")).to_have_text("100%")
@@ -131,7 +133,10 @@ def test_upload_a_character_to_the_real_worker_and_watch_it_rigged(real_site: Si
     # The preview video plays; the viewer shows the rigged character with its skeleton and clips.
     video = page.locator("video#preview-video")
     expect(video).to_be_visible()
-    page.wait_for_function("() => { const v = document.querySelector('#preview-video'); return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=30_000)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#preview-video'); return v && v.readyState >= 2 && v.videoWidth > 0; }",
+        timeout=30_000,
+    )
     frame = page.evaluate(CANVAS_STATS, "#preview-video")
     assert frame["colours"] > 50 and frame["coloured"] > 0.005, f"the preview video shows no model: {frame}"
     stats = assert_viewer_renders(page, min_bones=20, min_clips=5)
@@ -184,12 +189,18 @@ def test_home_refuses_bad_input_and_uploads_with_progress(fake_site: Site, brows
     # Refused on the page: not a model's extension, too large. Nothing is uploaded.
     page.set_input_files("#file", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
     expect(page.locator("#upload-error")).to_have_text("notes.txt is not a GLB, glTF, VRM, FBX, OBJ or ZIP file.")
-    page.set_input_files("#file", files=[{"name": "huge.glb", "mimeType": "model/gltf-binary", "buffer": b"glTF" + b"\0" * (6 << 20)}])
+    page.set_input_files(
+        "#file", files=[{"name": "huge.glb", "mimeType": "model/gltf-binary", "buffer": b"glTF" + b"\0" * (6 << 20)}]
+    )
     expect(page.locator("#upload-error")).to_contain_text("this server accepts up to 5 MB")
     # Refused by the server (the content is not a model): the page says why and stays.
     browse.console.expect(r"status of 400")
-    page.set_input_files("#file", files=[{"name": "fake.glb", "mimeType": "model/gltf-binary", "buffer": b"not a model at all\n" * 50}])
-    expect(page.locator("#upload-error")).to_have_text("The file is not a GLB, glTF, FBX, OBJ or ZIP model (checked by its content).")
+    page.set_input_files(
+        "#file", files=[{"name": "fake.glb", "mimeType": "model/gltf-binary", "buffer": b"not a model at all\n" * 50}]
+    )
+    expect(page.locator("#upload-error")).to_have_text(
+        "The file is not a GLB, glTF, FBX, OBJ or ZIP model (checked by its content)."
+    )
     expect(page.locator("#upload-state")).to_be_hidden()
     assert page.url == fake_site.url + "/"
 
@@ -198,7 +209,10 @@ def test_home_refuses_bad_input_and_uploads_with_progress(fake_site: Site, brows
     page.reload()
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 5, "downloadThroughput": -1, "uploadThroughput": UPLOAD_THROTTLE_BPS})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 5, "downloadThroughput": -1, "uploadThroughput": UPLOAD_THROTTLE_BPS},
+    )
     model = stick_figure_glb()
     model += b"\0" * (1_500_000 - len(model))  # 1.5 MB: a few seconds at the throttled speed
     page.fill("#email", "walker@example.com")
@@ -207,7 +221,9 @@ def test_home_refuses_bad_input_and_uploads_with_progress(fake_site: Site, brows
     expect(page.locator("#upload-numbers")).to_contain_text("MB")
     browse.shoot(page, "home-uploading")
     page.wait_for_url(re.compile(r".*/task/[0-9a-f]+$"), timeout=30_000)
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    )
     progress = [float(x) for x in page.evaluate("JSON.parse(sessionStorage.getItem('upload-progress') || '[]')")]
     assert len(progress) >= 3 and progress == sorted(progress) and progress[-1] == 1.0, progress
 
@@ -257,7 +273,9 @@ def test_sign_in_then_pay_for_a_file_and_the_set(fake_site: Site, browse: Browse
     expect(page.locator("#clip")).to_have_value("idle")
     expect(page.locator("#viewer-info")).to_have_text("Bones: 17 · clips: 2")
     # What to check in the result, from its rig.json.
-    expect(page.locator("#warnings-box")).to_contain_text("Check the result: the facing (which way the character looks) was unclear.")
+    expect(page.locator("#warnings-box")).to_contain_text(
+        "Check the result: the facing (which way the character looks) was unclear."
+    )
 
     # One file: 1 credit, charged once.
     row = page.locator('#files .file[data-name="stick_figure.fbx"]')
@@ -351,7 +369,9 @@ def test_restart_a_failed_task(fake_site: Site, browse: Browse) -> None:
     expect(page.locator("#error-box")).to_contain_text("Rigging failed")
     expect(page.locator("#error-box")).to_contain_text("killed (signal 9)")
     # An infrastructure failure (the engine was killed): not the model's fault.
-    expect(page.locator("#error-hint")).to_have_text("Something went wrong on our side, not with your model: restarting usually helps.")
+    expect(page.locator("#error-hint")).to_have_text(
+        "Something went wrong on our side, not with your model: restarting usually helps."
+    )
     expect(page.locator("#viewer-wait")).to_have_text("No 3D preview: rigging failed.")
     page.click("#restart")
     expect(page.locator("#badge")).to_have_text(re.compile("Waiting|Rigging"))
@@ -363,7 +383,9 @@ def test_restart_a_failed_task(fake_site: Site, browse: Browse) -> None:
     # A task that does not exist (a deleted one, a mistyped link) says so.
     browse.console.expect(r"status of 404")
     page.goto(f"{fake_site.url}/task/0123456789abcdef0123456789abcdef")
-    expect(page.locator("#load-error")).to_have_text("There is no task at this address. It may have been deleted; check the link.")
+    expect(page.locator("#load-error")).to_have_text(
+        "There is no task at this address. It may have been deleted; check the link."
+    )
     expect(page.locator("#task")).to_be_hidden()
 
 

@@ -185,8 +185,12 @@ def test_plan_spreads_cases_over_characters_and_kinds():
 
 
 def test_swaps_compare_left_with_right():
-    gt = {"LeftHand": np.array([1.0, 0, 1]), "RightHand": np.array([-1.0, 0, 1]),
-          "LeftFoot": np.array([0.3, 0, 0]), "RightFoot": np.array([-0.3, 0, 0])}
+    gt = {
+        "LeftHand": np.array([1.0, 0, 1]),
+        "RightHand": np.array([-1.0, 0, 1]),
+        "LeftFoot": np.array([0.3, 0, 0]),
+        "RightFoot": np.array([-0.3, 0, 0]),
+    }
     assert swaps(gt, gt) == {"arms": False, "legs": False}
     crossed = augment.swap_sides(gt)
     assert swaps(crossed, gt) == {"arms": True, "legs": True}
@@ -204,11 +208,15 @@ def test_summary_targets_per_kind():
             r["confidence"] = conf
         return r
 
-    rows = [row("a", "none", 2.0), row("b", "none", 3.0),
-            row("a", "pose", 2.4), row("b", "pose", 3.2),          # within +0.5: pass
-            row("a", "facing", 2.0, swapped=True, conf=0.3),       # a swap: fail
-            row("a", "prop", refused="not_a_biped: no arms"),      # a refusal: fail
-            row("b", "scale", 3.6)]                                # +0.6: fail
+    rows = [
+        row("a", "none", 2.0),
+        row("b", "none", 3.0),
+        row("a", "pose", 2.4),
+        row("b", "pose", 3.2),  # within +0.5: pass
+        row("a", "facing", 2.0, swapped=True, conf=0.3),  # a swap: fail
+        row("a", "prop", refused="not_a_biped: no arms"),  # a refusal: fail
+        row("b", "scale", 3.6),
+    ]  # +0.6: fail
     s = summarize(rows)
     k = s["kinds"]
     assert k["pose"]["pass"] and k["pose"]["delta_worst"] == pytest.approx(0.4)
@@ -248,8 +256,12 @@ def test_augment_command_rejects_unknown_kinds(eval_data):
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-m", "autorig", "eval", "--augment", "--data", str(eval_data),
-                        "--kinds", "pose,nonsense"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "autorig", "eval", "--augment", "--data", str(eval_data), "--kinds", "pose,nonsense"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2 and "unknown kind(s): nonsense" in r.stderr
 
 
@@ -261,14 +273,36 @@ def test_augment_command_rigs_and_scores_cases(eval_data, tmp_path):
 
     out = tmp_path / "augment.json"
     name = "colosos__kaykit_knight"
-    r = subprocess.run([sys.executable, "-m", "autorig", "eval", "--augment", "--data", str(eval_data), "--only", name,
-                        "--kinds", "facing,scale", "--cases", "2", "--jobs", "1", "--json", str(out)],
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autorig",
+            "eval",
+            "--augment",
+            "--data",
+            str(eval_data),
+            "--only",
+            name,
+            "--kinds",
+            "facing,scale",
+            "--cases",
+            "2",
+            "--jobs",
+            "1",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "facing" in r.stdout and "refusals" in r.stdout
     res = json.loads(out.read_text())
-    assert [row["kind"] for row in res["cases"]] == ["none", "facing", "scale"] or \
-        sorted(row["kind"] for row in res["cases"]) == ["facing", "none", "scale"]
+    assert [row["kind"] for row in res["cases"]] == ["none", "facing", "scale"] or sorted(
+        row["kind"] for row in res["cases"]
+    ) == ["facing", "none", "scale"]
     for row in res["cases"]:
         assert row.get("joints") or row.get("refused") or row.get("error")
     none = next(row for row in res["cases"] if row["kind"] == "none")
@@ -296,8 +330,14 @@ def test_compare_two_runs_names_the_cases_that_changed(tmp_path):
             r["joints"] = {"mean": mean, "swaps": {"arms": swap, "legs": swap}}
         return r
 
-    old = run([row("a/none/0", 2.0), row("a/pose/0", refused="not_a_biped: no arm"), row("a/cape/0", 30.0, swap=True),
-               row("a/facing/0", 2.0)])
+    old = run(
+        [
+            row("a/none/0", 2.0),
+            row("a/pose/0", refused="not_a_biped: no arm"),
+            row("a/cape/0", 30.0, swap=True),
+            row("a/facing/0", 2.0),
+        ]
+    )
     new = run([row("a/none/0", 2.0), row("a/pose/0", 2.3), row("a/cape/0", 2.2), row("a/facing/0", 2.1)])
     text = compare(old, new)
     assert "a/pose/0" in text and "refused -> 2.30" in text
@@ -306,7 +346,11 @@ def test_compare_two_runs_names_the_cases_that_changed(tmp_path):
     # the report module prints and compares stored --augment runs too
     (tmp_path / "old.json").write_text(report.to_json(old))
     (tmp_path / "new.json").write_text(report.to_json(new))
-    r = subprocess.run([sys.executable, "-m", "autorig.evaluation.report", str(tmp_path / "old.json"), str(tmp_path / "new.json")],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "autorig.evaluation.report", str(tmp_path / "old.json"), str(tmp_path / "new.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0 and "cases that changed" in r.stdout, r.stderr
     assert json.loads((tmp_path / "new.json").read_text())["summary"]["kinds"]["pose"]["pass"]

@@ -29,14 +29,30 @@ def _row(name, tris, joint_mean, deform, p99, unweighted=0, heat=(2.0, 20.0, 0),
         "triangles": tris,
         "vertices": tris // 2,
         "height": 1.8,
-        "joints": {"errors": {"LeftArm": joint_mean - 0.5, "Head": joint_mean + 0.5}, "mean": joint_mean,
-                   "worst_joint": "Head", "worst": joint_mean + 0.5, "seconds": skel},
+        "joints": {
+            "errors": {"LeftArm": joint_mean - 0.5, "Head": joint_mean + 0.5},
+            "mean": joint_mean,
+            "worst_joint": "Head",
+            "worst": joint_mean + 0.5,
+            "seconds": skel,
+        },
         "skinning": {"mean": deform, "p99": p99, "max": p99 * 2, "unweighted": unweighted, "seconds": skin},
-        "bone_heat": {"mean": heat[0], "p99": heat[1], "max": heat[1] * 2, "unweighted": heat[2],
-                      "failures": ["Warning: Bone Heat Weighting: failed to find solution for one or more bones"] if heat_failed else [],
-                      "seconds": 0.3},
-        "speed": {"source": "engine.rig_file", "load": load, "skeleton": skel, "skinning": skin, "export": export,
-                  "total": load + skel + skin + export},
+        "bone_heat": {
+            "mean": heat[0],
+            "p99": heat[1],
+            "max": heat[1] * 2,
+            "unweighted": heat[2],
+            "failures": ["Warning: Bone Heat Weighting: failed to find solution for one or more bones"] if heat_failed else [],
+            "seconds": 0.3,
+        },
+        "speed": {
+            "source": "engine.rig_file",
+            "load": load,
+            "skeleton": skel,
+            "skinning": skin,
+            "export": export,
+            "total": load + skel + skin + export,
+        },
         "errors": {},
     }
 
@@ -68,15 +84,15 @@ def test_summary_of_a_passing_set():
 
 def test_summary_fails_each_target_it_misses():
     rows = _rows()
-    rows[0]["joints"]["mean"] = 9.0                      # a character above 8 %
-    rows[1]["skinning"].update(mean=3.0, p99=12.0)        # above 2.5 % and 10 %
+    rows[0]["joints"]["mean"] = 9.0  # a character above 8 %
+    rows[1]["skinning"].update(mean=3.0, p99=12.0)  # above 2.5 % and 10 %
     rows[2]["skinning"]["unweighted"] = 4
-    rows[1]["speed"]["skinning"] = 9.5                    # 12.5 s on the largest
+    rows[1]["speed"]["skinning"] = 9.5  # 12.5 s on the largest
     s = report.summarize(rows)
     assert not s["joint_worst_character"]["pass"] and s["joint_worst_character"]["name"] == "a"
     assert s["joint_mean"]["value"] == pytest.approx(17.0 / 3)
-    assert not s["joint_mean"]["pass"]                    # 5.67 > 4
-    assert not s["deformation_mean"]["pass"]              # (0.5 + 3 + 1) / 3 = 1.5 > 1
+    assert not s["joint_mean"]["pass"]  # 5.67 > 4
+    assert not s["deformation_mean"]["pass"]  # (0.5 + 3 + 1) / 3 = 1.5 > 1
     assert not s["deformation_worst_mean"]["pass"] and not s["deformation_worst_p99"]["pass"]
     assert not s["unweighted"]["pass"] and s["unweighted"]["ours"] == ["c"]
     assert not s["speed_largest"]["pass"]
@@ -85,12 +101,17 @@ def test_summary_fails_each_target_it_misses():
 
 def test_a_failed_character_is_reported_and_fails_its_targets():
     rows = _rows()
-    broken = {"name": "d", "triangles": 800, "vertices": 400, "height": 1.0,
-              "errors": {"joints": "RigError: not a biped", "skinning": "ValueError: boom"}}
+    broken = {
+        "name": "d",
+        "triangles": 800,
+        "vertices": 400,
+        "height": 1.0,
+        "errors": {"joints": "RigError: not a biped", "skinning": "ValueError: boom"},
+    }
     s = report.summarize(rows + [broken])
     assert s["joint_mean"]["scored"] == 3 and s["joint_mean"]["failed"] == ["d"]
     assert s["joint_mean"]["value"] == pytest.approx(10.0 / 3)
-    assert not s["joint_mean"]["pass"]                    # a character that cannot be scored fails the set
+    assert not s["joint_mean"]["pass"]  # a character that cannot be scored fails the set
     assert not s["deformation_mean"]["pass"] and not s["unweighted"]["pass"]
     assert s["errors"] == {"d": broken["errors"]}
     text = report.format_character(broken)
@@ -112,9 +133,18 @@ def test_baseline_off_is_not_counted_as_failure():
 
 def test_texts_carry_the_numbers_and_targets():
     rows = _rows()
-    result = {"meta": {"version": "0.1.0", "git_commit": "abcdef1234567", "date": "2025-01-01", "poses": 20,
-                       "baseline": True, "seconds": 12.0},
-              "characters": rows, "summary": report.summarize(rows)}
+    result = {
+        "meta": {
+            "version": "0.1.0",
+            "git_commit": "abcdef1234567",
+            "date": "2025-01-01",
+            "poses": 20,
+            "baseline": True,
+            "seconds": 12.0,
+        },
+        "characters": rows,
+        "summary": report.summarize(rows),
+    }
     text = report.format_result(result)
     assert "commit abcdef1234" in text
     lines = {ln.split("  ")[0]: ln for ln in text.splitlines()}
@@ -184,8 +214,8 @@ def test_bone_heat_weights_a_tube_by_height():
     assert res.failures == [] and res.unweighted == 0
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-6)
     z = mesh.vertices[:, 2]
-    assert (w[z < 0.5, 0] > 0.9).all()       # the bottom follows the lower bone
-    assert (w[z > 1.5, 1] > 0.9).all()       # the top follows the upper bone
+    assert (w[z < 0.5, 0] > 0.9).all()  # the bottom follows the lower bone
+    assert (w[z > 1.5, 1] > 0.9).all()  # the top follows the upper bone
 
 
 @pytest.mark.slow

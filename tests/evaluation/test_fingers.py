@@ -75,7 +75,9 @@ def test_deformation_is_zero_for_the_same_weights():
     bones = _hand_bones()
     rng = np.random.default_rng(0)
     verts = bones.heads[1:] + rng.normal(scale=0.003, size=(len(bones) - 1, 3))
-    w = sparse.csr_matrix((np.ones(len(verts)), (np.arange(len(verts)), np.arange(1, len(bones)))), shape=(len(verts), len(bones)))
+    w = sparse.csr_matrix(
+        (np.ones(len(verts)), (np.arange(len(verts)), np.arange(1, len(bones)))), shape=(len(verts), len(bones))
+    )
     d = fingers.deformation(verts, bones, w, w, 1.8, poses=4)
     assert d["mean"] == 0.0 and d["curled_bones"] == 8 and d["finger_vertices"] == len(verts)
 

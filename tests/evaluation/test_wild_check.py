@@ -28,7 +28,14 @@ wc = _load()
 
 
 def _entry(**over: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"name": "a", "registry": "debian", "package": "p", "version": "1", "path": "x/a.obj", "kind": "humanoid"}
+    base: dict[str, Any] = {
+        "name": "a",
+        "registry": "debian",
+        "package": "p",
+        "version": "1",
+        "path": "x/a.obj",
+        "kind": "humanoid",
+    }
     base.update(over)
     return base
 
@@ -73,11 +80,18 @@ def test_duplicate_names_and_a_missing_list_are_refused(tmp_path: Path) -> None:
 
 def test_read_result_takes_reason_rig_json_and_missing_outputs(tmp_path: Path) -> None:
     entry = wc.parse_manifest({"files": [_entry(facing="+Z")]})[0]
-    (tmp_path / "rig.json").write_text(json.dumps({
-        "name": "a", "confidence": 0.8, "warnings": ["w"], "triangles": 10,
-        "orientation": {"front_axis_gltf": "+Z", "up_axis_gltf": "+Y", "pose": "T"},
-        "failed_outputs": [{"file": "a.usdz", "error": "boom"}],
-    }))
+    (tmp_path / "rig.json").write_text(
+        json.dumps(
+            {
+                "name": "a",
+                "confidence": 0.8,
+                "warnings": ["w"],
+                "triangles": 10,
+                "orientation": {"front_axis_gltf": "+Z", "up_axis_gltf": "+Y", "pose": "T"},
+                "failed_outputs": [{"file": "a.usdz", "error": "boom"}],
+            }
+        )
+    )
     (tmp_path / "a.glb").write_bytes(b"x")
     res = wc.read_result(entry, tmp_path, 0, "autorig: progress done 1.000\n", "rig", 3.0)
     assert (res.facing, res.up, res.pose, res.confidence) == ("+Z", "+Y", "T", 0.8)
@@ -99,14 +113,14 @@ def _result(kind: str = "humanoid", **over: Any) -> Any:
 
 def test_verdicts_and_summary() -> None:
     results = [
-        _result(),                                       # OK
-        _result(facing="-Z"),                            # wrong facing
-        _result(up="-Y"),                                # upside down
+        _result(),  # OK
+        _result(facing="-Z"),  # wrong facing
+        _result(up="-Y"),  # upside down
         _result(exit_code=2, error_code="not_a_biped"),  # refused humanoid
-        _result(missing=["preview.mp4"]),                # an output missing
-        _result(expected_facing=None, facing="+X"),      # OK, facing not checked
+        _result(missing=["preview.mp4"]),  # an output missing
+        _result(expected_facing=None, facing="+X"),  # OK, facing not checked
         _result("animal", exit_code=2, error_code="not_a_biped"),
-        _result("object", exit_code=0),                  # rigged a box: wrong
+        _result("object", exit_code=0),  # rigged a box: wrong
         _result("vehicle", exit_code=1, reason="crash"),  # crashed: wrong
     ]
     assert [wc.verdict(r)[0] for r in results] == [True, False, False, False, False, True, True, False, False]

@@ -96,7 +96,10 @@ class FakeOidcProvider:
                     **grant["person"],
                 }
                 id_token = jwt.encode({"alg": "RS256", "kid": "test-key-1"}, claims, fake.key)
-                return self._json(200, {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 3600, "id_token": id_token})
+                return self._json(
+                    200,
+                    {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 3600, "id_token": id_token},
+                )
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"

@@ -64,7 +64,9 @@ def _dominant(joints: dict[str, np.ndarray], vertices: np.ndarray, hand_length: 
     for b in humanoid.BONE_NAMES:
         if b not in joints:
             continue
-        children = [c for c, p in humanoid.PARENT.items() if p == b and c in joints] + [c for c, p in humanoid.END_JOINTS.items() if p == b]
+        children = [c for c, p in humanoid.PARENT.items() if p == b and c in joints] + [
+            c for c, p in humanoid.END_JOINTS.items() if p == b
+        ]
         if b in tails:
             tail = joints[tails[b]]
         elif b.endswith("Hand"):
@@ -285,7 +287,10 @@ def test_stride_and_hips_follow_the_legs(request, name):
             if f"{side}{part}" in joints:
                 joints[f"{side}{part}"] = hip + (joints[f"{side}{part}"] - hip) * k
     long = clips.ClipSkeleton(joints, skel.up, skel.front, skel.left, skel.height, 0.0)
-    long.ground = float(min(long.joints[f"{s}Foot"] @ skel.up for s in clips.SIDES) - (min(skel.joints[f"{s}Foot"] @ skel.up for s in clips.SIDES) - skel.ground) * k)
+    long.ground = float(
+        min(long.joints[f"{s}Foot"] @ skel.up for s in clips.SIDES)
+        - (min(skel.joints[f"{s}Foot"] @ skel.up for s in clips.SIDES) - skel.ground) * k
+    )
 
     def gait(sk):
         walk = clips.make_library(sk, None, ["walk"]).clips[0]

@@ -156,7 +156,12 @@ def test_skin_weights_keep_the_fingers_apart():
 
     v, t = _hand("separate")
     hand = place_hand(v, t, WRIST, ELBOW, "Left", HEIGHT, "full")
-    names, heads, tails, parents = ["LeftForeArm", "LeftHand"], [ELBOW, hand.wrist], [hand.wrist, hand.joints["LeftHandMiddle1"]], [-1, 0]
+    names, heads, tails, parents = (
+        ["LeftForeArm", "LeftHand"],
+        [ELBOW, hand.wrist],
+        [hand.wrist, hand.joints["LeftHandMiddle1"]],
+        [-1, 0],
+    )
     for finger in humanoid.FINGERS:
         for k in (1, 2, 3):
             names.append(f"LeftHand{finger}{k}")
@@ -222,11 +227,25 @@ def test_the_two_hands_are_averaged_in_their_own_frames():
 
     axis, width = np.array([1.0, 0.0, 0.0]), np.array([0.0, -1.0, 0.0])
     mirror = np.array([-1.0, 1.0, 1.0])
-    left = Hand(WRIST.copy(), {"LeftHandIndex1": WRIST + [0.10, -0.02, 0.0], "LeftHandIndex2": WRIST + [0.12, -0.02, 0.0]},
-                "full", axis, width, np.cross(axis, width), 0.2)
+    left = Hand(
+        WRIST.copy(),
+        {"LeftHandIndex1": WRIST + [0.10, -0.02, 0.0], "LeftHandIndex2": WRIST + [0.12, -0.02, 0.0]},
+        "full",
+        axis,
+        width,
+        np.cross(axis, width),
+        0.2,
+    )
     rw = WRIST * mirror
-    right = Hand(rw, {"RightHandIndex1": rw + [-0.12, -0.02, 0.0], "RightHandIndex2": rw + [-0.12, -0.02, 0.1]},
-                 "full", axis * mirror, width, -np.cross(axis * mirror, width), 0.2)
+    right = Hand(
+        rw,
+        {"RightHandIndex1": rw + [-0.12, -0.02, 0.0], "RightHandIndex2": rw + [-0.12, -0.02, 0.1]},
+        "full",
+        axis * mirror,
+        width,
+        -np.cross(axis * mirror, width),
+        0.2,
+    )
     symmetrize(left, right)
     # Index1 agrees (0.10 and 0.12 along the hand): both take 0.11, mirrored.
     assert np.allclose(left.joints["LeftHandIndex1"], WRIST + [0.11, -0.02, 0.0])

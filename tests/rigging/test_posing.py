@@ -40,12 +40,14 @@ def test_one_bone_turned_moves_its_vertices_about_its_head():
     quarter = Rotation.from_euler("z", 90, degrees=True).as_matrix()
     rot[2] = quarter  # the forearm turns about the elbow (0.5, 0, 0)
     m = skinning_matrices(bones, rot)
-    vertices = np.array([
-        [0.6, 0.0, 0.0],   # on the forearm
-        [0.85, 0.0, 0.0],  # on the hand: follows its parent's turn
-        [0.3, 0.05, 0.0],  # on the upper arm: stays
-        [0.6, 0.0, 0.0],   # half forearm, half upper arm
-    ])
+    vertices = np.array(
+        [
+            [0.6, 0.0, 0.0],  # on the forearm
+            [0.85, 0.0, 0.0],  # on the hand: follows its parent's turn
+            [0.3, 0.05, 0.0],  # on the upper arm: stays
+            [0.6, 0.0, 0.0],  # half forearm, half upper arm
+        ]
+    )
     w = weights([{2: 1.0}, {3: 1.0}, {1: 1.0}, {1: 0.5, 2: 0.5}])
     out = deform(vertices, w, m)
     elbow = np.array([0.5, 0.0, 0.0])

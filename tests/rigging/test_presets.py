@@ -25,9 +25,19 @@ def test_unreal_mannequin_names_under_a_root():
     p = presets.get("unreal")
     assert p.root == "root" and p.all_bones()[0] == "root"
     expected = {
-        "Hips": "pelvis", "Spine": "spine_01", "Spine2": "spine_03", "Neck": "neck_01", "Head": "head",
-        "LeftShoulder": "clavicle_l", "LeftArm": "upperarm_l", "LeftForeArm": "lowerarm_l", "LeftHand": "hand_l",
-        "RightUpLeg": "thigh_r", "RightLeg": "calf_r", "RightFoot": "foot_r", "RightToeBase": "ball_r",
+        "Hips": "pelvis",
+        "Spine": "spine_01",
+        "Spine2": "spine_03",
+        "Neck": "neck_01",
+        "Head": "head",
+        "LeftShoulder": "clavicle_l",
+        "LeftArm": "upperarm_l",
+        "LeftForeArm": "lowerarm_l",
+        "LeftHand": "hand_l",
+        "RightUpLeg": "thigh_r",
+        "RightLeg": "calf_r",
+        "RightFoot": "foot_r",
+        "RightToeBase": "ball_r",
     }
     assert {k: p.bone(k) for k in expected} == expected
     assert p.end_joints() == []  # the mannequin has no end bones
@@ -38,7 +48,11 @@ def test_unity_humanoid_names():
     p = presets.get("unity")
     assert [p.bone(b) for b in ("Spine", "Spine1", "Spine2")] == ["Spine", "Chest", "UpperChest"]
     assert [p.bone(b) for b in ("LeftArm", "LeftForeArm", "LeftUpLeg", "LeftLeg", "LeftToeBase")] == [
-        "LeftUpperArm", "LeftLowerArm", "LeftUpperLeg", "LeftLowerLeg", "LeftToes",
+        "LeftUpperArm",
+        "LeftLowerArm",
+        "LeftUpperLeg",
+        "LeftLowerLeg",
+        "LeftToes",
     ]
 
 

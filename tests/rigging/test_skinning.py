@@ -17,12 +17,22 @@ from autorig.rigging.skinning import MAX_INFLUENCES, SkinWeights, compute_weight
 
 # A 2-unit T-pose figure, +Z up, facing -Y, so its left is +X.
 JOINTS = {
-    "Hips": (0.0, 0.0, 1.0), "Spine": (0.0, 0.0, 1.1), "Spine1": (0.0, 0.0, 1.25), "Spine2": (0.0, 0.0, 1.4),
-    "Neck": (0.0, 0.0, 1.55), "Head": (0.0, 0.0, 1.62), "HeadTop_End": (0.0, 0.0, 1.92),
-    "LeftShoulder": (0.06, 0.0, 1.48), "LeftArm": (0.22, 0.0, 1.48), "LeftForeArm": (0.52, 0.0, 1.48),
+    "Hips": (0.0, 0.0, 1.0),
+    "Spine": (0.0, 0.0, 1.1),
+    "Spine1": (0.0, 0.0, 1.25),
+    "Spine2": (0.0, 0.0, 1.4),
+    "Neck": (0.0, 0.0, 1.55),
+    "Head": (0.0, 0.0, 1.62),
+    "HeadTop_End": (0.0, 0.0, 1.92),
+    "LeftShoulder": (0.06, 0.0, 1.48),
+    "LeftArm": (0.22, 0.0, 1.48),
+    "LeftForeArm": (0.52, 0.0, 1.48),
     "LeftHand": (0.8, 0.0, 1.48),
-    "LeftUpLeg": (0.12, 0.0, 0.95), "LeftLeg": (0.12, 0.0, 0.5), "LeftFoot": (0.12, 0.0, 0.1),
-    "LeftToeBase": (0.12, -0.12, 0.03), "LeftToe_End": (0.12, -0.2, 0.03),
+    "LeftUpLeg": (0.12, 0.0, 0.95),
+    "LeftLeg": (0.12, 0.0, 0.5),
+    "LeftFoot": (0.12, 0.0, 0.1),
+    "LeftToeBase": (0.12, -0.12, 0.03),
+    "LeftToe_End": (0.12, -0.2, 0.03),
 }
 JOINTS.update({humanoid.mirror_name(k): (-x, y, z) for k, (x, y, z) in list(JOINTS.items()) if k.startswith("Left")})
 
@@ -48,8 +58,11 @@ def box(lo, hi, n: int) -> tuple[np.ndarray, np.ndarray]:
     verts, tris = [], []
     g = np.linspace(0.0, 1.0, n + 1)
     u, v = np.meshgrid(g, g, indexing="ij")
-    quads = [(i * (n + 1) + j, (i + 1) * (n + 1) + j, (i + 1) * (n + 1) + j + 1, i * (n + 1) + j + 1)
-             for i in range(n) for j in range(n)]
+    quads = [
+        (i * (n + 1) + j, (i + 1) * (n + 1) + j, (i + 1) * (n + 1) + j + 1, i * (n + 1) + j + 1)
+        for i in range(n)
+        for j in range(n)
+    ]
     for axis in range(3):
         a1, a2 = [a for a in range(3) if a != axis]
         for side in (0.0, 1.0):
@@ -211,7 +224,7 @@ def test_loose_parts_welds_split_faces():
     parts = loose_parts(mesh.triangles, welded)
     assert len(np.unique(parts)) == len(BOXES)
     for p in mesh.parts:
-        assert len(np.unique(parts[p.start:p.start + p.count])) == 1
+        assert len(np.unique(parts[p.start : p.start + p.count])) == 1
 
 
 def test_bad_input_is_a_clear_error():

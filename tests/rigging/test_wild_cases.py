@@ -17,10 +17,12 @@ def _blocky_character() -> synthetic.Figure:
     proportions (legs 12, torso 12, head 8 units tall; torso 8 wide and 4 deep; limbs 4 x 4)."""
     B = synthetic.box
     pieces = [
-        B((4, 4, 12), (-2, 0, 6)), B((4, 4, 12), (2, 0, 6)),     # legs, touching at x = 0
-        B((8, 4, 12), (0, 0, 18)),                               # torso
-        B((4, 4, 12), (-6, 0, 18)), B((4, 4, 12), (6, 0, 18)),   # arms down, touching the torso
-        B((8, 8, 8), (0, 0, 28)),                                # head
+        B((4, 4, 12), (-2, 0, 6)),
+        B((4, 4, 12), (2, 0, 6)),  # legs, touching at x = 0
+        B((8, 4, 12), (0, 0, 18)),  # torso
+        B((4, 4, 12), (-6, 0, 18)),
+        B((4, 4, 12), (6, 0, 18)),  # arms down, touching the torso
+        B((8, 8, 8), (0, 0, 28)),  # head
     ]
     pieces = [(v / 32.0, t) for v, t in pieces]
     return synthetic.orient(pieces, {}, "+Z", "-Y", scale=1.8, shells=True)
@@ -76,9 +78,12 @@ def _winged_figure() -> synthetic.Figure:
     return synthetic.Figure(mesh=mesh, joints=fig.joints, up=fig.up, front=fig.front, left=fig.left, height=1.0)
 
 
-@pytest.mark.xfail(strict=False, reason="wild: assimp_faerie (assimp-testmodels MD2/faerie.md2, legs together, wings) is rigged "
-                   "upside down, the wings taken for the legs; this rebuilt figure (legs in a dress) is refused instead: "
-                   "'no arm stands out from the side of the body'")
+@pytest.mark.xfail(
+    strict=False,
+    reason="wild: assimp_faerie (assimp-testmodels MD2/faerie.md2, legs together, wings) is rigged "
+    "upside down, the wings taken for the legs; this rebuilt figure (legs in a dress) is refused instead: "
+    "'no arm stands out from the side of the body'",
+)
 def test_winged_figure_is_rigged_head_up() -> None:
     fig = _winged_figure()
     try:

@@ -49,7 +49,9 @@ def client(b: Backend, **kw: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=b.url, timeout=30, **kw)
 
 
-async def sign_in(b: Backend, smtp: Any, address: str, browser: httpx.AsyncClient | None = None, nth: int = 1) -> httpx.AsyncClient:
+async def sign_in(
+    b: Backend, smtp: Any, address: str, browser: httpx.AsyncClient | None = None, nth: int = 1
+) -> httpx.AsyncClient:
     """Ask for the link, take it from the email, open it: the browser is signed in."""
     browser = browser or client(b)
     r = await browser.post("/api/auth/email", json={"email": address, "next": "/account"})

@@ -55,7 +55,14 @@ class State:
     base: str
     jobs: dict[str, Job] = field(default_factory=dict)
     stats: dict[str, int] = field(
-        default_factory=lambda: {"submitted": 0, "rejected_busy": 0, "converted": 0, "convert_calls": 0, "unauthorized": 0, "file_gets": 0}
+        default_factory=lambda: {
+            "submitted": 0,
+            "rejected_busy": 0,
+            "converted": 0,
+            "convert_calls": 0,
+            "unauthorized": 0,
+            "file_gets": 0,
+        }
     )
     inputs: list[str] = field(default_factory=list)
 
@@ -166,7 +173,12 @@ def build(args: argparse.Namespace) -> FastAPI:
         state, progress, ready, error, code = timeline(job, now)
         return JSONResponse(
             protocol.JobStatus(
-                worker_task_id=job.id, state=state, stage=state.value, progress=progress, error=error, error_code=code,
+                worker_task_id=job.id,
+                state=state,
+                stage=state.value,
+                progress=progress,
+                error=error,
+                error_code=code,
                 outputs_ready=ready,
             ).model_dump(mode="json")
         )
@@ -182,16 +194,32 @@ def build(args: argparse.Namespace) -> FastAPI:
         jobs, unknown = [], []
         for job_id in body.worker_task_ids:
             if args.synthetic:  # as GET /api/jobs/{id} and the files route below: the first output exists
-                jobs.append(protocol.JobStatus(worker_task_id=job_id, state="running", stage="rig", progress=0.2,
-                                               outputs_ready=[f"{args.synthetic_name}.glb"]))
+                jobs.append(
+                    protocol.JobStatus(
+                        worker_task_id=job_id,
+                        state="running",
+                        stage="rig",
+                        progress=0.2,
+                        outputs_ready=[f"{args.synthetic_name}.glb"],
+                    )
+                )
                 continue
             job = st.jobs.get(job_id)
             if job is None:
                 unknown.append(job_id)
                 continue
             state, progress, ready, error, code = timeline(job, now)
-            jobs.append(protocol.JobStatus(worker_task_id=job.id, state=state, stage=state.value, progress=progress,
-                                           error=error, error_code=code, outputs_ready=ready))
+            jobs.append(
+                protocol.JobStatus(
+                    worker_task_id=job.id,
+                    state=state,
+                    stage=state.value,
+                    progress=progress,
+                    error=error,
+                    error_code=code,
+                    outputs_ready=ready,
+                )
+            )
         return JSONResponse(protocol.JobsStatusResponse(jobs=jobs, unknown=unknown).model_dump(mode="json"))
 
     @app.api_route("/files/{guid}/{name}", methods=["GET", "HEAD"])
@@ -223,12 +251,28 @@ def build(args: argparse.Namespace) -> FastAPI:
     def report(job: Job) -> dict[str, object]:
         """A rig.json in the engine's shape: confidence reasons ("<cue>: <word> (<value>)"),
         warnings, outputs (``--weak-cue``, ``--failed-output`` make the warnings to check)."""
-        cues = ["left-right symmetry", "head-to-feet direction", "facing direction", "legs apart", "arms mirror each other", "neck"]
+        cues = [
+            "left-right symmetry",
+            "head-to-feet direction",
+            "facing direction",
+            "legs apart",
+            "arms mirror each other",
+            "neck",
+        ]
         reasons = [f"{c}: weak (0.42)" if c == args.weak_cue else f"{c}: clear (0.95)" for c in cues]
-        outputs: list[dict[str, object]] = [{"file": f, "size": 10, "triangles": 12} for f in job.produce if f not in protocol.PREVIEWS]
+        outputs: list[dict[str, object]] = [
+            {"file": f, "size": 10, "triangles": 12} for f in job.produce if f not in protocol.PREVIEWS
+        ]
         if args.failed_output:
             outputs.append({"file": args.failed_output.format(name=job.name), "error": "RuntimeError: export failed [fake]"})
-        return {"name": job.name, "fake_job": job.id, "confidence": 0.7, "confidence_reasons": reasons, "warnings": list(args.engine_warning), "outputs": outputs}
+        return {
+            "name": job.name,
+            "fake_job": job.id,
+            "confidence": 0.7,
+            "confidence_reasons": reasons,
+            "warnings": list(args.engine_warning),
+            "outputs": outputs,
+        }
 
     @app.post(protocol.CONVERT_PATH)
     async def convert(req: protocol.ConvertRequest, request: Request) -> Response:

@@ -60,7 +60,7 @@ def zip_symlink() -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("hero.glb", TINY_GLB)
         link = zipfile.ZipInfo("tex.png")
-        link.external_attr = (0o120777 << 16)  # a symlink, its target as content
+        link.external_attr = 0o120777 << 16  # a symlink, its target as content
         zf.writestr(link, "/etc/passwd")
     return buf.getvalue()
 
@@ -76,7 +76,14 @@ def zip_bomb() -> bytes:
 def deep_glb() -> bytes:
     doc = b'{"asset":{"version":"2.0"},"x":' + nested(100_000).encode() + b"}"
     doc += b" " * (-len(doc) % 4)
-    return b"glTF" + (2).to_bytes(4, "little") + (20 + len(doc)).to_bytes(4, "little") + len(doc).to_bytes(4, "little") + b"JSON" + doc
+    return (
+        b"glTF"
+        + (2).to_bytes(4, "little")
+        + (20 + len(doc)).to_bytes(4, "little")
+        + len(doc).to_bytes(4, "little")
+        + b"JSON"
+        + doc
+    )
 
 
 def glb(version: int) -> bytes:
@@ -123,67 +130,303 @@ CASES: list[Case] = [
     *[Case(f"upload-{cid}", "POST", "/api/task/create", (201,), upload(name), {"content-type": MP}) for cid, name in GOOD_NAMES],
     # multipart bodies that are not what they claim
     Case("garbage-multipart", "POST", "/api/task/create", 400, NOISE.randbytes(4096), {"content-type": MP}, words="malformed"),
-    Case("text-garbage-multipart", "POST", "/api/task/create", 400, b"hello\r\nthis is not a form\r\n" * 50, {"content-type": MP}),
+    Case(
+        "text-garbage-multipart", "POST", "/api/task/create", 400, b"hello\r\nthis is not a form\r\n" * 50, {"content-type": MP}
+    ),
     Case("missing-boundary", "POST", "/api/task/create", 400, upload(b"x.glb"), {"content-type": "multipart/form-data"}),
     Case("empty-boundary", "POST", "/api/task/create", 400, upload(b"x.glb"), {"content-type": "multipart/form-data; boundary="}),
-    Case("wrong-boundary", "POST", "/api/task/create", 400, upload(b"x.glb"), {"content-type": "multipart/form-data; boundary=other"}),
-    Case("overlong-boundary", "POST", "/api/task/create", 400, upload(b"x.glb"), {"content-type": "multipart/form-data; boundary=" + "b" * 300}),
+    Case(
+        "wrong-boundary",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.glb"),
+        {"content-type": "multipart/form-data; boundary=other"},
+    ),
+    Case(
+        "overlong-boundary",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.glb"),
+        {"content-type": "multipart/form-data; boundary=" + "b" * 300},
+    ),
     Case("empty-multipart", "POST", "/api/task/create", 400, b"", {"content-type": MP}),
     Case("truncated-in-file", "POST", "/api/task/create", 400, upload(b"x.glb")[:120], {"content-type": MP}, words="ended early"),
     Case("truncated-in-headers", "POST", "/api/task/create", 400, upload(b"x.glb")[:50], {"content-type": MP}),
     Case("no-final-boundary", "POST", "/api/task/create", 400, part("file", TINY_GLB, b"x.glb"), {"content-type": MP}),
-    Case("no-content-disposition", "POST", "/api/task/create", 400,
-         b"--" + BOUNDARY.encode() + b"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--" + BOUNDARY.encode() + b"--\r\n", {"content-type": MP}),
-    Case("endless-header", "POST", "/api/task/create", 400,
-         b"--" + BOUNDARY.encode() + b"\r\nX-Long: " + b"a" * 200_000 + b"\r\n\r\nx\r\n--" + BOUNDARY.encode() + b"--\r\n", {"content-type": MP}),
-    Case("two-files", "POST", "/api/task/create", 400, body(part("file", TINY_GLB, b"a.glb"), part("file", TINY_GLB, b"b.glb")), {"content-type": MP}, words="one file"),
+    Case(
+        "no-content-disposition",
+        "POST",
+        "/api/task/create",
+        400,
+        b"--" + BOUNDARY.encode() + b"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--" + BOUNDARY.encode() + b"--\r\n",
+        {"content-type": MP},
+    ),
+    Case(
+        "endless-header",
+        "POST",
+        "/api/task/create",
+        400,
+        b"--" + BOUNDARY.encode() + b"\r\nX-Long: " + b"a" * 200_000 + b"\r\n\r\nx\r\n--" + BOUNDARY.encode() + b"--\r\n",
+        {"content-type": MP},
+    ),
+    Case(
+        "two-files",
+        "POST",
+        "/api/task/create",
+        400,
+        body(part("file", TINY_GLB, b"a.glb"), part("file", TINY_GLB, b"b.glb")),
+        {"content-type": MP},
+        words="one file",
+    ),
     Case("file-not-a-model", "POST", "/api/task/create", 400, upload(b"x.glb", b"<html>hello</html>"), {"content-type": MP}),
-    Case("png-renamed", "POST", "/api/task/create", 400, upload(b"x.glb", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100), {"content-type": MP}, words="not a GLB"),
+    Case(
+        "png-renamed",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.glb", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
+        {"content-type": MP},
+        words="not a GLB",
+    ),
     Case("empty-file", "POST", "/api/task/create", 400, upload(b"x.glb", b""), {"content-type": MP}, words="empty"),
-    Case("ascii-fbx", "POST", "/api/task/create", 400, upload(b"x.fbx", b"; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n}\n"), {"content-type": MP}, words="ASCII FBX"),
-    Case("fbx-6.1", "POST", "/api/task/create", 400, upload(b"x.fbx", TINY_FBX[:23] + (6100).to_bytes(4, "little") + b"\x00" * 40), {"content-type": MP}, words="too old"),
-    Case("glb-version-1", "POST", "/api/task/create", 400, upload(b"x.glb", glb(1)), {"content-type": MP}, words="glTF version 1"),
-    Case("glb-huge-chunk-length", "POST", "/api/task/create", 400, upload(b"x.glb", TINY_GLB[:12] + (1 << 30).to_bytes(4, "little") + TINY_GLB[16:]), {"content-type": MP}, words="past the end"),
-    Case("glb-length-past-end", "POST", "/api/task/create", 400, upload(b"x.glb", TINY_GLB[:8] + (1 << 20).to_bytes(4, "little") + TINY_GLB[12:]), {"content-type": MP}, words="truncated"),
-    Case("glb-binary-first-chunk", "POST", "/api/task/create", 400, upload(b"x.glb", TINY_GLB[:16] + b"BIN\x00" + TINY_GLB[20:]), {"content-type": MP}, words="not JSON"),
-    Case("glb-deep-json", "POST", "/api/task/create", 400, upload(b"x.glb", deep_glb()), {"content-type": MP}, words="nested too deeply"),
-    Case("gltf-deep-json", "POST", "/api/task/create", 400,
-         upload(b"x.gltf", b'{"asset": {"version": "2.0"}, "x": ' + nested(100_000).encode() + b"}"), {"content-type": MP},
-         words="nested too deeply"),
-    Case("gltf-invalid-json", "POST", "/api/task/create", 400, upload(b"x.gltf", b'{"asset": {"version": "2.0"}, '), {"content-type": MP}, words="invalid JSON"),
+    Case(
+        "ascii-fbx",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.fbx", b"; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n}\n"),
+        {"content-type": MP},
+        words="ASCII FBX",
+    ),
+    Case(
+        "fbx-6.1",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.fbx", TINY_FBX[:23] + (6100).to_bytes(4, "little") + b"\x00" * 40),
+        {"content-type": MP},
+        words="too old",
+    ),
+    Case(
+        "glb-version-1", "POST", "/api/task/create", 400, upload(b"x.glb", glb(1)), {"content-type": MP}, words="glTF version 1"
+    ),
+    Case(
+        "glb-huge-chunk-length",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.glb", TINY_GLB[:12] + (1 << 30).to_bytes(4, "little") + TINY_GLB[16:]),
+        {"content-type": MP},
+        words="past the end",
+    ),
+    Case(
+        "glb-length-past-end",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.glb", TINY_GLB[:8] + (1 << 20).to_bytes(4, "little") + TINY_GLB[12:]),
+        {"content-type": MP},
+        words="truncated",
+    ),
+    Case(
+        "glb-binary-first-chunk",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.glb", TINY_GLB[:16] + b"BIN\x00" + TINY_GLB[20:]),
+        {"content-type": MP},
+        words="not JSON",
+    ),
+    Case(
+        "glb-deep-json",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.glb", deep_glb()),
+        {"content-type": MP},
+        words="nested too deeply",
+    ),
+    Case(
+        "gltf-deep-json",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.gltf", b'{"asset": {"version": "2.0"}, "x": ' + nested(100_000).encode() + b"}"),
+        {"content-type": MP},
+        words="nested too deeply",
+    ),
+    Case(
+        "gltf-invalid-json",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.gltf", b'{"asset": {"version": "2.0"}, '),
+        {"content-type": MP},
+        words="invalid JSON",
+    ),
     Case("glb-truncated-header", "POST", "/api/task/create", 400, upload(b"x.glb", b"glTF\x02\x00"), {"content-type": MP}),
-    Case("zip-traversal", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("../../evil.glb", TINY_GLB))), {"content-type": MP}, words="escapes"),
-    Case("zip-absolute", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("/etc/evil.glb", TINY_GLB))), {"content-type": MP}, words="escapes"),
-    Case("zip-no-model", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(("readme.txt", b"hi"), ("tex.png", b"\x89PNG"))), {"content-type": MP}, words="holds no"),
-    Case("zip-broken", "POST", "/api/task/create", 400, upload(b"x.zip", b"PK\x03\x04" + NOISE.randbytes(300)), {"content-type": MP}),
-    Case("zip-6000-members", "POST", "/api/task/create", 400, upload(b"x.zip", zipped(*[(f"m{i}.txt", b"") for i in range(6000)], ("a.glb", TINY_GLB))), {"content-type": MP}, words="limit 5000"),
-    Case("zip-symlink", "POST", "/api/task/create", 400, upload(b"x.zip", zip_symlink()), {"content-type": MP}, words="symbolic link"),
+    Case(
+        "zip-traversal",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.zip", zipped(("../../evil.glb", TINY_GLB))),
+        {"content-type": MP},
+        words="escapes",
+    ),
+    Case(
+        "zip-absolute",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.zip", zipped(("/etc/evil.glb", TINY_GLB))),
+        {"content-type": MP},
+        words="escapes",
+    ),
+    Case(
+        "zip-no-model",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.zip", zipped(("readme.txt", b"hi"), ("tex.png", b"\x89PNG"))),
+        {"content-type": MP},
+        words="holds no",
+    ),
+    Case(
+        "zip-broken",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.zip", b"PK\x03\x04" + NOISE.randbytes(300)),
+        {"content-type": MP},
+    ),
+    Case(
+        "zip-6000-members",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.zip", zipped(*[(f"m{i}.txt", b"") for i in range(6000)], ("a.glb", TINY_GLB))),
+        {"content-type": MP},
+        words="limit 5000",
+    ),
+    Case(
+        "zip-symlink",
+        "POST",
+        "/api/task/create",
+        400,
+        upload(b"x.zip", zip_symlink()),
+        {"content-type": MP},
+        words="symbolic link",
+    ),
     Case("zip-bomb-declared", "POST", "/api/task/create", 400, upload(b"x.zip", zip_bomb()), {"content-type": MP}, words="1 GiB"),
     Case("vrm-upload", "POST", "/api/task/create", 201, upload(b"avatar.vrm", TINY_GLB), {"content-type": MP}),
-    Case("zip-with-model", "POST", "/api/task/create", 201, upload(b"x.zip", zipped(("hero/hero.glb", TINY_GLB), ("hero/tex.png", b"\x89PNG"))), {"content-type": MP}),
-    Case("field-too-long", "POST", "/api/task/create", 400, body(part("email", b"a" * 100_000), part("file", TINY_GLB, b"x.glb")), {"content-type": MP}),
-    Case("bad-skeleton-field", "POST", "/api/task/create", 400, body(part("skeleton", b"\xff\xfe"), part("file", TINY_GLB, b"x.glb")), {"content-type": MP}),
+    Case(
+        "zip-with-model",
+        "POST",
+        "/api/task/create",
+        201,
+        upload(b"x.zip", zipped(("hero/hero.glb", TINY_GLB), ("hero/tex.png", b"\x89PNG"))),
+        {"content-type": MP},
+    ),
+    Case(
+        "field-too-long",
+        "POST",
+        "/api/task/create",
+        400,
+        body(part("email", b"a" * 100_000), part("file", TINY_GLB, b"x.glb")),
+        {"content-type": MP},
+    ),
+    Case(
+        "bad-skeleton-field",
+        "POST",
+        "/api/task/create",
+        400,
+        body(part("skeleton", b"\xff\xfe"), part("file", TINY_GLB, b"x.glb")),
+        {"content-type": MP},
+    ),
     Case("only-fields", "POST", "/api/task/create", 400, body(part("email", b"a@b.co")), {"content-type": MP}),
-    Case("oversize-sent", "POST", "/api/task/create", 413, upload(b"x.glb", TINY_GLB + b"\x00" * (1024 * 1024 + 100)), {"content-type": MP}),
+    Case(
+        "oversize-sent",
+        "POST",
+        "/api/task/create",
+        413,
+        upload(b"x.glb", TINY_GLB + b"\x00" * (1024 * 1024 + 100)),
+        {"content-type": MP},
+    ),
     # JSON bodies
     Case("json-garbage", "POST", "/api/task/create", 400, b"{not json", {"content-type": "application/json"}),
     Case("json-empty", "POST", "/api/task/create", 400, b"", {"content-type": "application/json"}),
-    Case("json-deep", "POST", "/api/task/create", 400, json.dumps({"input_url": "x"})[:-1].encode() + b', "a": ' + nested(20_000).encode() + b"}", {"content-type": "application/json"}),
+    Case(
+        "json-deep",
+        "POST",
+        "/api/task/create",
+        400,
+        json.dumps({"input_url": "x"})[:-1].encode() + b', "a": ' + nested(20_000).encode() + b"}",
+        {"content-type": "application/json"},
+    ),
     Case("json-deep-array", "POST", "/api/task/create", 400, nested(30_000).encode(), {"content-type": "application/json"}),
     Case("json-deep-huge", "POST", "/api/task/create", 413, nested(200_000).encode(), {"content-type": "application/json"}),
     Case("json-wrong-type", "POST", "/api/task/create", 400, b'{"input_url": 5}', {"content-type": "application/json"}),
     Case("json-list", "POST", "/api/task/create", 400, b"[1,2,3]", {"content-type": "application/json"}),
-    Case("json-huge", "POST", "/api/task/create", 413, b'{"input_url": "http://x/' + b"a" * (3 * 1024 * 1024) + b'.glb"}', {"content-type": "application/json"}),
-    Case("json-invalid-utf8", "POST", "/api/task/create", 400, b'{"input_url": "\xff\xfe"}', {"content-type": "application/json"}),
-    Case("json-deep-auth-email", "POST", "/api/auth/email", (400, 422), nested(100_000).encode(), {"content-type": "application/json"}),
+    Case(
+        "json-huge",
+        "POST",
+        "/api/task/create",
+        413,
+        b'{"input_url": "http://x/' + b"a" * (3 * 1024 * 1024) + b'.glb"}',
+        {"content-type": "application/json"},
+    ),
+    Case(
+        "json-invalid-utf8", "POST", "/api/task/create", 400, b'{"input_url": "\xff\xfe"}', {"content-type": "application/json"}
+    ),
+    Case(
+        "json-deep-auth-email",
+        "POST",
+        "/api/auth/email",
+        (400, 422),
+        nested(100_000).encode(),
+        {"content-type": "application/json"},
+    ),
     Case("json-deep-keys", "POST", "/api/keys", (400, 401, 422), nested(100_000).encode(), {"content-type": "application/json"}),
-    Case("json-garbage-auth-email", "POST", "/api/auth/email", (400, 422), b"\x00\x01garbage", {"content-type": "application/json"}),
+    Case(
+        "json-garbage-auth-email", "POST", "/api/auth/email", (400, 422), b"\x00\x01garbage", {"content-type": "application/json"}
+    ),
     Case("json-null-url", "POST", "/api/task/create", 400, b'{"input_url": null}', {"content-type": "application/json"}),
-    Case("json-url-control", "POST", "/api/task/create", 400, b'{"input_url": "http://\\u0000/a.glb"}', {"content-type": "application/json"}),
+    Case(
+        "json-url-control",
+        "POST",
+        "/api/task/create",
+        400,
+        b'{"input_url": "http://\\u0000/a.glb"}',
+        {"content-type": "application/json"},
+    ),
     # other bodies
-    Case("urlencoded-garbage", "POST", "/api/task/create", 400, NOISE.randbytes(2048), {"content-type": "application/x-www-form-urlencoded"}),
-    Case("urlencoded-many-fields", "POST", "/api/task/create", 400, b"&".join(b"a%d=b" % i for i in range(5000)), {"content-type": "application/x-www-form-urlencoded"}),
-    Case("urlencoded-huge", "POST", "/api/task/create", 413, b"input_url=" + b"a" * 2_000_000, {"content-type": "application/x-www-form-urlencoded"}),
+    Case(
+        "urlencoded-garbage",
+        "POST",
+        "/api/task/create",
+        400,
+        NOISE.randbytes(2048),
+        {"content-type": "application/x-www-form-urlencoded"},
+    ),
+    Case(
+        "urlencoded-many-fields",
+        "POST",
+        "/api/task/create",
+        400,
+        b"&".join(b"a%d=b" % i for i in range(5000)),
+        {"content-type": "application/x-www-form-urlencoded"},
+    ),
+    Case(
+        "urlencoded-huge",
+        "POST",
+        "/api/task/create",
+        413,
+        b"input_url=" + b"a" * 2_000_000,
+        {"content-type": "application/x-www-form-urlencoded"},
+    ),
     Case("urlencoded-no-url", "POST", "/api/task/create", 400, b"a=b&c", {"content-type": "application/x-www-form-urlencoded"}),
     Case("no-content-type", "POST", "/api/task/create", 400, b"hello", {}),
     Case("text-plain", "POST", "/api/task/create", 400, b"hello", {"content-type": "text/plain"}),
@@ -280,8 +523,9 @@ def test_hostile_request_gets_a_clear_4xx(backend: BackendProcess, case: Case) -
 def test_declared_oversize_upload_refused_before_the_body(backend: BackendProcess) -> None:
     """A client that announces 50 MB gets 413 at once, without sending them."""
     payload = upload(b"x.glb")
-    head = (f"POST /api/task/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {MP}\r\n"
-            f"Content-Length: {50 * 1024 * 1024}\r\n\r\n").encode()
+    head = (
+        f"POST /api/task/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {MP}\r\nContent-Length: {50 * 1024 * 1024}\r\n\r\n"
+    ).encode()
     status, body = _raw(backend, head, payload)
     assert status == 413 and "1 MB" in body["detail"] and body["error"] == "UploadTooLarge"
 

@@ -76,10 +76,19 @@ def test_three_backends_one_killed(tmp_path: Path, pg_url: str, fake_workers) ->
     backends = []
     for i, port in enumerate(ports):
         env = {
-            "DATABASE_URL": pg_url, "AUTORIG_DATA_DIR": str(tmp_path), "WORKERS": ",".join(w.url for w in workers),
-            "WORKER_TOKEN": "test-token", "HOST": "127.0.0.1", "PORT": str(port), "PUBLIC_BASE_URL": base,
-            "INSTANCE_ID": f"backend-{i}", "DISPATCH_INTERVAL_S": "0.5", "PROGRESS_INTERVAL_S": "0.3",
-            "MAILER_INTERVAL_S": "0.5", "CLAIM_LEASE_S": str(LEASE_S), "WORKER_DEAD_AFTER_S": "60",
+            "DATABASE_URL": pg_url,
+            "AUTORIG_DATA_DIR": str(tmp_path),
+            "WORKERS": ",".join(w.url for w in workers),
+            "WORKER_TOKEN": "test-token",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "PUBLIC_BASE_URL": base,
+            "INSTANCE_ID": f"backend-{i}",
+            "DISPATCH_INTERVAL_S": "0.5",
+            "PROGRESS_INTERVAL_S": "0.3",
+            "MAILER_INTERVAL_S": "0.5",
+            "CLAIM_LEASE_S": str(LEASE_S),
+            "WORKER_DEAD_AFTER_S": "60",
             "ANON_FREE_LIMIT": "1000",
         }
         backends.append(BackendProcess(env, port, tmp_path).start())
@@ -87,8 +96,12 @@ def test_three_backends_one_killed(tmp_path: Path, pg_url: str, fake_workers) ->
         ids = []
         for i in range(TASKS):
             b = backends[i % 3]
-            r = httpx.post(f"{b.url}/api/task/create", files={"file": (f"hero{i}.glb", TINY_GLB)},
-                           data={"email": f"user{i}@example.com"}, timeout=30)
+            r = httpx.post(
+                f"{b.url}/api/task/create",
+                files={"file": (f"hero{i}.glb", TINY_GLB)},
+                data={"email": f"user{i}@example.com"},
+                timeout=30,
+            )
             assert r.status_code == 201, r.text
             ids.append(r.json()["task_id"])
 
@@ -122,8 +135,7 @@ def test_three_backends_one_killed(tmp_path: Path, pg_url: str, fake_workers) ->
         # One email per task, each sent once.
         deadline = time.monotonic() + 30
         while True:
-            emails = query(pg_url, select(OutboxEmail.task_id, OutboxEmail.sent_at, OutboxEmail.claimed_by,
-                                          OutboxEmail.attempts))
+            emails = query(pg_url, select(OutboxEmail.task_id, OutboxEmail.sent_at, OutboxEmail.claimed_by, OutboxEmail.attempts))
             if len(emails) >= TASKS and all(e.sent_at for e in emails):
                 break
             assert time.monotonic() < deadline, [(e.task_id, e.sent_at, e.claimed_by) for e in emails]

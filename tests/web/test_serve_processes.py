@@ -168,7 +168,11 @@ def test_a_second_serve_on_the_same_data_folder_is_refused(serve: Serve) -> None
     serve.start()
     other = subprocess.run(
         [sys.executable, "-m", "autorig", "serve", "--port", str(free_port())],
-        env=serve.env, cwd=serve.tmp, capture_output=True, text=True, timeout=60,
+        env=serve.env,
+        cwd=serve.tmp,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert other.returncode != 0 and "another autorig serve" in other.stderr
     assert serve.health()["status"] == "ok"
@@ -179,8 +183,14 @@ def test_a_second_serve_on_the_same_data_folder_is_refused(serve: Serve) -> None
 
 def test_health_is_degraded_while_no_worker_answers(tmp_path: Path) -> None:
     port = free_port()
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}", "AUTORIG_DATA_DIR": str(tmp_path),
-           "WORKERS": f"http://127.0.0.1:{free_port()}", "WORKER_TOKEN": "t", "HOST": "127.0.0.1", "PORT": str(port)}
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+        "AUTORIG_DATA_DIR": str(tmp_path),
+        "WORKERS": f"http://127.0.0.1:{free_port()}",
+        "WORKER_TOKEN": "t",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
     b = BackendProcess(env, port, tmp_path).start()
     try:
         h = httpx.get(b.url + "/api/health", timeout=10).json()
@@ -235,5 +245,8 @@ def test_two_backend_processes_share_the_work(serve: Serve) -> None:
         assert r.status_code == 201, r.text
         ids.append(r.json()["task_id"])
         tid = ids[-1]
-        _until(lambda tid=tid: httpx.get(f"{serve.url}/api/task/{tid}", timeout=10).json()["status"] == "done", 60,
-               f"task {len(ids)} was not dispatched")
+        _until(
+            lambda tid=tid: httpx.get(f"{serve.url}/api/task/{tid}", timeout=10).json()["status"] == "done",
+            60,
+            f"task {len(ids)} was not dispatched",
+        )

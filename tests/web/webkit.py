@@ -28,8 +28,12 @@ FAKEWORKER = Path(__file__).resolve().parent / "fakeworker.py"
 # The smallest valid GLB: its header and a JSON chunk with only the asset (the upload checks both).
 _GLB_JSON = b'{"asset":{"version":"2.0"}} '  # padded to 4 bytes
 TINY_GLB = (
-    b"glTF" + (2).to_bytes(4, "little") + (20 + len(_GLB_JSON)).to_bytes(4, "little")
-    + len(_GLB_JSON).to_bytes(4, "little") + b"JSON" + _GLB_JSON
+    b"glTF"
+    + (2).to_bytes(4, "little")
+    + (20 + len(_GLB_JSON)).to_bytes(4, "little")
+    + len(_GLB_JSON).to_bytes(4, "little")
+    + b"JSON"
+    + _GLB_JSON
 )
 TINY_FBX = b"Kaydara FBX Binary  \x00\x1a\x00" + (7400).to_bytes(4, "little") + b"\x00" * 60  # FBX 7.4
 TINY_OBJ = b"# test\nmtllib x.mtl\no body\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"
@@ -205,8 +209,19 @@ class BackendProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> BackendProcess:
-        cmd = [sys.executable, "-m", "uvicorn", "autorig.web.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "autorig.web.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+        ]
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.cwd)
         wait_http(self.url + "/api/health", proc=self.proc)
         return self

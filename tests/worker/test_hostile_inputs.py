@@ -131,7 +131,9 @@ def images_outside(path: Path, src: Path, secret: Path) -> Path:
     made = write_gltf_with_images(src / f"{NORMAL}.glb", folder, uris, buffer_uri="data:application/octet-stream;base64,")
     doc = json.loads(made.read_text())
     _, binary = read_glb(src / f"{NORMAL}.glb")
-    doc["buffers"] = [{"byteLength": len(binary), "uri": "data:application/octet-stream;base64," + base64.b64encode(binary).decode()}]
+    doc["buffers"] = [
+        {"byteLength": len(binary), "uri": "data:application/octet-stream;base64," + base64.b64encode(binary).decode()}
+    ]
     return _gltf(doc, path)
 
 
@@ -178,7 +180,9 @@ def huge_obj(path: Path, _src: Path, _s: Path) -> Path:
 
 
 def points_only(path: Path, _src: Path, _s: Path) -> Path:
-    path.write_text("".join(f"v {i} {i % 7} {i % 3}\n" for i in range(100)) + "p " + " ".join(str(i) for i in range(1, 101)) + "\n")
+    path.write_text(
+        "".join(f"v {i} {i % 7} {i % 3}\n" for i in range(100)) + "p " + " ".join(str(i) for i in range(1, 101)) + "\n"
+    )
     return path
 
 
@@ -319,11 +323,16 @@ def hostile_run(tmp_path_factory, eval_data):
                 lambda: (s := c.get(f"/api/jobs/{normal['worker_task_id']}").json())["state"] in ("done", "failed") and s,
                 JOB_WAIT_S, interval=0.3, what="the normal job",
             )  # fmt: skip
-            outputs = {
-                name: {u.rsplit("/", 1)[1]: c.get(u) for u in job["output_urls"]} for name, job in jobs.items()
-            }
+            outputs = {name: {u.rsplit("/", 1)[1]: c.get(u) for u in job["output_urls"]} for name, job in jobs.items()}
         alive = worker.proc.poll() is None
-        yield {"refused": refused, "converted": converted, "statuses": statuses, "outputs": outputs, "normal": normal_status, "alive": alive}
+        yield {
+            "refused": refused,
+            "converted": converted,
+            "statuses": statuses,
+            "outputs": outputs,
+            "normal": normal_status,
+            "alive": alive,
+        }
     finally:
         worker.stop()
         server.close()

@@ -17,7 +17,7 @@ def test_downloads_never_collide_with_previews(upload):
     names = output_files(upload)
     lower = [n.lower() for n in names]
     assert len(set(lower)) == len(names), names
-    assert names[-len(PREVIEWS):] == list(PREVIEWS)
+    assert names[-len(PREVIEWS) :] == list(PREVIEWS)
     downloads = names[: -len(PREVIEWS)]
     assert all(is_download(n) for n in downloads)
     assert not {n.lower() for n in downloads} & {p.lower() for p in PREVIEWS}

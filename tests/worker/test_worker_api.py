@@ -55,9 +55,7 @@ def test_private_and_loopback_inputs_are_refused_unless_allowed(worker_factory, 
     with w.client() as c:
         private = c.post("/api/jobs", json={"input_url": "http://10.0.0.1/m.glb"}, headers=w.headers)
         other_port = c.post("/api/jobs", json={"input_url": "http://127.0.0.1:9/m.glb"}, headers=w.headers)
-        metadata = c.post(
-            "/api-converter-glb-to-fbx", json={"input_url": "http://169.254.169.254/x.fbx"}, headers=w.headers
-        )
+        metadata = c.post("/api-converter-glb-to-fbx", json={"input_url": "http://169.254.169.254/x.fbx"}, headers=w.headers)
         allowed = c.post("/api/jobs", json={"input_url": f"{input_server.url}/status/404"}, headers=w.headers)
     assert private.status_code == 400
     assert private.json() == {
@@ -96,7 +94,7 @@ def test_accepted_job_lists_every_output_and_fails_with_a_reason(worker_factory,
             assert c.head(url).status_code == 404
         page = c.get(accepted["progress_page"])
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-        assert "the input URL answered HTTP 404" in page.text and "http-equiv=\"refresh\"" not in page.text
+        assert "the input URL answered HTTP 404" in page.text and 'http-equiv="refresh"' not in page.text
         assert c.get("/api/jobs/nope").status_code == 404
         assert c.get(f"/files/{accepted['guid']}/job.json").status_code == 404
         assert c.get(f"/files/not-a-guid/{names[0]}").status_code == 404
@@ -152,9 +150,9 @@ def test_low_disk_stops_accepting(worker_factory, input_server):
 def test_a_restart_fails_unfinished_jobs(tmp_path, worker_factory, input_server):
     w = worker_factory(allowed_hosts=[input_server.host])
     with w.client() as c:
-        job_id = c.post(
-            "/api/jobs", json={"input_url": f"{input_server.url}/slow/30/m.glb"}, headers=w.headers
-        ).json()["worker_task_id"]
+        job_id = c.post("/api/jobs", json={"input_url": f"{input_server.url}/slow/30/m.glb"}, headers=w.headers).json()[
+            "worker_task_id"
+        ]
     assert w.job_record(job_id)["state"] == "queued"
     w.stop(signal.SIGKILL)  # a crash: nothing gets to record the job's end
     assert w.job_record(job_id)["state"] == "queued"
@@ -170,9 +168,9 @@ def test_a_restart_fails_unfinished_jobs(tmp_path, worker_factory, input_server)
 def test_a_clean_shutdown_fails_unfinished_jobs(worker_factory, input_server):
     w = worker_factory(allowed_hosts=[input_server.host])
     with w.client() as c:
-        job_id = c.post(
-            "/api/jobs", json={"input_url": f"{input_server.url}/slow/30/m.glb"}, headers=w.headers
-        ).json()["worker_task_id"]
+        job_id = c.post("/api/jobs", json={"input_url": f"{input_server.url}/slow/30/m.glb"}, headers=w.headers).json()[
+            "worker_task_id"
+        ]
     assert w.stop(signal.SIGTERM) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal on exit
     record = w.job_record(job_id)
     assert record["state"] == "failed" and "shut down" in record["error"]
@@ -290,9 +288,7 @@ def test_a_worker_reads_another_workers_output_with_the_token(worker_factory, in
         job = c.post("/api/jobs", json={"input_url": input_server.add_bytes("hero.glb", GLB)}).json()
         assert wait_job(c, job["worker_task_id"], 30)["state"] == "done"
     made = job["output_urls"][0]
-    second = worker_factory(
-        data_dir=tmp_path / "second", allowed_hosts=[first.url.split("//", 1)[1]], engine_command=standin
-    )
+    second = worker_factory(data_dir=tmp_path / "second", allowed_hosts=[first.url.split("//", 1)[1]], engine_command=standin)
     with second.client(token=True) as c:
         again = c.post("/api/jobs", json={"input_url": made}).json()
         status = wait_job(c, again["worker_task_id"], 30)

@@ -12,7 +12,9 @@ def test_many_jobs_in_one_answer(worker_factory, input_server):
     w = worker_factory(allowed_hosts=[input_server.host], capacity=2)
     with w.client() as c:
         ids = [
-            c.post("/api/jobs", json={"input_url": f"{input_server.url}/slow/30/m{i}.glb"}, headers=w.headers).json()["worker_task_id"]
+            c.post("/api/jobs", json={"input_url": f"{input_server.url}/slow/30/m{i}.glb"}, headers=w.headers).json()[
+                "worker_task_id"
+            ]
             for i in range(2)
         ]
         r = c.post(JOBS_STATUS_PATH, json={"worker_task_ids": [*ids, "nope"]}, headers=w.headers)

@@ -21,9 +21,7 @@ def settings(tmp_path, **kw) -> WorkerSettings:
 
 
 def record(job_id: str, **kw) -> JobRecord:
-    return JobRecord(
-        id=job_id, guid=f"guid-{job_id}", input_url="http://example.com/m.glb", name="m", outputs=["m.glb"], **kw
-    )
+    return JobRecord(id=job_id, guid=f"guid-{job_id}", input_url="http://example.com/m.glb", name="m", outputs=["m.glb"], **kw)
 
 
 def test_cleanup_removes_only_expired_finished_jobs(tmp_path):
@@ -77,9 +75,7 @@ def test_average_job_seconds_come_from_recent_done_jobs(tmp_path):
     manager = JobManager(settings(tmp_path))
     now = utcnow()
     for i, seconds in enumerate((10, 20, 30)):
-        manager.store.add(
-            record(f"j{i}", state=JobState.done, created_at=now - timedelta(seconds=seconds), finished_at=now)
-        )
+        manager.store.add(record(f"j{i}", state=JobState.done, created_at=now - timedelta(seconds=seconds), finished_at=now))
     manager.store.add(record("bad", state=JobState.failed, created_at=now - timedelta(hours=1), finished_at=now))
     again = JobManager(settings(tmp_path))
     again.recover()

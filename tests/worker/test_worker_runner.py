@@ -16,9 +16,7 @@ from autorig.worker.runner import EngineProcess, rig_command
 
 
 def run(tmp_path, code: str, *, timeout_s: float = 30.0, memory_mb: int = 2048) -> tuple[int, EngineProcess]:
-    engine = EngineProcess(
-        argv=[sys.executable, "-c", code], log_dir=tmp_path, memory_mb=memory_mb, timeout_s=timeout_s
-    )
+    engine = EngineProcess(argv=[sys.executable, "-c", code], log_dir=tmp_path, memory_mb=memory_mb, timeout_s=timeout_s)
     engine.start()
     while (rc := engine.poll()) is None:
         time.sleep(0.05)
@@ -99,7 +97,9 @@ def test_progress_lines_become_stage_and_fraction(tmp_path):
 
 
 def test_rig_command_passes_the_options():
-    argv = rig_command(["autorig"], "in.glb", "out", "hero", JobOptions(skeleton="unreal", mixamo_prefix=True, fingers="mitten"), "rig")
+    argv = rig_command(
+        ["autorig"], "in.glb", "out", "hero", JobOptions(skeleton="unreal", mixamo_prefix=True, fingers="mitten"), "rig"
+    )
     assert argv == [
         "autorig", "rig", "in.glb", "-o", "out", "--name", "hero",
         "--skeleton", "unreal", "--only", "rig", "--fingers", "mitten", "--mixamo-prefix",

@@ -67,7 +67,9 @@ def clip_skeleton(rig: Any) -> clip_lib.ClipSkeleton:
     joints = {k: v for k, v in joints.items() if k in ends or k in rig.bone_names}
     up = np.asarray(rig.up, dtype=np.float64)
     ground = min(float((_mesh_world(ob) @ up).min()) for ob in rig.meshes if len(ob.data.vertices))
-    return clip_lib.ClipSkeleton(joints, up, np.asarray(rig.front, dtype=np.float64), np.asarray(rig.left, dtype=np.float64), float(rig.height), ground)
+    return clip_lib.ClipSkeleton(
+        joints, up, np.asarray(rig.front, dtype=np.float64), np.asarray(rig.left, dtype=np.float64), float(rig.height), ground
+    )
 
 
 def body_shape(rig: Any, skel: clip_lib.ClipSkeleton) -> clip_lib.BodyShape:

@@ -167,14 +167,24 @@ def palm_normal(joints: dict[str, np.ndarray], side: str, front: np.ndarray) -> 
     return _unit(np.cross(axis, hand_width(joints, side, front))) * (1.0 if side == "Left" else -1.0)
 
 
-def finger_x(joints: dict[str, np.ndarray], humanoid_name: str, front: np.ndarray, head: np.ndarray, tail: np.ndarray) -> np.ndarray:
+def finger_x(
+    joints: dict[str, np.ndarray], humanoid_name: str, front: np.ndarray, head: np.ndarray, tail: np.ndarray
+) -> np.ndarray:
     """The X axis of a finger bone (see the module docstring): the bone's direction crossed
     with the palm's normal, so a positive turn about X curls the finger into the palm."""
     side = humanoid.finger_of(humanoid_name)[0]
     return np.cross(_unit(tail - head), palm_normal(joints, side, front))
 
 
-def z_axis(head: np.ndarray, tail: np.ndarray, rule: str, up: np.ndarray, front: np.ndarray, left: np.ndarray, x_ref: np.ndarray | None = None) -> np.ndarray:
+def z_axis(
+    head: np.ndarray,
+    tail: np.ndarray,
+    rule: str,
+    up: np.ndarray,
+    front: np.ndarray,
+    left: np.ndarray,
+    x_ref: np.ndarray | None = None,
+) -> np.ndarray:
     """The local Z axis of a bone from ``head`` to ``tail`` under the roll convention: (3,) unit.
     x_ref: the reference X axis of a finger bone (``finger_x``)."""
     y = _unit(tail - head)
@@ -251,7 +261,15 @@ def plan_bones(bones: BoneSet, orientation, preset: presets.Preset, vertices: np
     level = humanoid.finger_level(bones.names)
     for hname in humanoid.finger_bones(level):
         i = bones.index(hname)
-        add(hname, preset.bone(hname), preset.bone(humanoid.PARENT[hname]), bones.heads[i], bones.tails[i], bool(bones.deform[i]), family(hname))
+        add(
+            hname,
+            preset.bone(hname),
+            preset.bone(humanoid.PARENT[hname]),
+            bones.heads[i],
+            bones.tails[i],
+            bool(bones.deform[i]),
+            family(hname),
+        )
     for end in preset.finger_end_joints(level):
         parent = plans[preset.bone(humanoid.FINGER_END_JOINTS[end])]
         head = joints[end]
@@ -342,7 +360,9 @@ def _runs(bone: npt.NDArray[np.int64], weight: npt.NDArray[np.float64]) -> list[
     return [(int(b[s]), float(w[s]), part) for s, part in zip(starts, np.split(rows, starts[1:]), strict=True)]
 
 
-def build(mesh: CharacterMesh, bones: BoneSet, weights, orientation, *, skeleton: str = "mixamo", mixamo_prefix: bool = False) -> RiggedScene:
+def build(
+    mesh: CharacterMesh, bones: BoneSet, weights, orientation, *, skeleton: str = "mixamo", mixamo_prefix: bool = False
+) -> RiggedScene:
     """Create the armature for ``bones`` (humanoid names, from ``bones.from_joints``) in the
     current scene and bind the mesh objects behind ``mesh.parts`` with ``weights``
     (SkinWeights: ``.indices``, ``.weights`` (n, k) into ``bones``)."""

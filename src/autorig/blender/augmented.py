@@ -68,7 +68,7 @@ def write_case(case, character, unrigged: str | os.PathLike, out: str | os.PathL
             ob.shape_key_clear()
         _clear_custom_normals(ob)
         ob.matrix_world = np.eye(4).tolist()
-        me.vertices.foreach_set("co", moved[start:start + len(r)].astype(np.float32).ravel())
+        me.vertices.foreach_set("co", moved[start : start + len(r)].astype(np.float32).ravel())
         start += len(r)
         if case.mirrored:
             me.flip_normals()

@@ -72,8 +72,6 @@ def selected(objects) -> Iterator[None]:
         bpy.context.view_layer.objects.active = active
 
 
-
-
 # Image file formats and the extension a reader expects on their embedded name.
 IMAGE_EXTENSIONS = {
     "PNG": ".png", "JPEG": ".jpg", "TARGA": ".tga", "TARGA_RAW": ".tga", "BMP": ".bmp", "TIFF": ".tif",

@@ -345,8 +345,9 @@ def closest_points(points: np.ndarray, vertices: np.ndarray, triangles: np.ndarr
     return found, bary, dist
 
 
-def _closest_batch(points: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, tree: cKDTree, k: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _closest_batch(
+    points: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, tree: cKDTree, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``closest_points`` for one batch of points (p, 3), the triangles' corners a, b, c (m, 3)
     and the k-d tree of their centroids."""
     _, cand = tree.query(points, k=k)

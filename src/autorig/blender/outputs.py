@@ -178,6 +178,7 @@ def write_all(rig: Any, outdir: Path, name: str, report: dict, on_file: Callable
     # (kind, format) -> (triangle count, writer) for every output write_all knows how to make.
     writers: dict[tuple[str, str], tuple[Callable[[], int], Callable[[Path], Any]]] = {}
     for level, once in levels.items():
+
         def objs(once: _Once = once) -> list[Any]:
             return [rig.armature, *once.get().objects]
 
@@ -258,11 +259,13 @@ def _warn_failures(report: dict, name: str, clips: _Once) -> None:
     if clips.error is not None:
         reason = _short(clips.error)
         report["animation_error"] = reason
-        degraded = [f for f in (o.filename(name) for o in protocol.OUTPUTS if o.kind in CLIPS_OPTIONAL)
-                    if any(o["file"] == f and not o.get("error") for o in report.get("outputs", []))]
+        degraded = [
+            f
+            for f in (o.filename(name) for o in protocol.OUTPUTS if o.kind in CLIPS_OPTIONAL)
+            if any(o["file"] == f and not o.get("error") for o in report.get("outputs", []))
+        ]
         if degraded:
-            report.setdefault("warnings", []).append(
-                f"no animation clips ({reason}): {', '.join(degraded)} written without them")
+            report.setdefault("warnings", []).append(f"no animation clips ({reason}): {', '.join(degraded)} written without them")
 
 
 def _drop(level: _Once) -> None:

@@ -104,7 +104,8 @@ def too_many_distinct(vertices: int, merged: int) -> None:
     if vertices > limit:
         copies = f" ({merged:,} split copies merged)" if merged else ""
         raise RigError(
-            "too_large", f"the model has {vertices:,} vertices at distinct places{copies}; the limit is {limit:,} (decimate it first)"
+            "too_large",
+            f"the model has {vertices:,} vertices at distinct places{copies}; the limit is {limit:,} (decimate it first)",
         )
 
 
@@ -112,13 +113,9 @@ def too_large(triangles: int, vertices: int) -> None:
     """Raise ``too_large`` when a model is beyond the limits."""
     max_triangles, max_vertices = limits()
     if triangles > max_triangles:
-        raise RigError(
-            "too_large", f"the model has {triangles:,} triangles; the limit is {max_triangles:,} (decimate it first)"
-        )
+        raise RigError("too_large", f"the model has {triangles:,} triangles; the limit is {max_triangles:,} (decimate it first)")
     if vertices > max_vertices:
-        raise RigError(
-            "too_large", f"the model has {vertices:,} vertices; the limit is {max_vertices:,} (decimate it first)"
-        )
+        raise RigError("too_large", f"the model has {vertices:,} vertices; the limit is {max_vertices:,} (decimate it first)")
 
 
 def inside(root: Path, name: str, base: Path) -> Path | None:
@@ -370,9 +367,7 @@ def _check_positions(doc: dict, binary: bytes | None, workdir: Path) -> None:
         co = np.ndarray((count, 3), dtype="<f4", buffer=data, offset=start, strides=(stride, 4))
         bad = int((~np.isfinite(co).all(axis=1)).sum())
         if bad:
-            raise RigError(
-                "corrupt_file", f"{bad:,} of {count:,} vertices have no valid position (NaN or infinite coordinates)"
-            )
+            raise RigError("corrupt_file", f"{bad:,} of {count:,} vertices have no valid position (NaN or infinite coordinates)")
 
 
 def _gltf_size(doc: dict, counts: list[int]) -> tuple[int, int]:
@@ -510,17 +505,13 @@ def prepare_obj(path: Path, root: Path, workdir: Path) -> Prepared:
                 if vertices > max_vertices:
                     too_large(triangles, vertices)
                 if b"n" in line.lower() and not _finite_vertex(line):  # nan, inf (Blender reads them as 0)
-                    raise RigError(
-                        "corrupt_file", f"vertex {vertices:,} has no valid position (NaN or infinite coordinates)"
-                    )
+                    raise RigError("corrupt_file", f"vertex {vertices:,} has no valid position (NaN or infinite coordinates)")
             elif line.lstrip().startswith(b"mtllib"):
                 names = line.decode("utf-8", "replace").split(None, 1)[1:]
                 name = names[0].strip() if names else ""
                 real = inside(root, name, path.parent) if name else None
                 if real is None:
-                    warnings.append(
-                        f"material library {name[:100]!r} dropped: it is outside the model's folder or missing"
-                    )
+                    warnings.append(f"material library {name[:100]!r} dropped: it is outside the model's folder or missing")
                     continue
                 line = f"mtllib {_prepare_mtl(real, root, workdir, warnings)}\n".encode()
             dst.write(line)

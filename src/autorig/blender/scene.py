@@ -160,8 +160,11 @@ def import_file(path: str | os.PathLike, *, keep_rig: bool = False) -> LoadRepor
         raise RigError("corrupt_file", f"no such file: {path}")
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
-        raise RigError("unsupported_format", f"unsupported file type '{ext or path.name}' (use {formats.listed()};"
-                       " convert other formats such as Collada or 3DS to GLB or FBX first)")
+        raise RigError(
+            "unsupported_format",
+            f"unsupported file type '{ext or path.name}' (use {formats.listed()};"
+            " convert other formats such as Collada or 3DS to GLB or FBX first)",
+        )
     if path.stat().st_size == 0:
         raise RigError("corrupt_file", "the file is empty")
     tmp = Path(tempfile.mkdtemp(prefix="autorig-import-"))
@@ -240,7 +243,9 @@ def _drop_outside_images(root: Path, report: LoadReport) -> None:
             continue
         real = Path(bpy.path.abspath(image.filepath))
         if not _under(root, real):
-            report.warnings.append(f"texture {image.name} dropped: its file {image.filepath[:100]!r} is outside the model's folder")
+            report.warnings.append(
+                f"texture {image.name} dropped: its file {image.filepath[:100]!r} is outside the model's folder"
+            )
             bpy.data.images.remove(image)
 
 
@@ -411,7 +416,8 @@ def read_character() -> CharacterMesh:
     bad = ~np.isfinite(all_verts).all(axis=1)
     if bad.any():
         raise RigError(
-            "corrupt_file", f"{int(bad.sum()):,} of {len(all_verts):,} vertices have no valid position (NaN or infinite coordinates)"
+            "corrupt_file",
+            f"{int(bad.sum()):,} of {len(all_verts):,} vertices have no valid position (NaN or infinite coordinates)",
         )
     mesh = CharacterMesh(all_verts, np.concatenate(tris), parts)
     if mesh.n_triangles == 0:

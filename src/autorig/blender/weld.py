@@ -72,8 +72,9 @@ def weld_large(objects: list[Any]) -> int:
     return sum(weld_object(ob) for ob in meshes)
 
 
-def merge_map(keys: npt.NDArray[Any], corner_vert: npt.NDArray[np.int64], loop_start: npt.NDArray[np.int64]
-              ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def merge_map(
+    keys: npt.NDArray[Any], corner_vert: npt.NDArray[np.int64], loop_start: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Which vertices become one: ``keys`` (n, w) one row of bytes per vertex (equal rows merge),
     ``corner_vert`` (c,) each corner's vertex, ``loop_start`` (f,) each face's first corner.
 
@@ -116,8 +117,11 @@ def weld_object(ob: Any) -> int:
     del corner_edge
     loop_start = _read(me.polygons, "loop_start", f, 1, np.int64)
     co = _read(me.vertices, "co", n, 3, np.float32)
-    point = [(a.name, a.data_type, _attribute(a, n)) for a in me.attributes
-             if a.domain == "POINT" and not a.name.startswith(".") and a.name not in _SKIP]
+    point = [
+        (a.name, a.data_type, _attribute(a, n))
+        for a in me.attributes
+        if a.domain == "POINT" and not a.name.startswith(".") and a.name not in _SKIP
+    ]
     parts = [co.view(np.uint8).reshape(n, -1)]
     parts += [np.ascontiguousarray(v).reshape(n, -1).view(np.uint8) for _, _, v in point if v is not None]
     first, inverse = merge_map(np.hstack(parts), corner_vert, loop_start)

@@ -47,28 +47,28 @@ KINDS: tuple[str, ...] = ("none", "pose", "facing", "upaxis", "mirror", "scale",
 AUGMENTED_KINDS: tuple[str, ...] = KINDS[1:]
 
 # --- the ranges of the augmentations (degrees, fractions of the character's height) ---------
-ARM_DOWN_DEG = (0.0, 75.0)        # upper arm below horizontal
-ARM_UP_DEG = (20.0, 70.0)         # the raised arm above horizontal
-ARM_UP_PROBABILITY = 0.3          # one arm raised instead of lowered
-ARM_FORWARD_DEG = (-10.0, 20.0)   # upper arm swung forward (negative: back)
+ARM_DOWN_DEG = (0.0, 75.0)  # upper arm below horizontal
+ARM_UP_DEG = (20.0, 70.0)  # the raised arm above horizontal
+ARM_UP_PROBABILITY = 0.3  # one arm raised instead of lowered
+ARM_FORWARD_DEG = (-10.0, 20.0)  # upper arm swung forward (negative: back)
 ELBOW_DEG = (0.0, 25.0)
 KNEE_DEG = (0.0, 25.0)
-LEGS_APART_DEG = (0.0, 20.0)      # each thigh out to its side; the total spread up to twice this
-SPINE_YAW_DEG = 10.0              # spine turned about up, +-
-SPINE_LEAN_DEG = 5.0              # spine leaning forward/back and sideways, +-
+LEGS_APART_DEG = (0.0, 20.0)  # each thigh out to its side; the total spread up to twice this
+SPINE_YAW_DEG = 10.0  # spine turned about up, +-
+SPINE_LEAN_DEG = 5.0  # spine leaning forward/back and sideways, +-
 HEAD_YAW_DEG = 20.0
 HEAD_PITCH_DEG = 10.0
-LOG10_HEIGHT = (-2.0, 2.0)        # scale: the character's height from 0.01 to 100 units
-LOG10_OFFSET_HEIGHTS = (1.0, 3.0) # offset: 10 to 1000 heights from the origin
-SWORD_LENGTH = (0.3, 0.6)         # held box: length, as a fraction of height
+LOG10_HEIGHT = (-2.0, 2.0)  # scale: the character's height from 0.01 to 100 units
+LOG10_OFFSET_HEIGHTS = (1.0, 3.0)  # offset: 10 to 1000 heights from the origin
+SWORD_LENGTH = (0.3, 0.6)  # held box: length, as a fraction of height
 SWORD_WIDTH = (0.02, 0.05)
-SWORD_GRIP = 0.15                 # share of the length behind the hand
+SWORD_GRIP = 0.15  # share of the length behind the hand
 SHIELD_RADIUS = (0.1, 0.18)
 SHIELD_THICKNESS = 0.015
-CAPE_LENGTH = (0.45, 0.75)        # from the shoulders down, as a fraction of height
-CAPE_GAP = 0.01                   # distance kept from the body
-CAPE_FLARE = (0.0, 0.15)          # how far the hem stands out behind, beyond the body
-PROP_SEGMENTS = 24                # disc and cape resolution
+CAPE_LENGTH = (0.45, 0.75)  # from the shoulders down, as a fraction of height
+CAPE_GAP = 0.01  # distance kept from the body
+CAPE_FLARE = (0.0, 0.15)  # how far the hem stands out behind, beyond the body
+PROP_SEGMENTS = 24  # disc and cape resolution
 
 # Joints whose names a mirror swaps, and the limb pairs a left/right swap is judged on.
 LIMB_PAIRS: dict[str, tuple[str, ...]] = {
@@ -108,7 +108,7 @@ class Case:
     props: list[Prop] = field(default_factory=list)
     mirrored: bool = False
     params: dict[str, Any] = field(default_factory=dict)
-    up: npt.NDArray[np.float64] = field(default_factory=lambda: np.array([0.0, 0.0, 1.0]))     # the character's, placed
+    up: npt.NDArray[np.float64] = field(default_factory=lambda: np.array([0.0, 0.0, 1.0]))  # the character's, placed
     front: npt.NDArray[np.float64] = field(default_factory=lambda: np.array([0.0, -1.0, 0.0]))  # (unit vectors)
 
     @property
@@ -267,7 +267,11 @@ def draw_pose(c: CachedCharacter, rng: np.random.Generator) -> tuple[npt.NDArray
                 set_rot(f"{side}Leg", _rot(np.cross(s, -f.front), knee))  # shin backwards
                 params[f"{side.lower()}_knee_deg"] = round(float(knee), 1)
     spine = "Spine" if _bone(c, "Spine") is not None else "Chest"
-    yaw, lean_f, lean_s = rng.uniform(-1, 1) * SPINE_YAW_DEG, rng.uniform(-1, 1) * SPINE_LEAN_DEG, rng.uniform(-1, 1) * SPINE_LEAN_DEG
+    yaw, lean_f, lean_s = (
+        rng.uniform(-1, 1) * SPINE_YAW_DEG,
+        rng.uniform(-1, 1) * SPINE_LEAN_DEG,
+        rng.uniform(-1, 1) * SPINE_LEAN_DEG,
+    )
     if set_rot(spine, _rot(f.left, lean_f) @ _rot(f.front, lean_s) @ _rot(f.up, yaw)):
         params["spine_yaw_deg"] = round(float(yaw), 1)
     hy, hp = rng.uniform(-1, 1) * HEAD_YAW_DEG, rng.uniform(-1, 1) * HEAD_PITCH_DEG
@@ -277,7 +281,9 @@ def draw_pose(c: CachedCharacter, rng: np.random.Generator) -> tuple[npt.NDArray
     return rot, params
 
 
-def posed_points(c: CachedCharacter, matrices: npt.NDArray[np.float64]) -> tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[np.float64]]]:
+def posed_points(
+    c: CachedCharacter, matrices: npt.NDArray[np.float64]
+) -> tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[np.float64]]]:
     """Ground-truth joints and bone tails by joint name after the pose (matrices (b, 3, 4))."""
     joints: dict[str, npt.NDArray[np.float64]] = {}
     tails: dict[str, npt.NDArray[np.float64]] = {}
@@ -294,7 +300,9 @@ def posed_points(c: CachedCharacter, matrices: npt.NDArray[np.float64]) -> tuple
 # --- pass 2: props ------------------------------------------------------------------------
 
 
-def box(center: npt.NDArray[np.float64], axes: npt.NDArray[np.float64], half: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+def box(
+    center: npt.NDArray[np.float64], axes: npt.NDArray[np.float64], half: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """A box: axes (3, 3) rows, half sizes (3,). Returns vertices (8, 3), triangles (12, 3)
     wound outwards when the axes are right-handed."""
     signs = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=np.float64)
@@ -304,7 +312,13 @@ def box(center: npt.NDArray[np.float64], axes: npt.NDArray[np.float64], half: np
     return v, np.array(tris, dtype=np.int64)
 
 
-def disc(center: npt.NDArray[np.float64], normal: npt.NDArray[np.float64], radius: float, thickness: float, segments: int = PROP_SEGMENTS) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+def disc(
+    center: npt.NDArray[np.float64],
+    normal: npt.NDArray[np.float64],
+    radius: float,
+    thickness: float,
+    segments: int = PROP_SEGMENTS,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """A closed flat cylinder (a shield). Returns vertices, triangles (outwards)."""
     n = _unit(normal)
     a = _unit(np.cross(n, [0.0, 0, 1]) if abs(n[2]) < 0.9 else np.cross(n, [1.0, 0, 0]))
@@ -330,7 +344,9 @@ def sheet(grid: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.N
     return grid.reshape(-1, 3), tris
 
 
-def _hand_point(joints: dict[str, npt.NDArray[np.float64]], tails: dict[str, npt.NDArray[np.float64]], side: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+def _hand_point(
+    joints: dict[str, npt.NDArray[np.float64]], tails: dict[str, npt.NDArray[np.float64]], side: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
     """Where the hand is and the direction the forearm points (posed)."""
     for start, end in ((f"{side}ForeArm", f"{side}Hand"), (f"{side}Arm", f"{side}ForeArm")):
         if start in joints and end in joints:
@@ -342,8 +358,12 @@ def _hand_point(joints: dict[str, npt.NDArray[np.float64]], tails: dict[str, npt
 
 
 def make_props(
-    c: CachedCharacter, joints: dict[str, npt.NDArray[np.float64]], tails: dict[str, npt.NDArray[np.float64]], vertices: npt.NDArray[np.float64],
-    rng: np.random.Generator, cape: bool,
+    c: CachedCharacter,
+    joints: dict[str, npt.NDArray[np.float64]],
+    tails: dict[str, npt.NDArray[np.float64]],
+    vertices: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+    cape: bool,
 ) -> tuple[list[Prop], dict[str, Any]]:
     """Props for a posed character: a held box and a shield, or a cape/coat. vertices: the
     posed mesh (to keep the cape off the body)."""
@@ -408,7 +428,15 @@ def _arm_bones(c: CachedCharacter) -> npt.NDArray[np.bool_]:
     return out
 
 
-def _cape(c: CachedCharacter, joints: dict[str, npt.NDArray[np.float64]], vertices: npt.NDArray[np.float64], f: Frame, rng: np.random.Generator, coat: bool, params: dict[str, Any]) -> Prop:
+def _cape(
+    c: CachedCharacter,
+    joints: dict[str, npt.NDArray[np.float64]],
+    vertices: npt.NDArray[np.float64],
+    f: Frame,
+    rng: np.random.Generator,
+    coat: bool,
+    params: dict[str, Any],
+) -> Prop:
     """A sheet from the shoulders down, kept just off the body (the arms left out, so a coat
     goes under them): across the back (cape), or round the back and both sides (coat). It
     hangs: going down, it never comes closer to the body than the row above."""
@@ -454,7 +482,9 @@ def _cape(c: CachedCharacter, joints: dict[str, npt.NDArray[np.float64]], vertic
 # --- pass 3: placement --------------------------------------------------------------------
 
 
-def draw_placement(c: CachedCharacter, rng: np.random.Generator, kinds: set[str]) -> tuple[npt.NDArray[np.float64], bool, float, dict[str, Any]]:
+def draw_placement(
+    c: CachedCharacter, rng: np.random.Generator, kinds: set[str]
+) -> tuple[npt.NDArray[np.float64], bool, float, dict[str, Any]]:
     """(4, 4) transform, mirrored?, scale, params. ``kinds``: which of facing, upaxis,
     mirror, scale, offset to draw."""
     f = character_frame(c)
@@ -532,8 +562,19 @@ def make_case(c: CachedCharacter, kind: str, index: int = 0, seed: int = 0) -> C
     if mirrored:
         placed = swap_sides(placed)
     f = character_frame(c)
-    case = Case(c.name, kind, index, matrices, transform, placed, float(c.height * scale), mirrored=mirrored, params=params,
-                up=_unit(transform[:3, :3] @ f.up), front=_unit(transform[:3, :3] @ f.front))
+    case = Case(
+        c.name,
+        kind,
+        index,
+        matrices,
+        transform,
+        placed,
+        float(c.height * scale),
+        mirrored=mirrored,
+        params=params,
+        up=_unit(transform[:3, :3] @ f.up),
+        front=_unit(transform[:3, :3] @ f.front),
+    )
     case.props = [Prop(p_.name, case.place(p_.vertices), p_.triangles) for p_ in props]
     return case
 

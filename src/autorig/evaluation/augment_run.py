@@ -79,8 +79,13 @@ def score(rep: dict[str, Any], case: augment.Case) -> dict[str, Any]:
     if not errs:
         raise ValueError("no scored joint in common with the ground truth")
     worst = max(errs, key=errs.__getitem__)
-    return {"errors": {k: round(v, 3) for k, v in errs.items()}, "mean": float(np.mean(list(errs.values()))),
-            "worst_joint": worst, "worst": errs[worst], "swaps": swaps(pred, case.joints)}
+    return {
+        "errors": {k: round(v, 3) for k, v in errs.items()},
+        "mean": float(np.mean(list(errs.values()))),
+        "worst_joint": worst,
+        "worst": errs[worst],
+        "swaps": swaps(pred, case.joints),
+    }
 
 
 def evaluate_case(data: Path, character: str, kind: str, index: int, seed: int, keep: Path | None = None) -> dict[str, Any]:
@@ -148,8 +153,23 @@ def _run_child(data: Path, character: str, kind: str, index: int, seed: int, kee
     """`evaluate_case` in a fresh process; a crash or hang becomes the row's error."""
     with tempfile.TemporaryDirectory(prefix="autorig-augment-") as tmp:
         out = Path(tmp) / "row.json"
-        cmd = [sys.executable, "-m", "autorig.evaluation.augment_run", "--data", str(data), "--character", character,
-               "--kind", kind, "--index", str(index), "--seed", str(seed), "--out", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "autorig.evaluation.augment_run",
+            "--data",
+            str(data),
+            "--character",
+            character,
+            "--kind",
+            kind,
+            "--index",
+            str(index),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+        ]
         if keep is not None:
             cmd += ["--keep", str(keep)]
         env = dict(os.environ)
@@ -167,19 +187,38 @@ def _run_child(data: Path, character: str, kind: str, index: int, seed: int, kee
         return {**row, "error": f"process exited with code {proc.returncode}: {' | '.join(tail)}"}
 
 
-def run_augment(data: Path, names: list[str], kinds: list[str], cases: int, seed: int = 0, jobs: int = 1,
-                keep: Path | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_augment(
+    data: Path,
+    names: list[str],
+    kinds: list[str],
+    cases: int,
+    seed: int = 0,
+    jobs: int = 1,
+    keep: Path | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Run ``cases`` augmented cases (plus each character's ``none`` baseline) and return
     the result: meta, cases (rows), summary."""
     from autorig.evaluation.run import _git, _load_average
 
     planned = augment.plan(names, kinds, cases, seed)
     commit, dirty = _git()
-    meta: dict[str, Any] = {"version": autorig.__version__, "git_commit": commit, "git_dirty": dirty,
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "data": str(Path(data).resolve()),
-            "seed": seed, "cases": cases, "cases_version": augment.CASES_VERSION, "kinds": kinds, "jobs": jobs, "tolerance": AUGMENT_TOLERANCE,
-            "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "load_average": _load_average()}
+    meta: dict[str, Any] = {
+        "version": autorig.__version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "data": str(Path(data).resolve()),
+        "seed": seed,
+        "cases": cases,
+        "cases_version": augment.CASES_VERSION,
+        "kinds": kinds,
+        "jobs": jobs,
+        "tolerance": AUGMENT_TOLERANCE,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load_average": _load_average(),
+    }
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
 
@@ -211,8 +250,10 @@ def format_case(row: dict[str, Any]) -> str:
     if j:
         sw = _swapped(row)
         conf = row.get("confidence")
-        text = (f"{row['case']}: joint error {j['mean']:.2f} %, worst {j['worst_joint']} {j['worst']:.1f} %"
-                f"{f', confidence {conf:.2f}' if conf is not None else ''}{', SWAP ' + '+'.join(sw) if sw else ''}")
+        text = (
+            f"{row['case']}: joint error {j['mean']:.2f} %, worst {j['worst_joint']} {j['worst']:.1f} %"
+            f"{f', confidence {conf:.2f}' if conf is not None else ''}{', SWAP ' + '+'.join(sw) if sw else ''}"
+        )
     elif row.get("refused"):
         text = f"{row['case']}: REFUSED {report._short(row['refused'], 120)}"
     else:
@@ -241,12 +282,20 @@ def summarize(rows: list[dict[str, Any]], tolerance: float = AUGMENT_TOLERANCE) 
         wrong_front = [r["case"] for r in scored if (r.get("orientation") or {}).get("front_error_deg", 0.0) > AXIS_WRONG_DEG]
         wrong_up = [r["case"] for r in scored if (r.get("orientation") or {}).get("up_error_deg", 0.0) > AXIS_WRONG_DEG]
         k = {
-            "cases": len(rs), "scored": len(scored), "refused": refused, "errors": errors, "swaps": swapped,
-            "front_wrong": wrong_front, "up_wrong": wrong_up,
+            "cases": len(rs),
+            "scored": len(scored),
+            "refused": refused,
+            "errors": errors,
+            "swaps": swapped,
+            "front_wrong": wrong_front,
+            "up_wrong": wrong_up,
             "joint_mean": report._mean([r["joints"]["mean"] for r in scored]),
             "joint_worst": max((r["joints"]["mean"] for r in scored), default=None),
-            "delta_mean": report._mean(deltas), "delta_worst": max(deltas, default=None), "over_tolerance": over,
-            "pass_refusals": not refused and not errors, "pass_swaps": not swapped and not errors,
+            "delta_mean": report._mean(deltas),
+            "delta_worst": max(deltas, default=None),
+            "over_tolerance": over,
+            "pass_refusals": not refused and not errors,
+            "pass_swaps": not swapped and not errors,
             "pass_error": bool(scored) and not over and not errors and (kind == "none" or len(deltas) == len(scored)),
         }
         k["pass"] = k["pass_refusals"] and k["pass_swaps"] and k["pass_error"]
@@ -271,52 +320,78 @@ def format_characters(rows: list[dict[str, Any]], tolerance: float = AUGMENT_TOL
     lines = []
     for ch in dict.fromkeys(r["character"] for r in rows):
         rs = [r for r in rows if r["character"] == ch and r["kind"] != "none"]
-        bad = {"refused": [r["kind"] for r in rs if r.get("refused")],
-               "swapped": [r["kind"] for r in rs if r.get("joints") and _swapped(r)],
-               "over": [r["kind"] for r in rs if r.get("joints") and ch in base
-                        and r["joints"]["mean"] - base[ch] > tolerance and not _swapped(r)],
-               "errors": [r["kind"] for r in rs if r.get("error")]}
+        bad = {
+            "refused": [r["kind"] for r in rs if r.get("refused")],
+            "swapped": [r["kind"] for r in rs if r.get("joints") and _swapped(r)],
+            "over": [
+                r["kind"]
+                for r in rs
+                if r.get("joints") and ch in base and r["joints"]["mean"] - base[ch] > tolerance and not _swapped(r)
+            ],
+            "errors": [r["kind"] for r in rs if r.get("error")],
+        }
         if any(bad.values()):
             text = "; ".join(f"{k} {','.join(v)}" for k, v in bad.items() if v)
             lines.append(f"  {ch:<34}{len(rs):>3} cases  {text}")
-    return ("by character (kinds that missed a target):\n" + "\n".join(lines)) if lines else "by character: every case met the targets"
+    return (
+        ("by character (kinds that missed a target):\n" + "\n".join(lines))
+        if lines
+        else "by character: every case met the targets"
+    )
 
 
 def format_summary(result: dict[str, Any]) -> str:
     s = result["summary"]
     tol = result.get("tolerance", AUGMENT_TOLERANCE)
     f = report._f
-    cols = f"{'kind':<8}{'cases':>6}{'refused':>8}{'swaps':>6}{'front':>6}{'errors':>7}{'joint %':>9}{'worst %':>9}" \
-           f"{'vs none':>9}{'worst':>8}{'>+' + format(tol, 'g'):>6}  result"
+    cols = (
+        f"{'kind':<8}{'cases':>6}{'refused':>8}{'swaps':>6}{'front':>6}{'errors':>7}{'joint %':>9}{'worst %':>9}"
+        f"{'vs none':>9}{'worst':>8}{'>+' + format(tol, 'g'):>6}  result"
+    )
     lines = [cols, "-" * len(cols)]
     for kind, k in s["kinds"].items():
         marks = []
         if kind != "none":
-            marks = [f"refusals {report._mark(k['pass_refusals'])}", f"swaps {report._mark(k['pass_swaps'])}",
-                     f"error {report._mark(k['pass_error'])}"]
-        lines.append(f"{kind:<8}{k['cases']:>6}{len(k['refused']):>8}{len(k['swaps']):>6}{len(k['front_wrong']):>6}{len(k['errors']):>7}"
-                     f"{f(k['joint_mean']):>9}{f(k['joint_worst']):>9}{f(k['delta_mean'], 2):>9}{f(k['delta_worst']):>8}"
-                     f"{len(k['over_tolerance']):>6}  {'  '.join(marks)}")
+            marks = [
+                f"refusals {report._mark(k['pass_refusals'])}",
+                f"swaps {report._mark(k['pass_swaps'])}",
+                f"error {report._mark(k['pass_error'])}",
+            ]
+        lines.append(
+            f"{kind:<8}{k['cases']:>6}{len(k['refused']):>8}{len(k['swaps']):>6}{len(k['front_wrong']):>6}{len(k['errors']):>7}"
+            f"{f(k['joint_mean']):>9}{f(k['joint_worst']):>9}{f(k['delta_mean'], 2):>9}{f(k['delta_worst']):>8}"
+            f"{len(k['over_tolerance']):>6}  {'  '.join(marks)}"
+        )
     lines.append(f"front: cases whose rig.json front is over {AXIS_WRONG_DEG:g} degrees off the character's own;")
     lines.append("joint %: mean joint error (% of height); vs none: mean excess over the same character unaugmented;")
     lines.append(f"targets per kind: 0 refusals, 0 swaps, every case within +{tol:g} % of its character unaugmented")
     for kind, k in s["kinds"].items():
-        for label, key in (("refused", "refused"), ("swapped", "swaps"), ("facing wrong", "front_wrong"), ("up wrong", "up_wrong"),
-                           ("errors", "errors"), (f"over +{tol:g} %", "over_tolerance")):
+        for label, key in (
+            ("refused", "refused"),
+            ("swapped", "swaps"),
+            ("facing wrong", "front_wrong"),
+            ("up wrong", "up_wrong"),
+            ("errors", "errors"),
+            (f"over +{tol:g} %", "over_tolerance"),
+        ):
             if k[key]:
                 lines.append(f"  {kind} {label}: {report._names(k[key], 8).strip(' ()')}")
     lines.append(format_characters(result["cases"], tol))
     lines.append(report.format_confidence(s["confidence"]))
-    lines.append(f"augmented cases {s['cases']}: refused {s['refused']}, swaps {s['swaps']}, errors {s['errors']}, "
-                 f"over tolerance {s['over_tolerance']}  ->  {'PASS' if s['all_pass'] else 'FAIL'}")
+    lines.append(
+        f"augmented cases {s['cases']}: refused {s['refused']}, swaps {s['swaps']}, errors {s['errors']}, "
+        f"over tolerance {s['over_tolerance']}  ->  {'PASS' if s['all_pass'] else 'FAIL'}"
+    )
     return "\n".join(lines)
 
 
 def format_result(result: dict[str, Any]) -> str:
     meta = result.get("meta", {})
-    head = (f"autorig eval --augment  version {meta.get('version', '?')}  commit {(meta.get('git_commit') or '?')[:10]}"
-            f"{'+dirty' if meta.get('git_dirty') else ''}  {meta.get('date', '')}  seed {meta.get('seed')}"
-            f"  cases {meta.get('cases')}  jobs {meta.get('jobs')}  {report._f(meta.get('seconds'), 0)} s")
+    head = (
+        f"autorig eval --augment  version {meta.get('version', '?')}  commit {(meta.get('git_commit') or '?')[:10]}"
+        f"{'+dirty' if meta.get('git_dirty') else ''}  {meta.get('date', '')}  seed {meta.get('seed')}"
+        f"  cases {meta.get('cases')}  jobs {meta.get('jobs')}  {report._f(meta.get('seconds'), 0)} s"
+    )
     return head + "\n\n" + format_summary(result)
 
 
@@ -336,17 +411,21 @@ def compare(old: dict[str, Any], new: dict[str, Any], changed: float = 1.0) -> s
     changed (refused, swapped, or joint error moved by more than ``changed`` % of height)."""
     f = report._f
     ok, nk = old["summary"]["kinds"], new["summary"]["kinds"]
-    lines = [f"{'kind':<8}{'refused':>12}{'swaps':>10}{'joint %':>16}{'vs none':>16}{'>+tol':>10}",
-             f"{'':<8}{'old   new':>12}{'old new':>10}{'old     new':>16}{'old     new':>16}{'old new':>10}"]
+    lines = [
+        f"{'kind':<8}{'refused':>12}{'swaps':>10}{'joint %':>16}{'vs none':>16}{'>+tol':>10}",
+        f"{'':<8}{'old   new':>12}{'old new':>10}{'old     new':>16}{'old     new':>16}{'old new':>10}",
+    ]
     for kind in augment.KINDS:
         a, b = ok.get(kind), nk.get(kind)
         if a is None and b is None:
             continue
         g: Callable[..., float | None] = lambda k, key, n=True: (len(k[key]) if n else k[key]) if k else None  # noqa: E731 - a one-line helper for the table below
-        lines.append(f"{kind:<8}{f(g(a, 'refused')):>6}{f(g(b, 'refused')):>6}{f(g(a, 'swaps')):>5}{f(g(b, 'swaps')):>5}"
-                     f"{f(g(a, 'joint_mean', False)):>8}{f(g(b, 'joint_mean', False)):>8}"
-                     f"{f(g(a, 'delta_mean', False)):>8}{f(g(b, 'delta_mean', False)):>8}"
-                     f"{f(g(a, 'over_tolerance')):>5}{f(g(b, 'over_tolerance')):>5}")
+        lines.append(
+            f"{kind:<8}{f(g(a, 'refused')):>6}{f(g(b, 'refused')):>6}{f(g(a, 'swaps')):>5}{f(g(b, 'swaps')):>5}"
+            f"{f(g(a, 'joint_mean', False)):>8}{f(g(b, 'joint_mean', False)):>8}"
+            f"{f(g(a, 'delta_mean', False)):>8}{f(g(b, 'delta_mean', False)):>8}"
+            f"{f(g(a, 'over_tolerance')):>5}{f(g(b, 'over_tolerance')):>5}"
+        )
     old_rows = {r["case"]: r for r in old["cases"]}
     moved = []
     only_new = 0
@@ -357,21 +436,31 @@ def compare(old: dict[str, Any], new: dict[str, Any], changed: float = 1.0) -> s
             continue
         so, sn = _state(o), _state(r)
         jo, jn = (o or {}).get("joints"), r.get("joints")
-        if so.split()[1:] != sn.split()[1:] or (so in ("refused", "error")) != (sn in ("refused", "error")) or \
-                (jo and jn and abs(jo["mean"] - jn["mean"]) > changed):
+        if (
+            so.split()[1:] != sn.split()[1:]
+            or (so in ("refused", "error")) != (sn in ("refused", "error"))
+            or (jo and jn and abs(jo["mean"] - jn["mean"]) > changed)
+        ):
             moved.append(f"  {r['case']:<48}{so:>14} -> {sn}")
     lines.append(f"\ncases that changed (refusal, swap, or joint error by more than {changed:g} %): {len(moved)}")
     lines += moved
-    lines.append("\n" + report.format_confidence(old["summary"]["confidence"]).replace("confidence vs error", "old: confidence vs error", 1))
-    lines.append(report.format_confidence(new["summary"]["confidence"]).replace("confidence vs error", "new: confidence vs error", 1))
+    lines.append(
+        "\n"
+        + report.format_confidence(old["summary"]["confidence"]).replace("confidence vs error", "old: confidence vs error", 1)
+    )
+    lines.append(
+        report.format_confidence(new["summary"]["confidence"]).replace("confidence vs error", "new: confidence vs error", 1)
+    )
     if only_new:
         lines.append(f"({only_new} cases of the new run are not in the old one)")
     om, nm = old.get("meta", {}), new.get("meta", {})
     if om.get("seed") != nm.get("seed"):
         lines.append("note: the two runs used different seeds, so their cases differ")
     if om.get("cases_version") != nm.get("cases_version"):
-        lines.append(f"note: the cases were made by different versions of the generator "
-                     f"({om.get('cases_version')} and {nm.get('cases_version')}): the same name may be another case")
+        lines.append(
+            f"note: the cases were made by different versions of the generator "
+            f"({om.get('cases_version')} and {nm.get('cases_version')}): the same name may be another case"
+        )
     return "\n".join(lines)
 
 
@@ -384,8 +473,9 @@ def cli_augment(args: argparse.Namespace, data: Path, names: list[str]) -> int:
         kinds = [k.strip() for k in ",".join(args.kinds).split(",") if k.strip()]
         unknown = [k for k in kinds if k not in augment.KINDS]
         if unknown:
-            print(f"autorig eval: unknown kind(s): {', '.join(unknown)} (choose from {', '.join(augment.KINDS)})",
-                  file=sys.stderr)
+            print(
+                f"autorig eval: unknown kind(s): {', '.join(unknown)} (choose from {', '.join(augment.KINDS)})", file=sys.stderr
+            )
             return 2
     cases = DEFAULT_CASES if args.cases is None else args.cases
     if cases < 0 or args.jobs < 1:

@@ -66,16 +66,16 @@ def gt_joints(gt: dict[str, Any]) -> dict[str, npt.NDArray[np.float64]]:
 class CachedCharacter:
     name: str
     height: float
-    unrigged: CharacterMesh              # what a user uploads (unrigged/<name>.glb)
-    joints: dict[str, npt.NDArray[np.float64]]        # ground truth, canonical names (Hips, Chest, LeftArm, ...)
-    rigged: CharacterMesh                # the artist's skinned meshes
+    unrigged: CharacterMesh  # what a user uploads (unrigged/<name>.glb)
+    joints: dict[str, npt.NDArray[np.float64]]  # ground truth, canonical names (Hips, Chest, LeftArm, ...)
+    rigged: CharacterMesh  # the artist's skinned meshes
     bone_names: list[str]
-    bone_parents: npt.NDArray[np.int64]             # (b,) int64, -1 for roots
-    bone_heads: npt.NDArray[np.float64]               # (b, 3)
-    bone_tails: npt.NDArray[np.float64]               # (b, 3)
-    bone_matrices: npt.NDArray[np.float64]            # (b, 4, 4) world rest matrices
-    bone_deform: npt.NDArray[np.bool_]              # (b,) bool
-    weights: sparse.csr_matrix           # (n_rigged_vertices, b)
+    bone_parents: npt.NDArray[np.int64]  # (b,) int64, -1 for roots
+    bone_heads: npt.NDArray[np.float64]  # (b, 3)
+    bone_tails: npt.NDArray[np.float64]  # (b, 3)
+    bone_matrices: npt.NDArray[np.float64]  # (b, 4, 4) world rest matrices
+    bone_deform: npt.NDArray[np.bool_]  # (b,) bool
+    weights: sparse.csr_matrix  # (n_rigged_vertices, b)
     gt: dict[str, Any]
 
 
@@ -89,7 +89,9 @@ def _pack_mesh(prefix: str, mesh: CharacterMesh) -> dict[str, npt.NDArray[Any]]:
 
 
 def _unpack_mesh(prefix: str, z: np.lib.npyio.NpzFile) -> CharacterMesh:
-    parts = [MeshPart(str(n), int(s), int(c)) for n, (s, c) in zip(z[f"{prefix}_part_names"], z[f"{prefix}_part_ranges"], strict=False)]
+    parts = [
+        MeshPart(str(n), int(s), int(c)) for n, (s, c) in zip(z[f"{prefix}_part_names"], z[f"{prefix}_part_ranges"], strict=False)
+    ]
     return CharacterMesh(z[f"{prefix}_vertices"], z[f"{prefix}_triangles"], parts)
 
 

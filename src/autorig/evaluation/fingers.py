@@ -61,7 +61,9 @@ def parse_finger(name: str) -> tuple[str, str, int, bool] | None:
     return side, finger, place, any(t in _END_WORDS for t in tokens)
 
 
-def artist_finger_joints(names: list[str], heads: npt.NDArray[np.float64], wrists: dict[str, npt.NDArray[np.float64]] | None = None) -> dict[str, npt.NDArray[np.float64]]:
+def artist_finger_joints(
+    names: list[str], heads: npt.NDArray[np.float64], wrists: dict[str, npt.NDArray[np.float64]] | None = None
+) -> dict[str, npt.NDArray[np.float64]]:
     """Humanoid finger joint name (``LeftHandIndex1..3``) -> (3,) head of the artist's bone:
     each finger's first three bones by place in the chain, end bones left out. wrists: the
     character's own "Left"/"Right" wrist positions; when given, a bone's side is the nearer
@@ -81,7 +83,9 @@ def artist_finger_joints(names: list[str], heads: npt.NDArray[np.float64], wrist
     return out
 
 
-def joint_errors(pred: dict[str, npt.NDArray[np.float64]], artist: dict[str, npt.NDArray[np.float64]], height: float) -> dict[str, float]:
+def joint_errors(
+    pred: dict[str, npt.NDArray[np.float64]], artist: dict[str, npt.NDArray[np.float64]], height: float
+) -> dict[str, float]:
     """% of height, for every finger joint 1-3 both skeletons have."""
     return {n: float(np.linalg.norm(np.asarray(pred[n]) - artist[n]) / height * 100.0) for n in artist if n in pred}
 
@@ -91,8 +95,13 @@ def complete(artist: dict[str, npt.NDArray[np.float64]]) -> bool:
     return all(f"{s}Hand{f}{k}" in artist for s in ("Left", "Right") for f in humanoid.FINGERS for k in range(1, 4))
 
 
-def score(pred: dict[str, npt.NDArray[np.float64]], names: list[str], heads: npt.NDArray[np.float64], height: float,
-          wrists: dict[str, npt.NDArray[np.float64]] | None = None) -> dict[str, Any] | None:
+def score(
+    pred: dict[str, npt.NDArray[np.float64]],
+    names: list[str],
+    heads: npt.NDArray[np.float64],
+    height: float,
+    wrists: dict[str, npt.NDArray[np.float64]] | None = None,
+) -> dict[str, Any] | None:
     """The ``fingers`` block of an eval row, or None when the artist's rig has no fingers.
     wrists: the ground truth's ``LeftHand``/``RightHand`` as {"Left", "Right"} (see
     ``artist_finger_joints``)."""
@@ -100,11 +109,20 @@ def score(pred: dict[str, npt.NDArray[np.float64]], names: list[str], heads: npt
     if not artist:
         return None
     errs = joint_errors(pred, artist, height)
-    out: dict[str, Any] = {"artist_joints": len(artist), "full_hand": complete(artist), "ours": sum(1 for n in pred if humanoid.finger_of(n))}
+    out: dict[str, Any] = {
+        "artist_joints": len(artist),
+        "full_hand": complete(artist),
+        "ours": sum(1 for n in pred if humanoid.finger_of(n)),
+    }
     if errs:
         worst = max(errs, key=errs.__getitem__)
-        out.update(errors={k: round(v, 3) for k, v in errs.items()}, mean=float(np.mean(list(errs.values()))),
-                   worst_joint=worst, worst=errs[worst], scored=len(errs))
+        out.update(
+            errors={k: round(v, 3) for k, v in errs.items()},
+            mean=float(np.mean(list(errs.values()))),
+            worst_joint=worst,
+            worst=errs[worst],
+            scored=len(errs),
+        )
     return out
 
 
@@ -157,8 +175,15 @@ def curled_poses(bones: BoneSet, count: int, seed: int = 0) -> npt.NDArray[np.fl
     return rots
 
 
-def deformation(vertices: npt.NDArray[np.float64], bones: BoneSet, reference_weights: npt.NDArray[np.float64] | sparse.csr_matrix, weights: npt.NDArray[np.float64] | sparse.csr_matrix,
-                height: float, poses: int = 20, seed: int = 0) -> dict[str, Any] | None:
+def deformation(
+    vertices: npt.NDArray[np.float64],
+    bones: BoneSet,
+    reference_weights: npt.NDArray[np.float64] | sparse.csr_matrix,
+    weights: npt.NDArray[np.float64] | sparse.csr_matrix,
+    height: float,
+    poses: int = 20,
+    seed: int = 0,
+) -> dict[str, Any] | None:
     """Like ``metrics.deformation_error`` with the fingers curled; None when the rig has no
     finger bones. Also the mean over the vertices the artist gives mostly to finger bones."""
     axes = curl_axes(bones)
@@ -200,11 +225,20 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     curled = [r for r in rows if r.get("skinning_fingers")]
     dm = sum(r["skinning_fingers"]["mean"] for r in curled) / len(curled) if curled else None
     return {
-        "joint_mean": {"value": jm, "scored": len(full), "target": JOINT_MEAN_TARGET,
-                       "pass": jm is not None and jm <= JOINT_MEAN_TARGET,
-                       "worst": worst["fingers"]["mean"] if worst else None, "worst_name": worst["name"] if worst else None},
-        "deformation_mean": {"value": dm, "scored": len(curled), "target": DEFORM_MEAN_TARGET,
-                             "pass": dm is not None and dm <= DEFORM_MEAN_TARGET},
+        "joint_mean": {
+            "value": jm,
+            "scored": len(full),
+            "target": JOINT_MEAN_TARGET,
+            "pass": jm is not None and jm <= JOINT_MEAN_TARGET,
+            "worst": worst["fingers"]["mean"] if worst else None,
+            "worst_name": worst["name"] if worst else None,
+        },
+        "deformation_mean": {
+            "value": dm,
+            "scored": len(curled),
+            "target": DEFORM_MEAN_TARGET,
+            "pass": dm is not None and dm <= DEFORM_MEAN_TARGET,
+        },
     }
 
 
@@ -213,8 +247,10 @@ def format_character(row: dict[str, Any]) -> list[str]:
     lines = []
     f = row.get("fingers")
     if f and f.get("mean") is not None:
-        lines.append(f"  fingers: joint error mean {f['mean']:.2f} %, worst {f['worst_joint']} {f['worst']:.2f} % "
-                     f"({f['scored']} of the artist's {f['artist_joints']} joints{', full hand' if f['full_hand'] else ''})")
+        lines.append(
+            f"  fingers: joint error mean {f['mean']:.2f} %, worst {f['worst_joint']} {f['worst']:.2f} % "
+            f"({f['scored']} of the artist's {f['artist_joints']} joints{', full hand' if f['full_hand'] else ''})"
+        )
     elif f:
         lines.append(f"  fingers: the artist's rig has {f['artist_joints']} finger joints, ours none")
     d = row.get("skinning_fingers")
@@ -231,10 +267,14 @@ def format_summary(s: dict[str, Any] | None) -> list[str]:
     out = []
     if j["scored"]:
         target = f"<= {j['target']:g} %"
-        out.append(f"{'finger joint error, full hands':<32}{j['value']:>7.2f} %  {target:<14}"
-                   f"{'PASS' if j['pass'] else 'FAIL':<6}{j['scored']} characters; worst {j['worst_name']} {j['worst']:.2f} %")
+        out.append(
+            f"{'finger joint error, full hands':<32}{j['value']:>7.2f} %  {target:<14}"
+            f"{'PASS' if j['pass'] else 'FAIL':<6}{j['scored']} characters; worst {j['worst_name']} {j['worst']:.2f} %"
+        )
     if d["scored"]:
         target = f"<= {d['target']:g} %"
-        out.append(f"{'deformation, fingers curled':<32}{d['value']:>7.3f} %  {target:<14}"
-                   f"{'PASS' if d['pass'] else 'FAIL':<6}{d['scored']} characters")
+        out.append(
+            f"{'deformation, fingers curled':<32}{d['value']:>7.3f} %  {target:<14}"
+            f"{'PASS' if d['pass'] else 'FAIL':<6}{d['scored']} characters"
+        )
     return out

@@ -39,14 +39,14 @@ from autorig.evaluation import fingers
 class Targets:
     """What "good enough" means (issue 2). Errors in % of height, time in seconds."""
 
-    joint_mean: float = 4.0           # mean over the set of each character's mean joint error
-    joint_character: float = 8.0      # no character's mean joint error above this
-    deform_mean: float = 1.0          # mean over the set of each character's mean displacement
+    joint_mean: float = 4.0  # mean over the set of each character's mean joint error
+    joint_character: float = 8.0  # no character's mean joint error above this
+    deform_mean: float = 1.0  # mean over the set of each character's mean displacement
     deform_character_mean: float = 2.5
     deform_character_p99: float = 10.0
-    unweighted: int = 0               # vertices left without weights, on any character
-    seconds: float = 10.0             # skeleton + skinning on the largest character ...
-    seconds_triangles: int = 50_000   # ... of up to this many triangles
+    unweighted: int = 0  # vertices left without weights, on any character
+    seconds: float = 10.0  # skeleton + skinning on the largest character ...
+    seconds_triangles: int = 50_000  # ... of up to this many triangles
 
 
 TARGETS = Targets()
@@ -83,6 +83,7 @@ def _check(value: float | None, target: float, failed: list[str]) -> bool:
 
 def summarize(rows: list[dict[str, Any]], targets: Targets = TARGETS) -> dict[str, Any]:
     """The summary block of a run: set-level numbers, each with its target and pass flag."""
+
     def failed(stage: str) -> list[str]:
         return [r["name"] for r in rows if stage in r.get("errors", {})]
 
@@ -94,11 +95,20 @@ def summarize(rows: list[dict[str, Any]], targets: Targets = TARGETS) -> dict[st
     s: dict[str, Any] = {"characters": len(rows)}
 
     jm = _mean([r["joints"]["mean"] for r in scored])
-    s["joint_mean"] = {"value": jm, "scored": len(scored), "failed": failed("joints"), "target": targets.joint_mean,
-                       "pass": _check(jm, targets.joint_mean, failed("joints"))}
+    s["joint_mean"] = {
+        "value": jm,
+        "scored": len(scored),
+        "failed": failed("joints"),
+        "target": targets.joint_mean,
+        "pass": _check(jm, targets.joint_mean, failed("joints")),
+    }
     jw, jw_name = _argmax(scored, lambda r: r["joints"]["mean"])
-    s["joint_worst_character"] = {"value": jw, "name": jw_name, "target": targets.joint_character,
-                                  "pass": _check(jw, targets.joint_character, failed("joints"))}
+    s["joint_worst_character"] = {
+        "value": jw,
+        "name": jw_name,
+        "target": targets.joint_character,
+        "pass": _check(jw, targets.joint_character, failed("joints")),
+    }
 
     def deform_block(key: str, target: float, stat: str) -> dict[str, Any]:
         if stat == "set":
@@ -131,7 +141,9 @@ def summarize(rows: list[dict[str, Any]], targets: Targets = TARGETS) -> dict[st
     s["bone_heat_failures"] = [r["name"] for r in heat if r["bone_heat"].get("failures")] if baseline_ran else None
     s["bone_heat_errors"] = failed("bone_heat") if baseline_ran else None
 
-    timed = [r for r in rows if r.get("speed") and r["speed"].get("skeleton") is not None and r["speed"].get("skinning") is not None]
+    timed = [
+        r for r in rows if r.get("speed") and r["speed"].get("skeleton") is not None and r["speed"].get("skinning") is not None
+    ]
     largest = max(rows, key=lambda r: r.get("triangles") or 0) if rows else None
     if largest is not None and largest in timed:
         sec = largest["speed"]["skeleton"] + largest["speed"]["skinning"]
@@ -147,12 +159,25 @@ def summarize(rows: list[dict[str, Any]], targets: Targets = TARGETS) -> dict[st
         "pass": ok,
     }
     slow, slow_name = _argmax(timed, lambda r: r["speed"]["skeleton"] + r["speed"]["skinning"])
-    s["speed_slowest"] = {"name": slow_name, "seconds": slow,
-                          "triangles": next((r.get("triangles") for r in timed if r["name"] == slow_name), None)}
+    s["speed_slowest"] = {
+        "name": slow_name,
+        "seconds": slow,
+        "triangles": next((r.get("triangles") for r in timed if r["name"] == slow_name), None),
+    }
     s["errors"] = {r["name"]: r["errors"] for r in rows if r.get("errors")}
     s["confidence"] = confidence_relation([(r["joints"].get("confidence"), r["joints"]["mean"]) for r in scored])
-    checks = [s[k]["pass"] for k in ("joint_mean", "joint_worst_character", "deformation_mean",
-                                     "deformation_worst_mean", "deformation_worst_p99", "unweighted", "speed_largest")]
+    checks = [
+        s[k]["pass"]
+        for k in (
+            "joint_mean",
+            "joint_worst_character",
+            "deformation_mean",
+            "deformation_worst_mean",
+            "deformation_worst_p99",
+            "unweighted",
+            "speed_largest",
+        )
+    ]
     s["fingers"] = fingers.summarize(rows)
     s["passed"] = sum(checks)
     s["checks"] = len(checks)
@@ -160,8 +185,9 @@ def summarize(rows: list[dict[str, Any]], targets: Targets = TARGETS) -> dict[st
     return s
 
 
-def confidence_relation(pairs: list[tuple[float | None, float]], low: float = LOW_CONFIDENCE,
-                        large: float = LARGE_ERROR) -> dict[str, Any]:
+def confidence_relation(
+    pairs: list[tuple[float | None, float]], low: float = LOW_CONFIDENCE, large: float = LARGE_ERROR
+) -> dict[str, Any]:
     """How the engine's confidence goes with the joint error, from (confidence, error %)
     pairs: Spearman's rank correlation (negative when low confidence goes with high error),
     the mean error below and above ``low`` confidence and below and above the median, and
@@ -182,12 +208,15 @@ def confidence_relation(pairs: list[tuple[float | None, float]], low: float = LO
     big = err > large
     out.update(
         spearman=rho,
-        low_n=int(lo.sum()), low_mean_error=float(err[lo].mean()) if lo.any() else None,
-        high_n=int(hi.sum()), high_mean_error=float(err[hi].mean()) if hi.any() else None,
+        low_n=int(lo.sum()),
+        low_mean_error=float(err[lo].mean()) if lo.any() else None,
+        high_n=int(hi.sum()),
+        high_mean_error=float(err[hi].mean()) if hi.any() else None,
         median_confidence=med,
         below_median_mean_error=float(err[below].mean()) if below.any() else None,
         above_median_mean_error=float(err[~below].mean()) if (~below).any() else None,
-        large_errors=int(big.sum()), large_errors_confident=int((big & hi).sum()),
+        large_errors=int(big.sum()),
+        large_errors_confident=int((big & hi).sum()),
         confidence_range=[float(conf.min()), float(conf.max())],
     )
     return out
@@ -198,13 +227,15 @@ def format_confidence(c: dict[str, Any]) -> str:
     if not c or not c.get("n"):
         return "confidence vs error: no scored result with a confidence"
     rho = "-" if c.get("spearman") is None else f"{c['spearman']:+.2f}"
-    return (f"confidence vs error ({c['n']} results, confidence {_f(c['confidence_range'][0])}-{_f(c['confidence_range'][1])}): "
-            f"rank correlation {rho} (negative is good)\n"
-            f"  mean joint error: confidence < {c['low_threshold']:g}: {_f(c['low_mean_error'])} % ({c['low_n']}), "
-            f">= {c['low_threshold']:g}: {_f(c['high_mean_error'])} % ({c['high_n']}); below median "
-            f"{_f(c['median_confidence'])}: {_f(c['below_median_mean_error'])} %, above: {_f(c['above_median_mean_error'])} %\n"
-            f"  errors over {c['large_error']:g} %: {c['large_errors']}, of which confident (>= {c['low_threshold']:g}): "
-            f"{c['large_errors_confident']}")
+    return (
+        f"confidence vs error ({c['n']} results, confidence {_f(c['confidence_range'][0])}-{_f(c['confidence_range'][1])}): "
+        f"rank correlation {rho} (negative is good)\n"
+        f"  mean joint error: confidence < {c['low_threshold']:g}: {_f(c['low_mean_error'])} % ({c['low_n']}), "
+        f">= {c['low_threshold']:g}: {_f(c['high_mean_error'])} % ({c['high_n']}); below median "
+        f"{_f(c['median_confidence'])}: {_f(c['below_median_mean_error'])} %, above: {_f(c['above_median_mean_error'])} %\n"
+        f"  errors over {c['large_error']:g} %: {c['large_errors']}, of which confident (>= {c['low_threshold']:g}): "
+        f"{c['large_errors_confident']}"
+    )
 
 
 # --- text -------------------------------------------------------------------------------
@@ -245,14 +276,18 @@ def format_character(row: dict[str, Any]) -> str:
     sk, bh = row.get("skinning"), row.get("bone_heat")
     if sk or bh or "skinning" in errors or "bone_heat" in errors:
         lines.append(f"  {'skinning (artist skeleton)':<28}{'ours':>10}{'bone heat':>12}")
-        for key, label, digits in (("mean", "mean displacement %", 3), ("p99", "p99 displacement %", 2),
-                                   ("max", "max displacement %", 1), ("unweighted", "unweighted vertices", 0),
-                                   ("seconds", "seconds", 2)):
+        for key, label, digits in (
+            ("mean", "mean displacement %", 3),
+            ("p99", "p99 displacement %", 2),
+            ("max", "max displacement %", 1),
+            ("unweighted", "unweighted vertices", 0),
+            ("seconds", "seconds", 2),
+        ):
             a = sk.get(key) if sk else None
             b = bh.get(key) if bh else None
             lines.append(f"    {label:<26}{_f(a, digits):>10}{_f(b, digits):>12}")
         if bh and bh.get("failures"):
-            lines.append(f"    bone heat warnings: {len(bh['failures'])} x \"{_short(bh['failures'][0], 80)}\"")
+            lines.append(f'    bone heat warnings: {len(bh["failures"])} x "{_short(bh["failures"][0], 80)}"')
         for stage, label in (("skinning", "ours"), ("bone_heat", "bone heat")):
             if stage in errors:
                 lines.append(f"    {label}: ERROR {_short(errors[stage])}")
@@ -271,24 +306,49 @@ def format_character(row: dict[str, Any]) -> str:
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """One line per character: the numbers the summary is made of."""
-    cols = [("character", 30, "<"), ("tris", 7, ">"), ("joint", 6, ">"), ("worst joint", 19, "<"),
-            ("def", 6, ">"), ("p99", 6, ">"), ("heat", 6, ">"), ("p99", 6, ">"),
-            ("unw", 5, ">"), ("heat", 6, ">"), ("sk+sk s", 8, ">"), ("total s", 8, ">"), ("note", 0, "<")]
+    cols = [
+        ("character", 30, "<"),
+        ("tris", 7, ">"),
+        ("joint", 6, ">"),
+        ("worst joint", 19, "<"),
+        ("def", 6, ">"),
+        ("p99", 6, ">"),
+        ("heat", 6, ">"),
+        ("p99", 6, ">"),
+        ("unw", 5, ">"),
+        ("heat", 6, ">"),
+        ("sk+sk s", 8, ">"),
+        ("total s", 8, ">"),
+        ("note", 0, "<"),
+    ]
     header = " ".join(f"{n:{a}{w}}" for n, w, a in cols).rstrip()
     out = [header, "-" * len(header)]
     for r in rows:
         j, sk, bh, sp = r.get("joints"), r.get("skinning"), r.get("bone_heat"), r.get("speed")
         worst = f"{j['worst_joint']} {j['worst']:.1f}" if j else "-"
-        sec = sp["skeleton"] + sp["skinning"] if sp and sp.get("skeleton") is not None and sp.get("skinning") is not None else None
+        sec = (
+            sp["skeleton"] + sp["skinning"] if sp and sp.get("skeleton") is not None and sp.get("skinning") is not None else None
+        )
         note = []
         if bh and bh.get("failures"):
             note.append("heat failed")
         if r.get("errors"):
             note.append("ERROR: " + ", ".join(r["errors"]))
-        vals = [r["name"][:30], _f(r.get("triangles")), _f(j and j["mean"], 2), worst[:19],
-                _f(sk and sk["mean"], 2), _f(sk and sk["p99"], 1), _f(bh and bh["mean"], 2), _f(bh and bh["p99"], 1),
-                _f(sk and sk["unweighted"]), _f(bh and bh["unweighted"]), _f(sec), _f(sp and sp.get("total")),
-                "; ".join(note)]
+        vals = [
+            r["name"][:30],
+            _f(r.get("triangles")),
+            _f(j and j["mean"], 2),
+            worst[:19],
+            _f(sk and sk["mean"], 2),
+            _f(sk and sk["p99"], 1),
+            _f(bh and bh["mean"], 2),
+            _f(bh and bh["p99"], 1),
+            _f(sk and sk["unweighted"]),
+            _f(bh and bh["unweighted"]),
+            _f(sec),
+            _f(sp and sp.get("total")),
+            "; ".join(note),
+        ]
         out.append(" ".join(f"{v:{a}{w}}" for v, (_, w, a) in zip(vals, cols, strict=False)).rstrip())
     out.append("joint: mean joint error %; def/p99: our skinning's mean/p99 displacement %; heat: bone heat's;")
     out.append("unw: unweighted vertices (ours, bone heat); sk+sk s: skeleton + skinning seconds")
@@ -314,21 +374,40 @@ def format_summary(s: dict[str, Any]) -> str:
     jm, jw = s["joint_mean"], s["joint_worst_character"]
     scored = f"{jm['scored']}/{n} scored" + (f", {len(jm['failed'])} failed{_names(jm['failed'])}" if jm["failed"] else "")
     L.append(_line("joint error, set mean", _f(jm["value"]) + " %", f"<= {jm['target']:g} %", jm["pass"], scored))
-    L.append(_line("joint error, worst character", _f(jw["value"]) + " %", f"<= {jw['target']:g} %", jw["pass"], jw["name"] or ""))
+    L.append(
+        _line("joint error, worst character", _f(jw["value"]) + " %", f"<= {jw['target']:g} %", jw["pass"], jw["name"] or "")
+    )
     dm, dw, dp = s["deformation_mean"], s["deformation_worst_mean"], s["deformation_worst_p99"]
     dscored = f"{dm['scored']}/{n} scored" + (f", {len(dm['failed'])} failed{_names(dm['failed'])}" if dm["failed"] else "")
     heat_ran = s["bone_heat_failures"] is not None
-    L.append(_line("deformation, set mean", _f(dm["ours"], 3) + " %", f"<= {dm['target']:g} %", dm["pass"],
-                   (f"bone heat {_f(dm['bone_heat'], 3)} %; " if heat_ran else "") + dscored))
+    L.append(
+        _line(
+            "deformation, set mean",
+            _f(dm["ours"], 3) + " %",
+            f"<= {dm['target']:g} %",
+            dm["pass"],
+            (f"bone heat {_f(dm['bone_heat'], 3)} %; " if heat_ran else "") + dscored,
+        )
+    )
     for label, b in (("deformation, worst char. mean", dw), ("deformation, worst char. p99", dp)):
         heat = f"; bone heat {_f(b['bone_heat'])} % {b['bone_heat_name'] or ''}" if heat_ran else ""
         L.append(_line(label, _f(b["ours"]) + " %", f"<= {b['target']:g} %", b["pass"], f"{b['name'] or '-'}{heat}"))
     u = s["unweighted"]
-    heat = ("not run" if u["bone_heat"] is None
-            else f"{len(u['bone_heat'])} characters, {u['bone_heat_vertices']:,} vertices{_names(u['bone_heat'])}")
+    heat = (
+        "not run"
+        if u["bone_heat"] is None
+        else f"{len(u['bone_heat'])} characters, {u['bone_heat_vertices']:,} vertices{_names(u['bone_heat'])}"
+    )
     scored_any = s["deformation_mean"]["scored"] > 0
-    L.append(_line("characters with unweighted", str(len(u["ours"])) if scored_any else "-", f"= {u['target']}", u["pass"],
-                   f"ours {u['ours_vertices']:,} vertices{_names(u['ours'])}; bone heat {heat}"))
+    L.append(
+        _line(
+            "characters with unweighted",
+            str(len(u["ours"])) if scored_any else "-",
+            f"= {u['target']}",
+            u["pass"],
+            f"ours {u['ours_vertices']:,} vertices{_names(u['ours'])}; bone heat {heat}",
+        )
+    )
     if s["bone_heat_failures"] is not None:
         errs = s["bone_heat_errors"] or []
         detail = ", ".join(s["bone_heat_failures"]) or "none"
@@ -336,12 +415,22 @@ def format_summary(s: dict[str, Any]) -> str:
             detail += f"; did not run on {', '.join(errs)}"
         L.append(_line("bone heat failures", str(len(s["bone_heat_failures"])), "", None, detail))
     sp = s["speed_largest"]
-    L.append(_line("skeleton+skinning, largest", _f(sp["seconds"]) + " s", f"<= {sp['target']:g} s", sp["pass"],
-                   f"{sp['name'] or '-'}, {_f(sp['triangles'])} triangles (target at <= {sp['target_triangles']:,})"))
+    L.append(
+        _line(
+            "skeleton+skinning, largest",
+            _f(sp["seconds"]) + " s",
+            f"<= {sp['target']:g} s",
+            sp["pass"],
+            f"{sp['name'] or '-'}, {_f(sp['triangles'])} triangles (target at <= {sp['target_triangles']:,})",
+        )
+    )
     sl = s.get("speed_slowest") or {}
     if sl.get("name"):
-        L.append(_line("skeleton+skinning, slowest", _f(sl["seconds"]) + " s", "", None,
-                       f"{sl['name']}, {_f(sl['triangles'])} triangles"))
+        L.append(
+            _line(
+                "skeleton+skinning, slowest", _f(sl["seconds"]) + " s", "", None, f"{sl['name']}, {_f(sl['triangles'])} triangles"
+            )
+        )
     L += fingers.format_summary(s.get("fingers"))
     if s["errors"]:
         L.append(_line("characters with errors", str(len(s["errors"])), "", None, _names(list(s["errors"]), 8).strip(" ()")))
@@ -354,9 +443,11 @@ def format_summary(s: dict[str, Any]) -> str:
 def format_result(result: dict[str, Any]) -> str:
     """The whole printed report of a run: per-character table, then the summary."""
     meta = result.get("meta", {})
-    head = (f"autorig eval  version {meta.get('version', '?')}  commit {(meta.get('git_commit') or '?')[:10]}"
-            f"{'+dirty' if meta.get('git_dirty') else ''}  {meta.get('date', '')}  poses {meta.get('poses', '?')}"
-            f"  baseline {'on' if meta.get('baseline') else 'off'}  {_f(meta.get('seconds'), 0)} s")
+    head = (
+        f"autorig eval  version {meta.get('version', '?')}  commit {(meta.get('git_commit') or '?')[:10]}"
+        f"{'+dirty' if meta.get('git_dirty') else ''}  {meta.get('date', '')}  poses {meta.get('poses', '?')}"
+        f"  baseline {'on' if meta.get('baseline') else 'off'}  {_f(meta.get('seconds'), 0)} s"
+    )
     if meta.get("load_average"):
         head += f"\nmachine {meta.get('machine', '?')}, load average {meta['load_average']} at start"
         head += " (timings are inflated when it exceeds the cores)"
@@ -397,22 +488,31 @@ def targets_dict(targets: Targets = TARGETS) -> dict[str, Any]:
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
     """Per-character and set-level differences between two stored runs (new - old)."""
+
     def d(a: float | None, b: float | None, digits: int = 2) -> str:
         if a is None or b is None:
             return f"{_f(a, digits):>8} {_f(b, digits):>8} {'':>8}"
         return f"{_f(a, digits):>8} {_f(b, digits):>8} {b - a:>+8.{digits}f}"
 
     om, nm = old.get("meta", {}), new.get("meta", {})
-    lines = [f"old: {om.get('version')} {(om.get('git_commit') or '?')[:10]} {om.get('date', '')}",
-             f"new: {nm.get('version')} {(nm.get('git_commit') or '?')[:10]} {nm.get('date', '')}"]
+    lines = [
+        f"old: {om.get('version')} {(om.get('git_commit') or '?')[:10]} {om.get('date', '')}",
+        f"new: {nm.get('version')} {(nm.get('git_commit') or '?')[:10]} {nm.get('date', '')}",
+    ]
     if om.get("poses") != nm.get("poses"):
-        lines.append(f"note: different pose counts ({om.get('poses')} vs {nm.get('poses')}): deformation numbers differ by sampling")
+        lines.append(
+            f"note: different pose counts ({om.get('poses')} vs {nm.get('poses')}): deformation numbers differ by sampling"
+        )
     os_, ns = old["summary"], new["summary"]
     lines.append(f"\n{'set':<32}{'old':>8} {'new':>8} {'diff':>8}")
     lines.append(f"{'joint mean %':<32}{d(os_['joint_mean']['value'], ns['joint_mean']['value'])}")
-    lines.append(f"{'joint worst character %':<32}{d(os_['joint_worst_character']['value'], ns['joint_worst_character']['value'])}")
+    lines.append(
+        f"{'joint worst character %':<32}{d(os_['joint_worst_character']['value'], ns['joint_worst_character']['value'])}"
+    )
     lines.append(f"{'deformation mean %':<32}{d(os_['deformation_mean']['ours'], ns['deformation_mean']['ours'], 3)}")
-    lines.append(f"{'deformation worst mean %':<32}{d(os_['deformation_worst_mean']['ours'], ns['deformation_worst_mean']['ours'])}")
+    lines.append(
+        f"{'deformation worst mean %':<32}{d(os_['deformation_worst_mean']['ours'], ns['deformation_worst_mean']['ours'])}"
+    )
     lines.append(f"{'deformation worst p99 %':<32}{d(os_['deformation_worst_p99']['ours'], ns['deformation_worst_p99']['ours'])}")
     lines.append(f"{'unweighted characters':<32}{d(len(os_['unweighted']['ours']), len(ns['unweighted']['ours']), 0)}")
     lines.append(f"{'skeleton+skinning largest s':<32}{d(os_['speed_largest']['seconds'], ns['speed_largest']['seconds'])}")

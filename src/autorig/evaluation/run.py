@@ -122,8 +122,13 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - any failure becomes the row's error
         row["errors"]["data"] = _error(exc)
         return row
-    row.update(triangles=int(c.unrigged.n_triangles), vertices=int(c.unrigged.n_vertices),
-               rigged_vertices=int(c.rigged.n_vertices), bones=len(c.bone_names), height=float(c.height))
+    row.update(
+        triangles=int(c.unrigged.n_triangles),
+        vertices=int(c.unrigged.n_vertices),
+        rigged_vertices=int(c.rigged.n_vertices),
+        bones=len(c.bone_names),
+        height=float(c.height),
+    )
 
     # The pipeline as a user gets it, on the file a user would upload: its timings, and
     # the joints of our skeleton scored against the artist's.
@@ -133,8 +138,11 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict[str, Any]:
         rep, failure = {}, _error(exc)
     timings = rep.get("timings") or {}
     if failure is None:
-        row["speed"] = {"source": "engine.rig_file", **{k: timings.get(k) for k in report.SPEED_STAGES},
-                        "total": timings.get("total")}
+        row["speed"] = {
+            "source": "engine.rig_file",
+            **{k: timings.get(k) for k in report.SPEED_STAGES},
+            "total": timings.get("total"),
+        }
     else:
         row["errors"]["speed"] = failure
     try:
@@ -173,8 +181,11 @@ def evaluate_ours(data: Path, name: str, poses: int) -> dict[str, Any]:
 
         bones = artist_bones(c)
         skin, sec = _timed(compute_weights, c.rigged, bones)
-        row["skinning"] = {**_deformation(c, bones, skin.sparse(len(bones)), poses), "seconds": sec,
-                           "timings": dict(getattr(skin, "timings", {}) or {})}
+        row["skinning"] = {
+            **_deformation(c, bones, skin.sparse(len(bones)), poses),
+            "seconds": sec,
+            "timings": dict(getattr(skin, "timings", {}) or {}),
+        }
         from autorig.evaluation import fingers
 
         # With the fingers curled too; a rig without finger bones scores as above.
@@ -189,8 +200,19 @@ def _run_child(data: Path, name: str, poses: int) -> dict[str, Any]:
     """`evaluate_ours` in a fresh process; a crash or hang becomes the row's error."""
     with tempfile.TemporaryDirectory(prefix="autorig-eval-") as tmp:
         out = Path(tmp) / "row.json"
-        cmd = [sys.executable, "-m", "autorig.evaluation.run", "--character", name,
-               "--data", str(data), "--poses", str(poses), "--out", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "autorig.evaluation.run",
+            "--character",
+            name,
+            "--data",
+            str(data),
+            "--poses",
+            str(poses),
+            "--out",
+            str(out),
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=CHARACTER_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -232,12 +254,18 @@ def evaluate_character(data: Path, name: str, poses: int, baseline: bool = True)
 def _git() -> tuple[str | None, bool | None]:
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read only: never touch the index
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10, env=env)
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, env=env
+        )
         if commit.returncode != 0:
             return None, None
-        status = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=10, env=env)
+        status = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=env,
+        )
         return commit.stdout.strip(), bool(status.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return None, None
@@ -250,7 +278,9 @@ def _load_average() -> list[float] | None:
         return None
 
 
-def run_eval(data: Path, names: list[str], poses: int = 20, baseline: bool = True, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_eval(
+    data: Path, names: list[str], poses: int = 20, baseline: bool = True, echo: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """Evaluate ``names`` and return the whole result (meta, targets, characters, summary).
     ``echo(text)`` is called with each character's block as soon as it is done."""
     commit, dirty = _git()
@@ -287,8 +317,10 @@ def cli_eval(args: argparse.Namespace) -> int:
 
     data = Path(args.data or core_settings().eval_data)  # AUTORIG_EVAL_DATA, else ../shared/eval
     if not (data / "characters.txt").is_file():
-        print(f"autorig eval: no evaluation set at {data} (characters.txt missing); use --data or AUTORIG_EVAL_DATA",
-              file=sys.stderr)
+        print(
+            f"autorig eval: no evaluation set at {data} (characters.txt missing); use --data or AUTORIG_EVAL_DATA",
+            file=sys.stderr,
+        )
         return 2
     if args.poses < 1:
         print("autorig eval: --poses must be at least 1", file=sys.stderr)
@@ -298,8 +330,7 @@ def cli_eval(args: argparse.Namespace) -> int:
     if args.only:
         unknown = [n for n in args.only if n not in available]
         if unknown:
-            print(f"autorig eval: unknown character(s): {', '.join(unknown)}\navailable: {', '.join(available)}",
-                  file=sys.stderr)
+            print(f"autorig eval: unknown character(s): {', '.join(unknown)}\navailable: {', '.join(available)}", file=sys.stderr)
             return 2
         names = [n for n in available if n in set(args.only)]
     if args.json is not None and not Path(args.json).resolve().parent.is_dir():

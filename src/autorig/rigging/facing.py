@@ -42,7 +42,11 @@ class Facing:
         return self.score < 0.0
 
     def describe(self) -> str:
-        parts = [f"{k} {'agree' if v > 0 else 'disagree' if v < 0 else 'say nothing'} ({v:+.2f})" for k, (v, w) in self.votes.items() if w > 0]
+        parts = [
+            f"{k} {'agree' if v > 0 else 'disagree' if v < 0 else 'say nothing'} ({v:+.2f})"
+            for k, (v, w) in self.votes.items()
+            if w > 0
+        ]
         return ", ".join(parts)
 
 
@@ -80,10 +84,12 @@ def _calves(body: Body, legs: Legs) -> tuple[float, float]:
             continue
         front = np.array([s.y_min for s in sel])
         back = np.array([s.y_min + s.y_extent for s in sel])
+
         # How far each outline bulges out of the straight line between its ends.
         def bulge(a: npt.NDArray[np.float64], sign: float) -> float:
             line = np.linspace(a[0], a[-1], len(a))
             return float(np.max(sign * (a - line)))
+
         b_back, b_front = bulge(back, 1.0), bulge(front, -1.0)
         span = float(np.mean([s.y_extent for s in sel]))
         if span > 0:
@@ -110,16 +116,20 @@ def _sheets(body: Body, shoulder_z: float, hips_z: float) -> tuple[float, float]
     return float(np.clip(behind / tol.FACING_SHEET_FULL, -1.0, 1.0)), tol.FACING_WEIGHTS["sheets"]
 
 
-def _head(body: Body, neck: npt.NDArray[np.float64], head: npt.NDArray[np.float64], head_top: npt.NDArray[np.float64]) -> tuple[float, float]:
+def _head(
+    body: Body, neck: npt.NDArray[np.float64], head: npt.NDArray[np.float64], head_top: npt.NDArray[np.float64]
+) -> tuple[float, float]:
     """The head's middle against the neck: the face is in front of the spine."""
     k_n = body.k_of(float(neck[2]))
     k_mid = body.k_of(0.5 * float(head[2] + head_top[2]))
     core = body.core
+
     def centre_y(k: int) -> float | None:
         sl = core[:, :, k]
         band = sl[max(0, body.i0 - 2) : body.i0 + 3]
         jj = np.nonzero(band)[1]
         return float(body.y(jj).mean()) if jj.size else None
+
     yn, yh = centre_y(k_n), centre_y(k_mid)
     if yn is None or yh is None:
         return 0.0, 0.0
@@ -127,7 +137,9 @@ def _head(body: Body, neck: npt.NDArray[np.float64], head: npt.NDArray[np.float6
     return float(np.clip((yn - yh) / size / tol.FACING_HEAD_FULL, -1.0, 1.0)), tol.FACING_WEIGHTS["head"]
 
 
-def decide(body: Body, legs: Legs, joints: dict[str, npt.NDArray[np.float64]], prior: float = 0.0, outline: float = 0.0) -> Facing:
+def decide(
+    body: Body, legs: Legs, joints: dict[str, npt.NDArray[np.float64]], prior: float = 0.0, outline: float = 0.0
+) -> Facing:
     """Combine the cues. joints: canonical joints (Neck, Head, HeadTop_End, LeftArm,
     RightArm, Hips); prior: the file convention's vote for the provisional front, -1..1
     (0: none); outline: the feet's vote from the whole outline (``prepare``), 0..1."""

@@ -101,15 +101,15 @@ def finger_of(name: str) -> tuple[str, str, int] | None:
     for side in ("Left", "Right"):
         prefix = f"{side}Hand"
         if name.startswith(prefix):
-            rest = name[len(prefix):]
+            rest = name[len(prefix) :]
             for finger in FINGERS:
-                if rest.startswith(finger) and rest[len(finger):].isdigit():
-                    return side, finger, int(rest[len(finger):])
+                if rest.startswith(finger) and rest[len(finger) :].isdigit():
+                    return side, finger, int(rest[len(finger) :])
     return None
 
 
 def finger_level(joints: Collection[str]) -> str:
-    """"full", "mitten" or "none": which finger bones a set of joint names has."""
+    """ "full", "mitten" or "none": which finger bones a set of joint names has."""
     if any(f"LeftHand{f}1" in joints for f in ("Middle", "Ring", "Pinky")):
         return "full"
     return "mitten" if "LeftHandThumb1" in joints else "none"

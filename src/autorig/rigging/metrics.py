@@ -11,7 +11,9 @@ from autorig.rigging.bones import BoneSet
 from autorig.rigging.posing import deform, random_poses, skinning_matrices
 
 
-def joint_errors(pred: dict[str, npt.NDArray[np.float64]], gt: dict[str, npt.NDArray[np.float64]], height: float) -> dict[str, float]:
+def joint_errors(
+    pred: dict[str, npt.NDArray[np.float64]], gt: dict[str, npt.NDArray[np.float64]], height: float
+) -> dict[str, float]:
     """Distance between predicted and ground-truth joints as % of ``height``.
 
     Scores humanoid.SCORED_JOINTS the ground truth has, plus ``Pelvis``: the midpoint

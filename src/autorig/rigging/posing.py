@@ -68,7 +68,9 @@ def _topological(parents: npt.NDArray[np.int64]) -> list[int]:
     return order
 
 
-def deform(vertices: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | sparse.csr_matrix, matrices: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def deform(
+    vertices: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | sparse.csr_matrix, matrices: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """Linear blend skinning. vertices: (n, 3); weights: (n, b) dense or sparse, rows
     summing to 1 (a zero row leaves the vertex where it is); matrices: (b, 3, 4).
     Returns (n, 3) float64."""

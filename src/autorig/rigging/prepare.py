@@ -77,7 +77,9 @@ class Orientation:
 
     def canonical(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """(..., 3) world -> (..., 3) canonical."""
-        canonical: npt.NDArray[np.float64] = np.asarray(points, dtype=np.float64) @ self.to_canonical[:3, :3].T + self.to_canonical[:3, 3]
+        canonical: npt.NDArray[np.float64] = (
+            np.asarray(points, dtype=np.float64) @ self.to_canonical[:3, :3].T + self.to_canonical[:3, 3]
+        )
         return canonical
 
     def world(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -182,7 +184,7 @@ def analyze(mesh: CharacterMesh) -> Orientation:
 
 
 def classify_pose(left_deg: float, right_deg: float) -> str:
-    """"T", "A" or "other" from the two arm angles below the horizontal (degrees)."""
+    """ "T", "A" or "other" from the two arm angles below the horizontal (degrees)."""
     angles = np.array([left_deg, right_deg], dtype=np.float64)
     if not np.all(np.isfinite(angles)):
         return "other"
@@ -213,7 +215,9 @@ def _check_one_figure(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[
         if tall.sum() < 2:
             return
         if attempt == 0 and extents[big] < tol.ORIENT_VOXELS:
-            size = max(grid.size * extents[big] / tol.ORIENT_VOXELS, float(np.ptp(vertices, axis=0).max()) / tol.FIGURE_MAX_VOXELS)
+            size = max(
+                grid.size * extents[big] / tol.ORIENT_VOXELS, float(np.ptp(vertices, axis=0).max()) / tol.FIGURE_MAX_VOXELS
+            )
             grid = voxelize(vertices, triangles, size)
             continue
         count = int((tall & (sizes >= tol.FIGURE_MIN_VOLUME * sizes[tall].max())).sum())
@@ -255,7 +259,9 @@ class _DistanceField:
         return out
 
 
-def _mirror_error(sample: npt.NDArray[np.float64], field: _DistanceField, normal: npt.NDArray[np.float64], offset: float, voxel: float) -> tuple[float, float]:
+def _mirror_error(
+    sample: npt.NDArray[np.float64], field: _DistanceField, normal: npt.NDArray[np.float64], offset: float, voxel: float
+) -> tuple[float, float]:
     """Mean distance (world units) from each point mirrored in the plane {p: p.normal =
     offset} to the shape, with distances capped so that one sword does not outweigh the
     body; and the offset (searched around the given one) where that is least."""
@@ -277,7 +283,9 @@ def _mirror_error(sample: npt.NDArray[np.float64], field: _DistanceField, normal
     return best_e, best_o
 
 
-def _mirror_plane(sample: npt.NDArray[np.float64], field: _DistanceField, depth: npt.NDArray[np.float64], voxel: float) -> tuple[npt.NDArray[np.float64], float, float]:
+def _mirror_plane(
+    sample: npt.NDArray[np.float64], field: _DistanceField, depth: npt.NDArray[np.float64], voxel: float
+) -> tuple[npt.NDArray[np.float64], float, float]:
     """The best mirror plane containing ``depth``: (normal (3,), offset, error)."""
     e1 = np.cross(depth, _nearest_world_axis(np.roll(depth, 1)))
     if np.linalg.norm(e1) < 1e-6:
@@ -312,7 +320,9 @@ def _mirror_plane(sample: npt.NDArray[np.float64], field: _DistanceField, depth:
     return n, offset, e
 
 
-def _silhouette(points: npt.NDArray[np.float64], up: npt.NDArray[np.float64], lateral: npt.NDArray[np.float64], offset: float, res: int) -> tuple[npt.NDArray[np.bool_], float]:
+def _silhouette(
+    points: npt.NDArray[np.float64], up: npt.NDArray[np.float64], lateral: npt.NDArray[np.float64], offset: float, res: int
+) -> tuple[npt.NDArray[np.bool_], float]:
     """Front silhouette: (res + 1, 2 res + 1) bool image, row 0 at the lowest point along
     ``up``, the mirror plane at column ``res``; and the pixel size."""
     s = points @ up
@@ -340,7 +350,12 @@ def _leg_gap(img: npt.NDArray[np.bool_], centre: int) -> int:
 
 
 def _up_sign(
-    surface: npt.NDArray[np.float64], solid: npt.NDArray[np.float64], up: npt.NDArray[np.float64], lateral: npt.NDArray[np.float64], offset: float, voxel: float,
+    surface: npt.NDArray[np.float64],
+    solid: npt.NDArray[np.float64],
+    up: npt.NDArray[np.float64],
+    lateral: npt.NDArray[np.float64],
+    offset: float,
+    voxel: float,
     core: npt.NDArray[np.float64] | None = None,
 ) -> tuple[float, float, str]:
     """+1 if ``up`` points from the feet to the head, else -1; a margin 0..1; a note.
@@ -378,7 +393,13 @@ def _up_sign(
     return (1.0 if score >= 0 else -1.0), float(min(1.0, abs(score) / tol.SHAPE_VOTE_FULL) * 0.5), note
 
 
-def _front_sign(surface: npt.NDArray[np.float64], up: npt.NDArray[np.float64], lateral: npt.NDArray[np.float64], offset: float, depth: npt.NDArray[np.float64]) -> tuple[float, float]:
+def _front_sign(
+    surface: npt.NDArray[np.float64],
+    up: npt.NDArray[np.float64],
+    lateral: npt.NDArray[np.float64],
+    offset: float,
+    depth: npt.NDArray[np.float64],
+) -> tuple[float, float]:
     """+1 if the character faces ``depth``, else -1; a margin 0..1.
 
     Feet point forward: on each side, the toes reach further ahead of the shins than

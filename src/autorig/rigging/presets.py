@@ -57,15 +57,20 @@ class Preset:
         """The finger end joints (LeftHandThumb4, ...) of ``fingers`` this preset makes bones of."""
         keep = humanoid.FINGER_LEVELS[fingers]
         # Every finger end joint is a finger joint: finger_of is never None.
-        return [j for j in humanoid.FINGER_END_JOINTS
-                if j in self.names and (f := humanoid.finger_of(j)) is not None and f[1] in keep]
+        return [
+            j for j in humanoid.FINGER_END_JOINTS if j in self.names and (f := humanoid.finger_of(j)) is not None and f[1] in keep
+        ]
 
     def all_bones(self, fingers: str = "none") -> list[str]:
         """Every bone name of the exported armature, parents before children, for a skeleton
         with ``fingers`` ("full", "mitten" or "none")."""
         out = [self.root] if self.root else []
         out += [self.names[b] for b in humanoid.BONE_NAMES] + [self.names[j] for j in self.end_joints()]
-        return out + [self.names[b] for b in humanoid.finger_bones(fingers)] + [self.names[j] for j in self.finger_end_joints(fingers)]
+        return (
+            out
+            + [self.names[b] for b in humanoid.finger_bones(fingers)]
+            + [self.names[j] for j in self.finger_end_joints(fingers)]
+        )
 
 
 def _sided(table: dict[str, str], left: str, right: str) -> dict[str, str]:
@@ -88,6 +93,7 @@ def _fingers(pattern: str, fingers: dict[str, str], phalanges: tuple[str, ...], 
             for k in range(1, humanoid.PHALANGES + 1):
                 out[f"{humanoid_side}Hand{finger}{k}"] = pattern.format(side=side, finger=fname, k=phalanges[k - 1])
     return out
+
 
 _UNREAL: dict[str, str] = {
     "Hips": "pelvis",

@@ -122,7 +122,9 @@ def _convention_prior(orientation: Orientation) -> float:
     return float(-orientation.front[1])
 
 
-def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str], None]) -> tuple[Body, Legs, dict[str, Arm], Trunk]:
+def _fit_body(
+    mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str], None]
+) -> tuple[Body, Legs, dict[str, Arm], Trunk]:
     """Voxelize in the canonical frame and find legs, arms and trunk; if that finds no
     humanoid, again with thin rods kept in the core (thin limbs), then with thicker
     plates opened away (a shield or a big pauldron hiding an arm). The first reason is
@@ -130,7 +132,9 @@ def _fit_body(mesh: CharacterMesh, orientation: Orientation, lap: Callable[[str]
     first: RigError | None = None
     for attempt, (keep_rods, opening) in enumerate(tol.FIT_RETRIES):
         try:
-            return _fit_body_once(mesh, orientation, lap, keep_rods=keep_rods, opening=opening, last=attempt == len(tol.FIT_RETRIES) - 1)
+            return _fit_body_once(
+                mesh, orientation, lap, keep_rods=keep_rods, opening=opening, last=attempt == len(tol.FIT_RETRIES) - 1
+            )
         except RigError as e:
             if e.code != "not_a_biped" or "separate figures" in e.reason or "animal" in e.reason:
                 raise
@@ -184,12 +188,24 @@ def _fit_body_once(
         # lengthwise into the head? Looked for along a few raised directions.
         name = next(iter(missing))
         for guess in tol.RAISED_ARM_GUESSES_DEG:
-            found = follow_raised_arm(canonical, mesh.triangles, orientation.height, 1 if name == "Left" else -1, -guess, legs,
-                                      keep_rods, opening, float(np.mean(level)))
+            found = follow_raised_arm(
+                canonical,
+                mesh.triangles,
+                orientation.height,
+                1 if name == "Left" else -1,
+                -guess,
+                legs,
+                keep_rods,
+                opening,
+                float(np.mean(level)),
+            )
             other = next(iter(arms.values()))
             reach = float(np.linalg.norm(other.tip - other.shoulder))
-            if (found is not None and found.angle_deg < -tol.RAISED_ARM_DEG
-                    and float(np.linalg.norm(found.tip - found.shoulder)) >= tol.RAISED_MIN_OF_OTHER * reach):
+            if (
+                found is not None
+                and found.angle_deg < -tol.RAISED_ARM_DEG
+                and float(np.linalg.norm(found.tip - found.shoulder)) >= tol.RAISED_MIN_OF_OTHER * reach
+            ):
                 arms[name] = found
                 missing.pop(name)
                 break
@@ -199,8 +215,9 @@ def _fit_body_once(
     for name, side in (("Left", 1), ("Right", -1)):
         if arms[name].angle_deg < -tol.RAISED_ARM_DEG and not arms[name].hanging and not arms[name].warnings:
             shoulder_z = float(np.mean(level)) if level else float(arms[name].shoulder[2])
-            raised = follow_raised_arm(canonical, mesh.triangles, orientation.height, side, arms[name].angle_deg, legs,
-                                       keep_rods, opening, shoulder_z)
+            raised = follow_raised_arm(
+                canonical, mesh.triangles, orientation.height, side, arms[name].angle_deg, legs, keep_rods, opening, shoulder_z
+            )
             if raised is not None:
                 arms[name] = raised
                 mirror_quality(arms, body.height)
@@ -222,28 +239,48 @@ def _fit_body_once(
     return body, legs, arms, trunk
 
 
-def _hands(canonical: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], joints_c: dict[str, npt.NDArray[np.float64]], height: float, fingers: str) -> dict[str, dict[str, str]]:
+def _hands(
+    canonical: npt.NDArray[np.float64],
+    triangles: npt.NDArray[np.int64],
+    joints_c: dict[str, npt.NDArray[np.float64]],
+    height: float,
+    fingers: str,
+) -> dict[str, dict[str, str]]:
     """Refine the wrists and add the finger joints to ``joints_c`` (in place). Both hands get
     the same level (the coarser of the two), so the skeleton stays symmetric."""
     if fingers == "none":
         return {side: {"level": "none", "reason": "--fingers none"} for side in ("Left", "Right")}
-    found = {side: place_hand(canonical, triangles, joints_c[f"{side}Hand"], joints_c[f"{side}ForeArm"], side, height, fingers)
-             for side in ("Left", "Right")}
+    found = {
+        side: place_hand(canonical, triangles, joints_c[f"{side}Hand"], joints_c[f"{side}ForeArm"], side, height, fingers)
+        for side in ("Left", "Right")
+    }
     order = ("none", "mitten", "full")
     level = min((h.level for h in found.values()), key=order.index)
     # A hand much bigger than the other holds something (a sword, a staff): it takes the
     # mirror image of the other hand, moved to its own wrist.
     sizes = {side: h.size for side, h in found.items()}
-    if level != "none" and np.all(sizes["Left"] > 0) and np.all(sizes["Right"] > 0) and np.any(
-        np.maximum(sizes["Left"], sizes["Right"]) > HAND_SIZE_MISMATCH * np.minimum(sizes["Left"], sizes["Right"])
+    if (
+        level != "none"
+        and np.all(sizes["Left"] > 0)
+        and np.all(sizes["Right"] > 0)
+        and np.any(np.maximum(sizes["Left"], sizes["Right"]) > HAND_SIZE_MISMATCH * np.minimum(sizes["Left"], sizes["Right"]))
     ):
         held, good = sorted(sizes, key=lambda k: float(np.prod(sizes[k])), reverse=True)
         g = found[good]
         mirror = np.array([-1.0, 1.0, 1.0])  # the canonical frame's mirror plane is x = 0
         arm_wrist = joints_c[f"{held}Hand"]
         moved = {humanoid.mirror_name(k): arm_wrist + (p - g.wrist) * mirror for k, p in g.joints.items()}
-        found[held] = type(g)(arm_wrist, moved, g.level, g.axis * mirror, g.width_axis * mirror, g.palm_normal * mirror, g.length,
-                              reason=f"mirrored from the {good.lower()} hand: this one holds something", size=g.size)
+        found[held] = type(g)(
+            arm_wrist,
+            moved,
+            g.level,
+            g.axis * mirror,
+            g.width_axis * mirror,
+            g.palm_normal * mirror,
+            g.length,
+            reason=f"mirrored from the {good.lower()} hand: this one holds something",
+            size=g.size,
+        )
     elif level != "none":
         symmetrize(found["Left"], found["Right"])  # alike hands: their placements averaged
     out = {}
@@ -260,7 +297,9 @@ def _hands(canonical: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64],
         if level == "mitten" and hand.level == "full":
             # The other hand is a mitten: this one's mitten bone runs down the middle of its block.
             for k in range(1, humanoid.PHALANGES + 2):
-                joints_c[f"{side}HandIndex{k}"] = np.mean([hand.joints[f"{side}Hand{f}{k}"] for f in ("Index", "Middle", "Ring", "Pinky")], axis=0)
+                joints_c[f"{side}HandIndex{k}"] = np.mean(
+                    [hand.joints[f"{side}Hand{f}{k}"] for f in ("Index", "Middle", "Ring", "Pinky")], axis=0
+                )
     return out
 
 

@@ -155,7 +155,9 @@ def _armpit_index(bounds: npt.NDArray[np.int64], iw: int) -> int:
     return ip
 
 
-def _shoulder(body: Body, side: int, track: npt.NDArray[np.float64], iw: int, ip: int, legs: Legs | None) -> tuple[npt.NDArray[np.float64], float]:
+def _shoulder(
+    body: Body, side: int, track: npt.NDArray[np.float64], iw: int, ip: int, legs: Legs | None
+) -> tuple[npt.NDArray[np.float64], float]:
     """The shoulder joint and the arm's angle below the horizontal (degrees).
 
     x: the armpit's column, but no further out than the outer side of the thigh below
@@ -203,8 +205,15 @@ def _one_arm(body: Body, side: int, legs: Legs | None) -> Arm:
 
     clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * body.height])
     return Arm(
-        tip=track[0], pit=pit, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle,
-        track=track, area=area, angle_deg=angle,
+        tip=track[0],
+        pit=pit,
+        wrist=wrist,
+        elbow=elbow,
+        shoulder=shoulder,
+        clavicle=clavicle,
+        track=track,
+        area=area,
+        angle_deg=angle,
     )
 
 
@@ -220,7 +229,9 @@ def _arm_pieces(body: Body, legs: Legs, erode: bool = True, k_hi: int | None = N
     leg_at: dict[int, list[tuple[int, int]]] = {}
     for name in ("Left", "Right"):
         for s in legs.sides[name].slices:
-            leg_at.setdefault(s.k, []).append((body.i_of(s.cx), int(np.clip(np.rint((s.cy - body.grid.origin[1]) / body.h), 0, core.shape[1] - 1))))
+            leg_at.setdefault(s.k, []).append(
+                (body.i_of(s.cx), int(np.clip(np.rint((s.cy - body.grid.origin[1]) / body.h), 0, core.shape[1] - 1)))
+            )
     for k in range(k_lo, core.shape[2] if k_hi is None else min(k_hi, core.shape[2])):
         sl = core[:, :, k]
         if not sl.any():
@@ -316,14 +327,21 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: npt.NDArray[np.bool_
             return None
     pit = track[-1]
     k_pit = body.k_of(float(pit[2]))
-    if not body.front[body.i0, k_pit:].any() or not body.front[body.i0, min(k_pit + body.voxels(tol.HANG_HEAD_ABOVE_PIT), body.front.shape[1] - 1) :].any():
+    if (
+        not body.front[body.i0, k_pit:].any()
+        or not body.front[body.i0, min(k_pit + body.voxels(tol.HANG_HEAD_ABOVE_PIT), body.front.shape[1] - 1) :].any()
+    ):
         # An arm hangs from a shoulder with a torso and a head above it; a sword held
         # upright reaches higher than that.
         return None
     s = _arc(track)
     iw = _wrist_index(body, s, width)
     top = track[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :]
-    upper_w = float(np.median(width[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :])) if len(top) else float(width[-1])
+    upper_w = (
+        float(np.median(width[max(iw + 1, len(track) - body.voxels(tol.SHOULDER_DEPTH_PROBE)) :]))
+        if len(top)
+        else float(width[-1])
+    )
     sx = float(np.median(top[:, 0])) if len(top) else float(pit[0])
     hip_side = legs.sides["Left" if side > 0 else "Right"].outer_x
     if legs.sides["Left"].slices:
@@ -349,8 +367,16 @@ def _hanging_arm(body: Body, side: int, legs: Legs, pieces: npt.NDArray[np.bool_
     angle = float(np.degrees(np.arctan2(float(shoulder[2] - wrist[2]), max(run, 1e-9))))
     clavicle = np.array([tol.CLAVICLE_FRACTION * shoulder[0], shoulder[1], shoulder[2] + tol.CLAVICLE_RISE * body.height])
     return Arm(
-        tip=track[0], pit=pit, wrist=wrist, elbow=elbow, shoulder=shoulder, clavicle=clavicle,
-        track=track, area=np.array(areas), angle_deg=angle, hanging=True,
+        tip=track[0],
+        pit=pit,
+        wrist=wrist,
+        elbow=elbow,
+        shoulder=shoulder,
+        clavicle=clavicle,
+        track=track,
+        area=np.array(areas),
+        angle_deg=angle,
+        hanging=True,
     )
 
 
@@ -387,7 +413,8 @@ def find_arms(body: Body, legs: Legs | None, missing: dict[str, RigError] | None
             # ... or a stub: an arm half as long as the one hanging beside the body.
             if hanging is not None and (
                 tracked.shoulder[2] < hanging.pit[2] - tol.HANG_OVERRIDE_DROP * body.height
-                or np.linalg.norm(tracked.tip - tracked.shoulder) < tol.HANG_OVERRIDE_STUB * np.linalg.norm(hanging.tip - hanging.shoulder)
+                or np.linalg.norm(tracked.tip - tracked.shoulder)
+                < tol.HANG_OVERRIDE_STUB * np.linalg.norm(hanging.tip - hanging.shoulder)
             ):
                 tracked = hanging
         if tracked is None:
@@ -406,9 +433,7 @@ def mirror_quality(arms: dict[str, Arm], height: float) -> None:
     """Set each arm's quality: the two arms' agreement in mirror image, relative to the height."""
     left, right = arms["Left"], arms["Right"]
     mirror = np.array([-1.0, 1.0, 1.0])
-    d = np.mean(
-        [np.linalg.norm(getattr(left, j) - getattr(right, j) * mirror) for j in ("tip", "wrist", "elbow", "shoulder")]
-    )
+    d = np.mean([np.linalg.norm(getattr(left, j) - getattr(right, j) * mirror) for j in ("tip", "wrist", "elbow", "shoulder")])
     q = float(np.clip(1.0 - d / (tol.ARM_MIRROR_TOLERANCE * height), 0.0, 1.0))
     for a in arms.values():
         a.quality = q
@@ -425,8 +450,15 @@ def _turn_xz(points: npt.NDArray[np.float64], pivot: npt.NDArray[np.float64], ph
 
 
 def follow_raised_arm(
-    vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], height: float, side: int, angle_deg: float,
-    legs: Legs | None, keep_rods: bool, opening: int, shoulder_z: float,
+    vertices: npt.NDArray[np.float64],
+    triangles: npt.NDArray[np.int64],
+    height: float,
+    side: int,
+    angle_deg: float,
+    legs: Legs | None,
+    keep_rods: bool,
+    opening: int,
+    shoulder_z: float,
 ) -> Arm | None:
     """A raised arm followed along its own direction, or None.
 
@@ -464,7 +496,14 @@ def follow_raised_arm(
     rise = float(shoulder[2] - back["wrist"][2])
     run = abs(float(back["wrist"][0] - shoulder[0]))
     return Arm(
-        tip=back["tip"], pit=back["pit"], wrist=back["wrist"], elbow=back["elbow"], shoulder=shoulder, clavicle=clavicle,
-        track=_turn_xz(found.track, pivot, -phi), area=found.area, angle_deg=float(np.degrees(np.arctan2(rise, max(run, 1e-9)))),
+        tip=back["tip"],
+        pit=back["pit"],
+        wrist=back["wrist"],
+        elbow=back["elbow"],
+        shoulder=shoulder,
+        clavicle=clavicle,
+        track=_turn_xz(found.track, pivot, -phi),
+        area=found.area,
+        angle_deg=float(np.degrees(np.arctan2(rise, max(run, 1e-9)))),
         warnings=["an arm is raised above the shoulder: followed along its own direction"],
     )

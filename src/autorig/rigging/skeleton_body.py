@@ -63,7 +63,13 @@ class Body:
         return max(1, int(round(n * self.height / self.h)))
 
 
-def build(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], height: float, keep_rods: bool = False, opening: int = tol.SHEET_OPENING_VOXELS) -> Body:
+def build(
+    vertices: npt.NDArray[np.float64],
+    triangles: npt.NDArray[np.int64],
+    height: float,
+    keep_rods: bool = False,
+    opening: int = tol.SHEET_OPENING_VOXELS,
+) -> Body:
     """vertices: (n, 3) canonical-frame positions; triangles: (m, 3) int64.
 
     keep_rods: put thin rods back into the core after the sheets are opened away (the
@@ -81,7 +87,9 @@ def build(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], h
             counts = np.bincount(lab.ravel(), minlength=n + 1)
             boxes = ndimage.find_objects(lab)
             length = np.array([0] + [max(b.stop - b.start for b in box) if box is not None else 0 for box in boxes])
-            rods = np.flatnonzero((counts <= tol.ROD_MAX_SECTION_VOXELS * length) & (length >= tol.ROD_MIN_LENGTH * tol.FIT_VOXELS))
+            rods = np.flatnonzero(
+                (counts <= tol.ROD_MAX_SECTION_VOXELS * length) & (length >= tol.ROD_MIN_LENGTH * tol.FIT_VOXELS)
+            )
             rods = rods[rods > 0]
             if rods.size:
                 core = core | np.isin(lab, rods)

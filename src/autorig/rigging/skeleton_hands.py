@@ -138,7 +138,9 @@ class Hand:
     warnings: list[str] = field(default_factory=list)
 
 
-def _sample_surface(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], count: int, seed: int = 0) -> npt.NDArray[np.float64]:
+def _sample_surface(
+    vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], count: int, seed: int = 0
+) -> npt.NDArray[np.float64]:
     """(count, 3) points spread over the triangles by area (deterministic)."""
     if len(triangles) == 0:
         return np.empty((0, 3))
@@ -162,7 +164,11 @@ def _unit(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _hand_samples(
-    vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], wrist: npt.NDArray[np.float64], elbow: npt.NDArray[np.float64], height: float
+    vertices: npt.NDArray[np.float64],
+    triangles: npt.NDArray[np.int64],
+    wrist: npt.NDArray[np.float64],
+    elbow: npt.NDArray[np.float64],
+    height: float,
 ) -> tuple[npt.NDArray[np.float64], int]:
     """Samples of the hand's lump and the number of triangles it is made of."""
     axis = _unit(wrist - elbow)
@@ -200,7 +206,9 @@ def _section_area(pts2d: npt.NDArray[np.float64]) -> float:
         return np.nan
 
 
-def _find_wrist(pts: npt.NDArray[np.float64], wrist: npt.NDArray[np.float64], axis: npt.NDArray[np.float64], height: float) -> tuple[npt.NDArray[np.float64], float]:
+def _find_wrist(
+    pts: npt.NDArray[np.float64], wrist: npt.NDArray[np.float64], axis: npt.NDArray[np.float64], height: float
+) -> tuple[npt.NDArray[np.float64], float]:
     """The wrist from the hand side. Walking from the fingertips towards the elbow, the
     cross-section grows through the fingers and the palm (widened by the thumb), then
     narrows: the wrist is the last real narrowing before the forearm (below the widest section
@@ -234,8 +242,9 @@ def _find_wrist(pts: npt.NDArray[np.float64], wrist: npt.NDArray[np.float64], ax
     return wrist, tip
 
 
-def _thumb_lump(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], in_block: npt.NDArray[np.bool_],
-                cell: float) -> npt.NDArray[np.bool_]:
+def _thumb_lump(
+    s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], in_block: npt.NDArray[np.bool_], cell: float
+) -> npt.NDArray[np.bool_]:
     """(n,) bool: the samples of the finger block that are the thumb's tip. A long thumb reaches
     into the block; where it stands apart from the fingers it is a lump of its own in the
     (along, across) plane, wholly on the thumb's side of the block and ending well before the
@@ -256,13 +265,18 @@ def _thumb_lump(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], in_block
     tip, mid_u = float(s[idx].max()), float(np.median(u[idx]))
     for k in range(1, count + 1):
         mine = lab == k
-        if (u[idx][mine].min() > mid_u and s[idx][mine].max() < THUMB_LUMP_TIP * tip
-                and np.count_nonzero(mine) < THUMB_LUMP_SHARE * len(idx)):
+        if (
+            u[idx][mine].min() > mid_u
+            and s[idx][mine].max() < THUMB_LUMP_TIP * tip
+            and np.count_nonzero(mine) < THUMB_LUMP_SHARE * len(idx)
+        ):
             out[idx[mine]] = True
     return out
 
 
-def _finger_lines(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], s0: float, rounds: int = 4) -> npt.NDArray[np.float64]:
+def _finger_lines(
+    s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], s0: float, rounds: int = 4
+) -> npt.NDArray[np.float64]:
     """Fingers fan out: each finger's centre across the hand as a line ``u = a + b (s - s0)``.
     Samples go to the nearest line, each line is refitted to its samples (k-lines). Returns
     (k, 2) [a, b]; a line with too few samples keeps its constant centre."""
@@ -278,8 +292,9 @@ def _finger_lines(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], centre
     return lines
 
 
-def _apart_fingers(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], cell: float, s0: float,
-                   length: float) -> npt.NDArray[np.float64] | None:
+def _apart_fingers(
+    s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], cell: float, s0: float, length: float
+) -> npt.NDArray[np.float64] | None:
     """Spread fingers: (4, 2) each finger's centre line ``u = a + b (s - s0)`` (thumb side
     first) when the block (or its distal part) falls apart into four lumps in the (along,
     across) plane, one a finger; None when it does not (touching fingers, a mitten)."""
@@ -311,8 +326,9 @@ def _apart_fingers(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], cell:
     return None
 
 
-def _groove_split(s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], v: npt.NDArray[np.float64],
-                  lo: float, hi: float, length: float) -> npt.NDArray[np.float64]:
+def _groove_split(
+    s: npt.NDArray[np.float64], u: npt.NDArray[np.float64], v: npt.NDArray[np.float64], lo: float, hi: float, length: float
+) -> npt.NDArray[np.float64]:
     """(4,) the four fingers' centres across the block (thumb side first), between the
     grooves that part them. s, u, v: the block's samples in the hand frame; lo, hi: the block's
     extent across. Surface samples crowd at a finger's sides (a cylinder seen edge-on), so
@@ -472,7 +488,9 @@ def place_hand(
         for j, frac in zip((2, 3), THUMB_JOINT_FRACTIONS, strict=False):
             # The thumb's centre there: the middle of its samples across the line, at that place.
             near = np.abs(along - frac * span) < THUMB_TIP_CLUSTER * length / 2
-            joints[f"{side}HandThumb{j}"] = cand[near].mean(axis=0) if np.count_nonzero(near) > MIN_SLICE_SAMPLES else base + frac * (end - base)
+            joints[f"{side}HandThumb{j}"] = (
+                cand[near].mean(axis=0) if np.count_nonzero(near) > MIN_SLICE_SAMPLES else base + frac * (end - base)
+            )
         joints[f"{side}HandThumb4"] = end
     if level == "mitten":
         # A thumb and one block: the mitten bone runs down the middle of the block.
@@ -480,8 +498,12 @@ def place_hand(
         joints = {k: p for k, p in joints.items() if "Thumb" in k}
         for j in range(1, 5):
             joints[f"{side}HandIndex{j}"] = mid[j]
-    thumb_span = float(np.linalg.norm(joints[f"{side}HandThumb4"] - joints[f"{side}HandThumb1"])) if f"{side}HandThumb4" in joints else 0.0
-    size = np.array([length, np.ptp(u[in_block]) if in_block.any() else 0.0, np.ptp(v[in_block]) if in_block.any() else 0.0, thumb_span])
+    thumb_span = (
+        float(np.linalg.norm(joints[f"{side}HandThumb4"] - joints[f"{side}HandThumb1"])) if f"{side}HandThumb4" in joints else 0.0
+    )
+    size = np.array(
+        [length, np.ptp(u[in_block]) if in_block.any() else 0.0, np.ptp(v[in_block]) if in_block.any() else 0.0, thumb_span]
+    )
     return Hand(new_wrist, joints, level, axis, width, normal, length, reason=reason, size=size)
 
 
@@ -496,7 +518,7 @@ def symmetrize(left: Hand, right: Hand) -> None:
     fl = np.array([left.axis, left.width_axis, left.palm_normal])
     fr = np.array([right.axis, right.width_axis, right.palm_normal])
     for name, p in list(left.joints.items()):
-        other = "RightHand" + name[len("LeftHand"):]
+        other = "RightHand" + name[len("LeftHand") :]
         q = right.joints.get(other)
         if q is None:
             continue

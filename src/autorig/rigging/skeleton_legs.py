@@ -241,7 +241,9 @@ def check_standing_legs(body: Body) -> None:
     window = body.core[:, :, first : top + 1]
     lab, n = ndimage.label(window, structure=np.ones((3, 3, 3), dtype=bool))
     ground = body.voxels(tol.GROUND_SLAB)
-    standing = [b for b in ndimage.find_objects(lab) if b is not None and b[2].start <= ground and b[2].stop - 1 >= top - first - 1]
+    standing = [
+        b for b in ndimage.find_objects(lab) if b is not None and b[2].start <= ground and b[2].stop - 1 >= top - first - 1
+    ]
     if len(standing) >= 4:
         raise RigError("not_a_biped", f"looks like a four-legged animal: {len(standing)} legs stand on the ground")
 
@@ -294,14 +296,22 @@ def hidden_legs(body: Body, shoulder: npt.NDArray[np.float64]) -> Legs:
     sides = {}
     for name, side in (("Left", 1.0), ("Right", -1.0)):
         hip = np.array([side * hip_x, depth_centre(pelvis), pelvis + tol.HIDDEN_HIP_ABOVE_PELVIS * sz])
-        ankle = np.array([side * hip_x, depth_centre(floor + tol.HIDDEN_ANKLE_OF_SHOULDER * sz), floor + tol.HIDDEN_ANKLE_OF_SHOULDER * sz])
+        ankle = np.array(
+            [side * hip_x, depth_centre(floor + tol.HIDDEN_ANKLE_OF_SHOULDER * sz), floor + tol.HIDDEN_ANKLE_OF_SHOULDER * sz]
+        )
         knee = 0.5 * (hip + ankle)
         toe_end = np.array([side * hip_x, ankle[1] - tol.HIDDEN_FOOT_OF_SHOULDER * sz, floor])
         toe_base = ankle + tol.TOE_BASE_FRACTION * (toe_end - ankle)
         toe_base[2] = floor
         sides[name] = Leg(
-            hip=hip, knee=knee, ankle=ankle, toe_base=toe_base, toe_end=toe_end, slices=[],
-            thigh_width=2 * hip_x, outer_x=side * 2 * hip_x,
+            hip=hip,
+            knee=knee,
+            ankle=ankle,
+            toe_base=toe_base,
+            toe_end=toe_end,
+            slices=[],
+            thigh_width=2 * hip_x,
+            outer_x=side * 2 * hip_x,
         )
     return Legs(
         pelvis_z=pelvis,

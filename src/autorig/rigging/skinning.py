@@ -128,7 +128,9 @@ def compute_weights(mesh: CharacterMesh, bones: BoneSet) -> SkinWeights:
 
     welded = weld(mesh.vertices, tol.SKIN_WELD * extent)
     parts = loose_parts(mesh.triangles, welded)
-    vertex_labels, allowed = _part_labels(mesh, parts, segments, list(seeds), solid.size, depth, labels[solid.node(mesh.vertices)])
+    vertex_labels, allowed = _part_labels(
+        mesh, parts, segments, list(seeds), solid.size, depth, labels[solid.node(mesh.vertices)]
+    )
     if (vertex_labels < 0).any():  # cannot happen: every part is bridged to a seeded one
         raise RigError("internal", "some vertices could not be reached from any bone")
     timer.lap("parts")
@@ -186,7 +188,12 @@ def _depths(parents: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 
 def _seeds(
-    solid: voxel_bind.VoxelSolid, parents: npt.NDArray[np.int64], segments: npt.NDArray[np.float64], leaf: npt.NDArray[np.bool_], deform: npt.NDArray[np.int64], extent: float
+    solid: voxel_bind.VoxelSolid,
+    parents: npt.NDArray[np.int64],
+    segments: npt.NDArray[np.float64],
+    leaf: npt.NDArray[np.bool_],
+    deform: npt.NDArray[np.int64],
+    extent: float,
 ) -> dict[int, npt.NDArray[np.int64]]:
     """Bone index -> (k,) int64 solid nodes its segment binds from; a bone left out
     drives nothing."""
@@ -216,7 +223,9 @@ def _seeds(
     return seeds
 
 
-def _segment_seeds(solid: voxel_bind.VoxelSolid, head: npt.NDArray[np.float64], end: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+def _segment_seeds(
+    solid: voxel_bind.VoxelSolid, head: npt.NDArray[np.float64], end: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
     """(k,) nodes along head-end up to where the segment first leaves the solid."""
     nodes = solid.node(voxel_bind.segment_points(head, end, solid.size))
     if (nodes < 0).any():
@@ -225,7 +234,11 @@ def _segment_seeds(solid: voxel_bind.VoxelSolid, head: npt.NDArray[np.float64], 
 
 
 def _leaf_tail(
-    solid: voxel_bind.VoxelSolid, head: npt.NDArray[np.float64], given_tail: npt.NDArray[np.float64], region: npt.NDArray[np.float64], below_skin: npt.NDArray[np.float64]
+    solid: voxel_bind.VoxelSolid,
+    head: npt.NDArray[np.float64],
+    given_tail: npt.NDArray[np.float64],
+    region: npt.NDArray[np.float64],
+    below_skin: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64] | None:
     """(3,) where a leaf bone ends: from its head toward the middle of the region
     (k, 3) it owns, as far as the region reaches, stopping where it leaves the body.
@@ -280,7 +293,9 @@ def _bridge_loose_parts(solid: voxel_bind.VoxelSolid, seeds: dict[int, npt.NDArr
 # -- labels -----------------------------------------------------------------------------
 
 
-def _label(graph: sparse.csr_matrix, seeds: dict[int, npt.NDArray[np.int64]], depth: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+def _label(
+    graph: sparse.csr_matrix, seeds: dict[int, npt.NDArray[np.int64]], depth: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """(N,) int64 bone owning each node (-1 if unreachable) and (N,) float64 geodesic
     distance to it."""
     owners = np.array(list(seeds), dtype=np.int64)
@@ -298,7 +313,13 @@ def _label(graph: sparse.csr_matrix, seeds: dict[int, npt.NDArray[np.int64]], de
 
 
 def _part_labels(
-    mesh: CharacterMesh, part: npt.NDArray[np.int64], segments: npt.NDArray[np.float64], active: list[int], size: float, depth: npt.NDArray[np.int64], vertex_labels: npt.NDArray[np.int64]
+    mesh: CharacterMesh,
+    part: npt.NDArray[np.int64],
+    segments: npt.NDArray[np.float64],
+    active: list[int],
+    size: float,
+    depth: npt.NDArray[np.int64],
+    vertex_labels: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Labels of the vertices of each closed loose part whose own solid holds some
     bones but not all (a helmet, a head shell, an eyeball) and is mostly one bone's:
@@ -322,7 +343,11 @@ def _part_labels(
         boxes_meet = ((bone_hi >= lo) & (bone_lo <= hi)).all(axis=1)
         if not boxes_meet.any():
             continue  # a hair card, a button: no bone comes near
-        near = [k for k, meet in zip(active, boxes_meet, strict=False) if meet and ((points[k] >= lo) & (points[k] <= hi)).all(axis=1).any()]
+        near = [
+            k
+            for k, meet in zip(active, boxes_meet, strict=False)
+            if meet and ((points[k] >= lo) & (points[k] <= hi)).all(axis=1).any()
+        ]
         if len(near) in (0, len(active)):
             continue  # holds no bone, or is the whole body
         local = np.full(n, -1, dtype=np.int64)
@@ -393,7 +418,9 @@ def _blend(
         rows.append(hit)
         cols.append(np.full(len(hit), b))
         vals.append((1.0 - u[hit]) ** 2)
-    weights = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(vertices), n_bones))
+    weights = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(vertices), n_bones)
+    )
 
     def apart(i: npt.NDArray[np.int64], j: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         far: npt.NDArray[np.bool_] = gaps[vlabel[i], vlabel[j]] > np.minimum(radius[i], radius[j])
@@ -405,7 +432,9 @@ def _blend(
 # -- hands: finer voxels where fingers nearly touch ------------------------------------------
 
 
-def hand_groups(parents: npt.NDArray[np.int64], segments: npt.NDArray[np.float64], active: list[int], extent: float) -> list[list[int]]:
+def hand_groups(
+    parents: npt.NDArray[np.int64], segments: npt.NDArray[np.float64], active: list[int], extent: float
+) -> list[list[int]]:
     """[hand, *its descendants] for every bone with at least HAND_MIN_CHAINS child chains
     of two or more bones, all within HAND_MAX_EXTENT of the character's size (hands with
     fingers, feet with toes), each list holding the active (seeded) bones only."""
@@ -528,7 +557,14 @@ def loose_parts(triangles: npt.NDArray[np.int64], welded: npt.NDArray[np.int64])
     return parts
 
 
-def _smooth(vertices: npt.NDArray[np.float64], welded: npt.NDArray[np.int64], triangles: npt.NDArray[np.int64], weights: sparse.csr_matrix, radius: float, apart: Apart) -> sparse.csr_matrix:
+def _smooth(
+    vertices: npt.NDArray[np.float64],
+    welded: npt.NDArray[np.int64],
+    triangles: npt.NDArray[np.int64],
+    weights: sparse.csr_matrix,
+    radius: float,
+    apart: Apart,
+) -> sparse.csr_matrix:
     """Raw weights (n, b) diffused over the welded mesh by about ``radius``, so a
     blend's voxel steps become a ramp on a dense mesh. Edges longer than twice the
     radius take no part (a low-poly mesh is coarser than the voxels already), nor edges
@@ -560,7 +596,9 @@ def _normalise_rows(w: sparse.csr_matrix) -> sparse.csr_matrix:
     return (sparse.diags(1.0 / np.where(total > 0, total, 1.0)) @ w).tocsr()
 
 
-def _rigid_parts(part: npt.NDArray[np.int64], vertex_labels: npt.NDArray[np.int64], weights: sparse.csr_matrix) -> sparse.csr_matrix:
+def _rigid_parts(
+    part: npt.NDArray[np.int64], vertex_labels: npt.NDArray[np.int64], weights: sparse.csr_matrix
+) -> sparse.csr_matrix:
     """Weights (n, b) where each loose part at least SKIN_RIGID_PART_SHARE in one
     bone's region follows that bone alone."""
     n_parts, n_bones = int(part.max()) + 1, weights.shape[1]

@@ -18,7 +18,9 @@ from scipy import ndimage
 from autorig.rigging import tolerances as tol
 
 
-def sample_surface(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], spacing: float) -> npt.NDArray[np.float64]:
+def sample_surface(
+    vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int64], spacing: float
+) -> npt.NDArray[np.float64]:
     """Points on every triangle, no two neighbours further apart than ``spacing``.
 
     vertices: (n, 3) float64; triangles: (m, 3) int64. Returns (k, 3) float64: the

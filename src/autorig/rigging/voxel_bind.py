@@ -28,9 +28,19 @@ from autorig.rigging.voxel import sample_surface
 # Half of the 26-neighbourhood; the other half is the same offsets negated.
 _HALF_OFFSETS = np.array(
     [
-        (1, 0, 0), (0, 1, 0), (0, 0, 1),
-        (1, 1, 0), (1, -1, 0), (1, 0, 1), (1, 0, -1), (0, 1, 1), (0, 1, -1),
-        (1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1),
+        (1, 0, 0),
+        (0, 1, 0),
+        (0, 0, 1),
+        (1, 1, 0),
+        (1, -1, 0),
+        (1, 0, 1),
+        (1, 0, -1),
+        (0, 1, 1),
+        (0, 1, -1),
+        (1, 1, 1),
+        (1, 1, -1),
+        (1, -1, 1),
+        (1, -1, -1),
     ],
     dtype=np.int64,
 )

@@ -119,8 +119,12 @@ def create_app(
                 wakes = await processes.listen_for_wakes(settings.data_dir, ctx.dispatch.wake)
             else:
                 ctx.tasks.on_created.append(processes.waker(settings.data_dir))
-        log.info("autorig backend at %s, workers: %s%s", settings.base_url, ", ".join(settings.workers) or "none",
-                 "" if not several else f" (pid {os.getpid()}, services: {'here' if services_here else 'elsewhere'})")
+        log.info(
+            "autorig backend at %s, workers: %s%s",
+            settings.base_url,
+            ", ".join(settings.workers) or "none",
+            "" if not several else f" (pid {os.getpid()}, services: {'here' if services_here else 'elsewhere'})",
+        )
         try:
             yield
         finally:

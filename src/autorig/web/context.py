@@ -62,7 +62,9 @@ class AppContext:
     def build(cls, settings: WebSettings) -> AppContext:
         db = Database(settings.database_url_resolved)
         storage = make_storage(settings)
-        client = WorkerClient(settings.worker_token.get_secret_value(), settings.worker_http_timeout_s, settings.progress_concurrency + 16)
+        client = WorkerClient(
+            settings.worker_token.get_secret_value(), settings.worker_http_timeout_s, settings.progress_concurrency + 16
+        )
         tasks = TaskService(settings, storage)
         queue = QueueService(settings)
         apikeys = ApiKeyService()

@@ -138,7 +138,9 @@ ViewerDep = Annotated[Viewer, Depends(get_viewer, scope="function")]
 
 async def require_user(viewer: ViewerDep, users: UserServiceDep) -> Viewer:
     if not viewer.signed_in:
-        raise SignInRequired("sign in first (session cookie, or 'Authorization: Bearer <API key>')", sign_in_url=users.sign_in_url)
+        raise SignInRequired(
+            "sign in first (session cookie, or 'Authorization: Bearer <API key>')", sign_in_url=users.sign_in_url
+        )
     return viewer
 
 

@@ -38,8 +38,17 @@ from autorig.protocol import error_body
 log = logging.getLogger(__name__)
 
 # Names in the "error" field for errors that are not AutorigErrors.
-HTTP_ERROR_NAMES = {400: "BadRequest", 401: "SignInRequired", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-                    413: "UploadTooLarge", 422: "ValidationError", 429: "TooManyRequests", 503: "Unavailable"}
+HTTP_ERROR_NAMES = {
+    400: "BadRequest",
+    401: "SignInRequired",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "UploadTooLarge",
+    422: "ValidationError",
+    429: "TooManyRequests",
+    503: "Unavailable",
+}
 
 
 class AutorigError(Exception):
@@ -54,7 +63,12 @@ class AutorigError(Exception):
             cls.status_code = status
 
     def __init__(
-        self, detail: str, *, status_code: int | None = None, name: str | None = None, headers: dict[str, str] | None = None,
+        self,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        name: str | None = None,
+        headers: dict[str, str] | None = None,
         **extra: object,
     ) -> None:
         super().__init__(detail)

@@ -102,9 +102,7 @@ async def site(
         price_file_credits=settings.price_file_credits,
         price_all_credits=settings.price_all_credits,
         google_sign_in=users.google.enabled,
-        viewer=SiteViewer(
-            signed_in=viewer.signed_in, email=viewer.email, is_admin=viewer.is_admin, balance_credits=balance
-        ),
+        viewer=SiteViewer(signed_in=viewer.signed_in, email=viewer.email, is_admin=viewer.is_admin, balance_credits=balance),
     )
 
 

@@ -183,9 +183,7 @@ class LocalWorker:
             # The backend's storage (uploads), and the worker itself: an FBX task's rig job reads
             # the .glb that the worker's conversion step left at its own URL.
             "AUTORIG_WORKER_ALLOWED_HOSTS": json.dumps(_netlocs(settings) + [f"127.0.0.1:{self.port}", f"localhost:{self.port}"]),
-            "AUTORIG_WORKER_DATA_DIR": os.environ.get(
-                "AUTORIG_WORKER_DATA_DIR", str((settings.data_dir / "worker").resolve())
-            ),
+            "AUTORIG_WORKER_DATA_DIR": os.environ.get("AUTORIG_WORKER_DATA_DIR", str((settings.data_dir / "worker").resolve())),
         }
 
     @property
@@ -195,7 +193,17 @@ class LocalWorker:
     def start(self) -> None:
         """Start the worker and wait until it answers (raises RuntimeError if it does not)."""
         worker = [sys.executable, "-m", "autorig", "worker", "--host", "127.0.0.1", "--port", str(self.port)]
-        shim = [sys.executable, "-m", "autorig.web.serve", "--die-with", str(os.getpid()), "--nice", str(self.nice), "--", *worker]
+        shim = [
+            sys.executable,
+            "-m",
+            "autorig.web.serve",
+            "--die-with",
+            str(os.getpid()),
+            "--nice",
+            str(self.nice),
+            "--",
+            *worker,
+        ]
         # Its own process group, so stopping it reaches whatever it started.
         proc = subprocess.Popen(shim, env=self.env, start_new_session=True)
         with self._lock:
@@ -335,14 +343,16 @@ def run_processes(settings: WebSettings) -> None:
     from autorig.web.processes import SUPERVISOR_ENV
 
     Database(settings.database_url_resolved).migrate_sync()
-    os.environ.update({
-        "WORKERS": json.dumps(settings.workers),
-        "WORKER_TOKEN": settings.worker_token.get_secret_value(),
-        "HOST": settings.host,
-        "PORT": str(settings.port),
-        "AUTORIG_DATA_DIR": str(settings.data_dir.resolve()),
-        SUPERVISOR_ENV: str(os.getpid()),
-    })
+    os.environ.update(
+        {
+            "WORKERS": json.dumps(settings.workers),
+            "WORKER_TOKEN": settings.worker_token.get_secret_value(),
+            "HOST": settings.host,
+            "PORT": str(settings.port),
+            "AUTORIG_DATA_DIR": str(settings.data_dir.resolve()),
+            SUPERVISOR_ENV: str(os.getpid()),
+        }
+    )
     log.info("%d backend processes", settings.web_processes)
     uvicorn.run("autorig.web.serve:process_app", factory=True, workers=settings.web_processes, **uvicorn_options(settings))
 

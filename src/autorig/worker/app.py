@@ -1,7 +1,7 @@
 """The worker app and ``autorig worker``.
 
-    create_app(settings)  FastAPI app: routes, error rendering, start-up recovery, clean-up loop
-    cli_worker(args)      run it with uvicorn (``autorig worker [--host H] [--port P]``)
+create_app(settings)  FastAPI app: routes, error rendering, start-up recovery, clean-up loop
+cli_worker(args)      run it with uvicorn (``autorig worker [--host H] [--port P]``)
 """
 
 from __future__ import annotations
@@ -44,9 +44,7 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         manager.recover()
         cleanup.start()
-        log.info(
-            "worker ready at %s: capacity %d, data in %s", settings.base_url, settings.capacity, settings.worker_dir
-        )
+        log.info("worker ready at %s: capacity %d, data in %s", settings.base_url, settings.capacity, settings.worker_dir)
         try:
             yield
         finally:

@@ -185,9 +185,7 @@ def fetch(url: str, dest_dir: Path, limits: FetchLimits) -> Fetched:
     raise InputUnavailable(f"more than {limits.max_redirects} redirects")
 
 
-def _stream_to_disk(
-    response: httpx.Response, target: Target, dest_dir: Path, limits: FetchLimits, deadline: float
-) -> Fetched:
+def _stream_to_disk(response: httpx.Response, target: Target, dest_dir: Path, limits: FetchLimits, deadline: float) -> Fetched:
     too_big = f"the input is larger than the limit of {limits.max_bytes / 1e6:g} MB"
     announced = response.headers.get("content-length")
     if announced and announced.isdigit() and int(announced) > limits.max_bytes:

@@ -30,9 +30,7 @@ def get_manager(request: Request) -> JobManager:
     return manager
 
 
-def require_token(
-    request: Request, token: Annotated[str | None, Header(alias=protocol.TOKEN_HEADER)] = None
-) -> None:
+def require_token(request: Request, token: Annotated[str | None, Header(alias=protocol.TOKEN_HEADER)] = None) -> None:
     expected = get_manager(request).settings.token.get_secret_value()
     if not expected:
         return  # no token configured: allowed only on loopback (cli_worker refuses otherwise)

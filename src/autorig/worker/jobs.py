@@ -96,9 +96,7 @@ class JobManager:
             if job.pid and runner.is_our_engine(job.pid, str(self.store.job_dir(job.id))):
                 runner.kill_group(job.pid)
                 self.store.log(job.id, f"killed the engine process {job.pid} left by the previous worker")
-            self._finish(
-                job.id, JobState.failed, error=RESTARTED.format(state=job.state.value), code=WORKER_RESTARTED
-            )
+            self._finish(job.id, JobState.failed, error=RESTARTED.format(state=job.state.value), code=WORKER_RESTARTED)
             failed.append(job.id)
         self.times = JobTimes(self.store.all())
         if failed:
@@ -119,9 +117,7 @@ class JobManager:
         # Jobs still downloading: their (daemon) threads end with the process.
         for job in self.store.all():
             if not job.finished:
-                self._finish(
-                    job.id, JobState.failed, error=SHUT_DOWN.format(state=job.state.value), code=WORKER_RESTARTED
-                )
+                self._finish(job.id, JobState.failed, error=SHUT_DOWN.format(state=job.state.value), code=WORKER_RESTARTED)
 
     # --- intake -------------------------------------------------------------------------
     def _check_accepting(self) -> None:
@@ -147,9 +143,7 @@ class JobManager:
         with self._intake:
             busy = sum(j.kind == "rig" and not j.finished for j in self.store.all())
             if busy >= self.settings.capacity:
-                raise Busy(
-                    f"all {self.settings.capacity} job slot(s) are busy", retry_after_s=self.settings.retry_after_s
-                )
+                raise Busy(f"all {self.settings.capacity} job slot(s) are busy", retry_after_s=self.settings.retry_after_s)
             job = JobRecord(
                 id=secrets.token_hex(16),
                 guid=secrets.token_urlsafe(24),
@@ -290,7 +284,11 @@ class JobManager:
             if state == JobState.failed and code is None:
                 code = protocol.INTERNAL
             changes: dict[str, object] = {
-                "state": state, "finished_at": utcnow(), "pid": None, "error": error, "error_code": code
+                "state": state,
+                "finished_at": utcnow(),
+                "pid": None,
+                "error": error,
+                "error_code": code,
             }
             if state == JobState.done:
                 changes.update(stage="done", progress=1.0)

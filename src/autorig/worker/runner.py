@@ -186,7 +186,7 @@ class EngineProcess:
         if parsed:
             return Failure(*parsed)
         if last.startswith(console.PREFIX):
-            return Failure(protocol.INTERNAL, last[len(console.PREFIX):])
+            return Failure(protocol.INTERNAL, last[len(console.PREFIX) :])
         return Failure(protocol.INTERNAL, last)
 
     def failure_reason(self, returncode: int) -> str | None:

@@ -79,7 +79,12 @@ async def test_admin_people_balances_tasks_workers(tmp_path: Path, db_url: str, 
     fake_workers.append(w)
     marker = tmp_path / "restarted.txt"
     settings = account_settings(
-        tmp_path, db_url, [w.url, "http://127.0.0.1:9"], free_port(), smtp_server, admin_emails=[ADMIN],
+        tmp_path,
+        db_url,
+        [w.url, "http://127.0.0.1:9"],
+        free_port(),
+        smtp_server,
+        admin_emails=[ADMIN],
         restart_command=[sys.executable, "-c", f"open({str(marker)!r}, 'w').write('ok')"],
     )
     async with running_backend(settings) as b:
@@ -92,7 +97,9 @@ async def test_admin_people_balances_tasks_workers(tmp_path: Path, db_url: str, 
 
         users = (await admin.get("/api/admin/users")).json()
         assert users["total"] == 3 and {u["email"]: u["balance_credits"] for u in users["users"]} == {
-            ADMIN: 30, "alice@example.com": 30, "bob@example.com": 30,
+            ADMIN: 30,
+            "alice@example.com": 30,
+            "bob@example.com": 30,
         }
         found = (await admin.get("/api/admin/users", params={"q": "ALI"})).json()["users"]
         assert [u["email"] for u in found] == ["alice@example.com"] and found[0]["tasks"] == 1
@@ -164,14 +171,21 @@ def test_service_restart_reexecutes_the_process(tmp_path: Path) -> None:
     key = _admin_key(tmp_path, db_url)
     port = free_port()
     env = {
-        "DATABASE_URL": db_url, "AUTORIG_DATA_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port),
-        "ADMIN_EMAILS": ADMIN, "WORKERS": "", "INSTANCE_ID": "restart-self",
+        "DATABASE_URL": db_url,
+        "AUTORIG_DATA_DIR": str(tmp_path),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "ADMIN_EMAILS": ADMIN,
+        "WORKERS": "",
+        "INSTANCE_ID": "restart-self",
     }
     proc = BackendProcess(env, port, tmp_path).start()
     try:
         auth = {"Authorization": f"Bearer {key}"}
         before = httpx.get(f"{proc.url}/api/admin/service", headers=auth, timeout=10).json()
-        tid = httpx.post(f"{proc.url}/api/task/create", files={"file": ("a.glb", TINY_GLB)}, headers=auth, timeout=10).json()["task_id"]
+        tid = httpx.post(f"{proc.url}/api/task/create", files={"file": ("a.glb", TINY_GLB)}, headers=auth, timeout=10).json()[
+            "task_id"
+        ]
         r = httpx.post(f"{proc.url}/api/admin/service/restart", headers=auth, timeout=10)
         assert r.status_code == 202 and r.json()["how"] == "re-execute"
         deadline = time.monotonic() + 30

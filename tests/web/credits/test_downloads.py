@@ -34,10 +34,14 @@ async def _ledger_explains_balance(b, email: str) -> int:
         return user.balance_credits
 
 
-async def test_pay_per_file_and_for_the_set_free_again_402_at_zero(tmp_path: Path, db_url: str, fake_workers, smtp_server) -> None:
+async def test_pay_per_file_and_for_the_set_free_again_402_at_zero(
+    tmp_path: Path, db_url: str, fake_workers, smtp_server
+) -> None:
     w = FakeWorker(job_seconds=0.3).start()
     fake_workers.append(w)
-    settings = account_settings(tmp_path, db_url, [w.url], free_port(), smtp_server, user_free_limit=5, admin_emails=["boss@example.com"])
+    settings = account_settings(
+        tmp_path, db_url, [w.url], free_port(), smtp_server, user_free_limit=5, admin_emails=["boss@example.com"]
+    )
     async with running_backend(settings) as b:
         owner = await sign_in(b, smtp_server, "owner@example.com")
         t = await done_task(b, owner)

@@ -21,9 +21,20 @@ pytestmark = pytest.mark.asyncio
 
 def _task(i: int, queued_at: datetime) -> Task:
     return Task(
-        id=f"task{i:04d}", status="created", source_name="m.glb", source_format="glb", input_url="http://x/m.glb",
-        output_name="m", options={}, output_urls=[], ready_urls=[], missing_files=[], failed_workers=[],
-        created_at=queued_at, queued_at=queued_at, updated_at=queued_at,
+        id=f"task{i:04d}",
+        status="created",
+        source_name="m.glb",
+        source_format="glb",
+        input_url="http://x/m.glb",
+        output_name="m",
+        options={},
+        output_urls=[],
+        ready_urls=[],
+        missing_files=[],
+        failed_workers=[],
+        created_at=queued_at,
+        queued_at=queued_at,
+        updated_at=queued_at,
     )
 
 

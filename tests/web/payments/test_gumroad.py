@@ -48,7 +48,10 @@ async def test_sale_credited_once_replay_ignored_variant_priced(tmp_path: Path, 
     async with running_backend(_settings(tmp_path, db_url, smtp_server, gumroad_api)) as b:
         buyer = await sign_in(b, smtp_server, "Buyer@Example.com")
         offers = (await buyer.get("/api/payments/offers")).json()["offers"]
-        assert offers[0]["url"].startswith(f"https://seller.gumroad.com/l/{PERMALINK}?") and "userid=buyer%40example.com" in offers[0]["url"]
+        assert (
+            offers[0]["url"].startswith(f"https://seller.gumroad.com/l/{PERMALINK}?")
+            and "userid=buyer%40example.com" in offers[0]["url"]
+        )
 
         ping = sale_ping(userid="buyer@example.com", buyer_email="someone.else@gmail.example")
         gumroad_api.add_sale(ping)
@@ -83,7 +86,9 @@ async def test_sale_credited_once_replay_ignored_variant_priced(tmp_path: Path, 
         await buyer.aclose()
 
 
-async def test_refund_takes_credits_back_never_below_zero(tmp_path: Path, db_url: str, smtp_server, gumroad_api, fake_workers) -> None:
+async def test_refund_takes_credits_back_never_below_zero(
+    tmp_path: Path, db_url: str, smtp_server, gumroad_api, fake_workers
+) -> None:
     w = FakeWorker(job_seconds=0.3).start()
     fake_workers.append(w)
     settings = _settings(tmp_path, db_url, smtp_server, gumroad_api, workers=[w.url], user_free_limit=0)
@@ -183,7 +188,9 @@ async def test_without_api_token_the_url_token_is_enough_and_test_pings_are_kept
     async with running_backend(_settings(tmp_path, sqlite_url, smtp_server, None)) as b:
         buyer = await sign_in(b, smtp_server, "t@example.com")
         assert (await _ping(b, sale_ping(userid="t@example.com", test=True))).json()["status"] == "ignored"
-        assert (await _ping(b, sale_ping(userid="t@example.com", permalink="other-product", product_id="x"))).json()["status"] == "ignored"
+        assert (await _ping(b, sale_ping(userid="t@example.com", permalink="other-product", product_id="x"))).json()[
+            "status"
+        ] == "ignored"
         assert await balance(buyer) == 30
         assert (await _ping(b, sale_ping(userid="t@example.com"))).json()["status"] == "applied"
         assert await balance(buyer) == 130

@@ -30,8 +30,12 @@ ACCESS_KEY, SECRET_KEY = "k", "secret-key"
 PUBLIC_UPLOADS = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-         "Resource": f"arn:aws:s3:::{BUCKET}/{PREFIX}/tasks/*/input/*"}
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{BUCKET}/{PREFIX}/tasks/*/input/*",
+        }
     ],
 }
 
@@ -49,16 +53,25 @@ class S3Server:
         from botocore.config import Config
 
         return boto3.client(
-            "s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY, config=Config(signature_version="s3v4"),
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            config=Config(signature_version="s3v4"),
         )
 
     def settings(self) -> dict[str, Any]:
         """The backend's storage settings for this server."""
         return dict(
-            storage_backend="s3", s3_bucket=BUCKET, s3_endpoint_url=self.url, s3_region="us-east-1",
-            s3_access_key_id=ACCESS_KEY, s3_secret_access_key=SECRET_KEY,
-            s3_public_base_url=f"{self.url}/{BUCKET}", s3_prefix=PREFIX,
+            storage_backend="s3",
+            s3_bucket=BUCKET,
+            s3_endpoint_url=self.url,
+            s3_region="us-east-1",
+            s3_access_key_id=ACCESS_KEY,
+            s3_secret_access_key=SECRET_KEY,
+            s3_public_base_url=f"{self.url}/{BUCKET}",
+            s3_prefix=PREFIX,
         )
 
 
@@ -96,21 +109,43 @@ def seaweedfs_server(tmp: Path) -> Iterator[S3Server]:
     data = tmp / "weed"
     data.mkdir()
     config = tmp / "s3.json"
-    config.write_text(json.dumps({"identities": [
-        {"name": "admin", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-         "actions": ["Admin", "Read", "Write", "List", "Tagging"]},
-    ]}))
+    config.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "admin",
+                        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    },
+                ]
+            }
+        )
+    )
     ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
     grpc = {name: free_port() for name in ports}
     url = f"http://127.0.0.1:{ports['s3']}"
     cmd = [
-        weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
-        f"-master.port={ports['master']}", f"-master.port.grpc={grpc['master']}",
-        f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
-        f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
-        "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={grpc['s3']}", f"-s3.config={config}",
-        "-s3.port.iceberg=0", "-s3.port.lance=0", "-metricsPort=0",
-        "-master.volumeSizeLimitMB=64", "-volume.max=16",
+        weed,
+        "server",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-dir={data}",
+        f"-master.port={ports['master']}",
+        f"-master.port.grpc={grpc['master']}",
+        f"-volume.port={ports['volume']}",
+        f"-volume.port.grpc={grpc['volume']}",
+        f"-filer.port={ports['filer']}",
+        f"-filer.port.grpc={grpc['filer']}",
+        "-s3",
+        f"-s3.port={ports['s3']}",
+        f"-s3.port.grpc={grpc['s3']}",
+        f"-s3.config={config}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-metricsPort=0",
+        "-master.volumeSizeLimitMB=64",
+        "-volume.max=16",
     ]
     holder: dict[str, Any] = {}
     log = open(tmp / "weed.log", "ab")

@@ -20,6 +20,7 @@ from autorig.web.storage.s3 import S3Storage
 
 MB = 1024 * 1024
 
+
 @pytest.mark.parametrize("key", ["../x", "/etc/passwd", "a/../../b", ".incoming/upload-1", "a//b", "a b"])
 def test_bad_keys_refused(key: str) -> None:
     with pytest.raises(ValueError):

@@ -13,7 +13,7 @@ from autorig.web.domains.tasks.formats import FormatSniffer, sniff_bytes
     [
         (TINY_GLB, "glb"),
         (json.dumps({"asset": {"version": "2.0"}, "scenes": []}).encode(), "gltf"),
-        (b"\xef\xbb\xbf  {\"asset\": {\"version\": \"2.0\"}}", "gltf"),
+        (b'\xef\xbb\xbf  {"asset": {"version": "2.0"}}', "gltf"),
         (TINY_FBX, "fbx"),
         (b"; FBX 7.4.0 project file\n; ----\nFBXHeaderExtension:  {\n", "fbx"),
         (TINY_OBJ, "obj"),

@@ -19,7 +19,10 @@ def test_weak_cues_failed_outputs_and_engine_warnings_become_warnings() -> None:
     got = warnings_from_report(json.dumps(report).encode())
     assert [w["kind"] for w in got] == ["low_confidence", "low_confidence", "output_failed", "engine"]
     assert got[0] == {
-        "kind": "low_confidence", "cue": "facing direction", "level": "weak", "value": 0.34,
+        "kind": "low_confidence",
+        "cue": "facing direction",
+        "level": "weak",
+        "value": 0.34,
         "text": "check the result: the facing direction was unclear (weak)",
     }
     assert got[1]["cue"] == "neck" and got[1]["level"] == "poor"

@@ -177,7 +177,12 @@ async def test_restart_offered_when_processing_stalls(tmp_path: Path, db_url: st
         r = await b.http.post(f"/api/task/{tid}/restart")
         assert r.status_code == 200
         t = r.json()
-        assert t["task_id"] == tid and t["status"] == "created" and t["restarts"] == 1 and (await _row(b, tid)).worker_task_id is None
+        assert (
+            t["task_id"] == tid
+            and t["status"] == "created"
+            and t["restarts"] == 1
+            and (await _row(b, tid)).worker_task_id is None
+        )
         await b.ctx.dispatch.run_once()
         t = await b.task(tid)
         assert t["status"] == "processing" and (await _row(b, tid)).worker_task_id not in (None, first_job) and t["attempts"] == 1

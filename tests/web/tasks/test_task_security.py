@@ -62,7 +62,12 @@ async def test_an_anonymous_visitor_reaches_no_paid_file(tmp_path: Path, db_url:
             assert [f["name"] for f in v["files"]][:2] == ["viewer_model.glb", "viewer_model.fbx"]
             assert [f for f in v["files"] if f["name"] == "viewer.glb"][0]["kind"] == "preview"
 
-            paid = {b.stored(tid, f["name"]) for tid in (glb, fbx, viewer) for f in (await b.task(tid))["files"] if f["kind"] == "download"}
+            paid = {
+                b.stored(tid, f["name"])
+                for tid in (glb, fbx, viewer)
+                for f in (await b.task(tid))["files"]
+                if f["kind"] == "download"
+            }
             assert len(paid) >= 27
             urls = sorted(set(_urls(seen)))
             assert urls
@@ -184,8 +189,15 @@ async def test_only_the_owner_or_an_admin_restarts(tmp_path: Path, db_url: str, 
     w = FakeWorker(job_seconds=0.3, fail_jobs=99, fail_code="crashed", token=TOKEN).start()
     fake_workers.append(w)
     settings = account_settings(
-        tmp_path, db_url, [w.url], free_port(), smtp_server, admin_emails="boss@example.com", restart_after_error_s=0.1,
-        max_attempts=1, anon_free_limit=100,
+        tmp_path,
+        db_url,
+        [w.url],
+        free_port(),
+        smtp_server,
+        admin_emails="boss@example.com",
+        restart_after_error_s=0.1,
+        max_attempts=1,
+        anon_free_limit=100,
     )
     async with running_backend(settings) as b:
         owner, stranger = client(b), client(b)
@@ -237,12 +249,18 @@ async def test_cross_site_requests_with_the_session_cookie_are_refused(tmp_path:
             assert len((await ann.get("/api/me/tasks")).json()["tasks"]) == before
             assert (await ann.get("/api/me")).json().get("email") == "ann@example.com"  # still signed in
             # The site's own pages, a typed URL, and non-browser clients pass.
-            for headers in ({"Origin": b.url}, {"Sec-Fetch-Site": "same-origin", "Origin": b.url}, {"Sec-Fetch-Site": "none"}, {}):
+            for headers in (
+                {"Origin": b.url},
+                {"Sec-Fetch-Site": "same-origin", "Origin": b.url},
+                {"Sec-Fetch-Site": "none"},
+                {},
+            ):
                 r = await ann.post("/api/task/create", files={"file": ("x.glb", TINY_GLB)}, headers=headers)
                 assert r.status_code == 201, (headers, r.text)
             # An API key is no ambient credential: exempt.
             r = await client(b).post(
-                "/api/task/create", files={"file": ("x.glb", TINY_GLB)},
+                "/api/task/create",
+                files={"file": ("x.glb", TINY_GLB)},
                 headers={"Authorization": f"Bearer {key}", "Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
             )
             assert r.status_code == 201, r.text
@@ -255,7 +273,11 @@ async def test_cross_site_requests_with_the_session_cookie_are_refused(tmp_path:
 
 async def test_a_finished_task_shows_what_to_check(tmp_path: Path, db_url: str, fake_workers) -> None:
     w = FakeWorker(
-        job_seconds=0.4, token=TOKEN, weak_cue="facing direction", failed_output="{name}.usdz", produce=8,
+        job_seconds=0.4,
+        token=TOKEN,
+        weak_cue="facing direction",
+        failed_output="{name}.usdz",
+        produce=8,
         engine_warning="dropped Camera: not a mesh",
     ).start()
     fake_workers.append(w)
@@ -264,7 +286,10 @@ async def test_a_finished_task_shows_what_to_check(tmp_path: Path, db_url: str, 
         t = await b.until(tid, {"done", "error"})
         assert t["status"] == "done"
         kinds = {x["kind"]: x for x in t["warnings"]}
-        assert kinds["low_confidence"]["cue"] == "facing direction" and "the facing direction was unclear" in kinds["low_confidence"]["text"]
+        assert (
+            kinds["low_confidence"]["cue"] == "facing direction"
+            and "the facing direction was unclear" in kinds["low_confidence"]["text"]
+        )
         assert kinds["output_failed"]["file"] == "hero.usdz"
         assert kinds["engine"]["text"] == "dropped Camera: not a mesh"
         assert len(t["warnings"]) == 3 and protocol.output_files("hero")[8] in t["missing_files"]

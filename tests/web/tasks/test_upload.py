@@ -15,7 +15,7 @@ BOUNDARY = "autorigtestboundary"
 
 def _chunked_body(head: bytes, filler_mb: int):
     yield (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.glb\"\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.glb"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
     ).encode() + head
     for _ in range(filler_mb * 16):
@@ -26,6 +26,7 @@ def _chunked_body(head: bytes, filler_mb: int):
 async def test_chunked_upload_over_the_limit_is_refused(tmp_path: Path, sqlite_url: str) -> None:
     settings = web_settings(tmp_path, sqlite_url, [], free_port(), max_upload_mb=1)
     async with running_backend(settings) as b:
+
         async def gen():
             for part in _chunked_body(TINY_GLB, 3):
                 yield part

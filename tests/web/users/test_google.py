@@ -25,8 +25,14 @@ def idp() -> Iterator[FakeOidcProvider]:
 
 def _settings(tmp_path: Path, url: str, smtp, idp: FakeOidcProvider):
     return account_settings(
-        tmp_path, url, [], free_port(), smtp,
-        google_client_id=idp.client_id, google_client_secret=idp.client_secret, google_discovery_url=idp.discovery_url,
+        tmp_path,
+        url,
+        [],
+        free_port(),
+        smtp,
+        google_client_id=idp.client_id,
+        google_client_secret=idp.client_secret,
+        google_discovery_url=idp.discovery_url,
     )
 
 
@@ -42,7 +48,9 @@ async def _round_trip(browser, next_path: str = "/account"):
     return await browser.get(back.headers["location"])
 
 
-async def test_google_sign_in_creates_the_account_and_moves_anonymous_tasks(tmp_path: Path, sqlite_url: str, smtp_server, idp) -> None:
+async def test_google_sign_in_creates_the_account_and_moves_anonymous_tasks(
+    tmp_path: Path, sqlite_url: str, smtp_server, idp
+) -> None:
     async with running_backend(_settings(tmp_path, sqlite_url, smtp_server, idp)) as b, client(b) as browser:
         cfg = (await browser.get("/api/auth/config")).json()
         assert cfg["google"] is True and cfg["google_url"] == f"{b.url}/auth/google"

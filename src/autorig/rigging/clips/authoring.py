@@ -69,7 +69,14 @@ class Pose:
         r = rot(axis, np.broadcast_to(np.asarray(degrees, dtype=np.float64), (self.f,)))
         self.w[bone] = r @ self.w[bone] if bone in self.w else r
 
-    def plant(self, side: str, lift: PerFrame = 0.0, shift: npt.ArrayLike | None = None, pitch: PerFrame = 0.0, yaw: PerFrame | None = None) -> None:
+    def plant(
+        self,
+        side: str,
+        lift: PerFrame = 0.0,
+        shift: npt.ArrayLike | None = None,
+        pitch: PerFrame = 0.0,
+        yaw: PerFrame | None = None,
+    ) -> None:
         z = np.zeros(self.f)
         self.feet[side] = FootTarget(
             lift=z + lift,
@@ -150,7 +157,14 @@ class Context:
         width = unit(a - b) if a is not None and b is not None else self.F
         return self.side_sign(side) * unit(np.cross(unit(knuckle - wrist), width))
 
-    def hand(self, pose: Pose, side: str, curl: Sequence[PerFrame] = (0.0, 0.0, 0.0), thumb: Sequence[PerFrame] = (0.0, 0.0, 0.0), spread: PerFrame = 0.0) -> None:
+    def hand(
+        self,
+        pose: Pose,
+        side: str,
+        curl: Sequence[PerFrame] = (0.0, 0.0, 0.0),
+        thumb: Sequence[PerFrame] = (0.0, 0.0, 0.0),
+        spread: PerFrame = 0.0,
+    ) -> None:
         """Curl a hand's fingers (positive: towards the palm) at joints 1, 2, 3 and spread
         them at the knuckles; each value a number or (f,) per frame. Nothing without fingers."""
         normal = self.palm_normal(side)
@@ -178,4 +192,10 @@ class Context:
         """One of HAND_POSES, scaled by ``amount`` (a number or (f,) per frame)."""
         h = HAND_POSES[name]
         a = np.asarray(amount, dtype=np.float64)
-        self.hand(pose, side, [c * a for c in cast(tuple[float, ...], h["fingers"])], [c * a for c in cast(tuple[float, ...], h["thumb"])], cast(float, h["spread"]) * a)
+        self.hand(
+            pose,
+            side,
+            [c * a for c in cast(tuple[float, ...], h["fingers"])],
+            [c * a for c in cast(tuple[float, ...], h["thumb"])],
+            cast(float, h["spread"]) * a,
+        )

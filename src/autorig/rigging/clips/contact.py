@@ -45,7 +45,9 @@ class BodyShape:
     spheres: dict[str, tuple[npt.NDArray[np.float64], float]] = field(default_factory=dict)
 
     @classmethod
-    def from_skin(cls, skel: ClipSkeleton, vertices: npt.NDArray[np.float64], dominant: list[str | None], seed: int = 0) -> BodyShape:
+    def from_skin(
+        cls, skel: ClipSkeleton, vertices: npt.NDArray[np.float64], dominant: list[str | None], seed: int = 0
+    ) -> BodyShape:
         """vertices: (n, 3) float64 world rest positions; dominant: (n,) the humanoid bone
         with the largest weight on each vertex (None for unweighted or other bones)."""
         vertices = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
@@ -74,7 +76,9 @@ class BodyShape:
             out.spheres[side] = _bounding_sphere(pts)
         return out
 
-    def penetration(self, skel: ClipSkeleton, deltas: npt.NDArray[np.float64], offset: npt.NDArray[np.float64], sides: Sequence[str] = SIDES) -> dict[str, npt.NDArray[np.float64]]:
+    def penetration(
+        self, skel: ClipSkeleton, deltas: npt.NDArray[np.float64], offset: npt.NDArray[np.float64], sides: Sequence[str] = SIDES
+    ) -> dict[str, npt.NDArray[np.float64]]:
         """Depth (world units) of each hand into the body or below the floor on every frame:
         side -> (f,).
 
@@ -195,7 +199,9 @@ def _frame_distance(f: int, loop: bool) -> npt.NDArray[np.int64]:
     return out
 
 
-def contact_fixes(ctx: Context, run: PenetrationRun, depth: npt.NDArray[np.float64], side: str, loop: bool) -> list[tuple[str, float, npt.NDArray[np.float64]]]:
+def contact_fixes(
+    ctx: Context, run: PenetrationRun, depth: npt.NDArray[np.float64], side: str, loop: bool
+) -> list[tuple[str, float, npt.NDArray[np.float64]]]:
     """Turns of one arm that keep its hand out of the body: [(kind, 1.0, degrees per frame)].
 
     Each stretch of frames where the hand goes in gets its own turn, acting only on the frames

@@ -107,7 +107,9 @@ class ClipSkeleton:
         self.up = unit(self.up)
         self.front = unit(self.front - np.dot(self.front, self.up) * self.up)
         self.left = np.cross(self.up, self.front)
-        missing = [b for b in ("Hips", "LeftUpLeg", "LeftLeg", "LeftFoot", "RightUpLeg", "RightLeg", "RightFoot") if b not in self.joints]
+        missing = [
+            b for b in ("Hips", "LeftUpLeg", "LeftLeg", "LeftFoot", "RightUpLeg", "RightLeg", "RightFoot") if b not in self.joints
+        ]
         if missing:
             raise ValueError(f"the skeleton lacks {', '.join(missing)}: clips need hips and two legs")
 
@@ -166,7 +168,9 @@ def unit(v: npt.ArrayLike) -> npt.NDArray[np.float64]:
 # --- forward kinematics -------------------------------------------------------------------
 
 
-def forward_kinematics(skel: ClipSkeleton, deltas: npt.NDArray[np.float64], offset: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def forward_kinematics(
+    skel: ClipSkeleton, deltas: npt.NDArray[np.float64], offset: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """(f, b, 3) posed joint positions for global rotations ``deltas`` (f, b, 3, 3) and the
     hips translation ``offset`` (f, 3); bones in ``skel.bones`` order."""
     bones = skel.bones
@@ -183,7 +187,9 @@ def forward_kinematics(skel: ClipSkeleton, deltas: npt.NDArray[np.float64], offs
     return pos
 
 
-def end_point(skel: ClipSkeleton, deltas: npt.NDArray[np.float64], pos: npt.NDArray[np.float64], bone: str, point: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def end_point(
+    skel: ClipSkeleton, deltas: npt.NDArray[np.float64], pos: npt.NDArray[np.float64], bone: str, point: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """(f, 3) where the rest-pose ``point`` (3,) rigidly attached to ``bone`` goes."""
     i = skel.bones.index(bone)
     return pos[:, i] + deltas[:, i] @ (np.asarray(point) - skel.joints[bone])
@@ -228,7 +234,9 @@ def neutral_pose(skel: ClipSkeleton, abduct: dict[str, float]) -> dict[str, npt.
 # --- two-bone IK ----------------------------------------------------------------------------
 
 
-def two_bone_ik(hip: npt.NDArray[np.float64], ankle: npt.NDArray[np.float64], a: float, b: float, pole: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def two_bone_ik(
+    hip: npt.NDArray[np.float64], ankle: npt.NDArray[np.float64], a: float, b: float, pole: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Knee position (f, 3) and the reachable ankle (f, 3) for a hip (f, 3) and an ankle
     target (f, 3), thigh length a, shin length b, the knee bending towards ``pole`` (f, 3)."""
     d_vec = ankle - hip

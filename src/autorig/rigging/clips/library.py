@@ -56,8 +56,21 @@ def clip_idle(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     return p
 
 
-def _gait(c: Context, t: npt.NDArray[np.float64], *, period: float, stride_leg: float, stance: float, lift_leg: float,
-          bob_leg: float, arm_swing: float, elbow: float, lean: float, hip_yaw: float, crouch_leg: float) -> Pose:
+def _gait(
+    c: Context,
+    t: npt.NDArray[np.float64],
+    *,
+    period: float,
+    stride_leg: float,
+    stance: float,
+    lift_leg: float,
+    bob_leg: float,
+    arm_swing: float,
+    elbow: float,
+    lean: float,
+    hip_yaw: float,
+    crouch_leg: float,
+) -> Pose:
     """A gait in place: each foot moves back on the ground through its stance and forward
     through the air; the stride, lift and hips' height scale with the leg."""
     p = Pose(c, t)
@@ -96,13 +109,37 @@ def _gait(c: Context, t: npt.NDArray[np.float64], *, period: float, stride_leg: 
 
 
 def clip_walk(c: Context, t: npt.NDArray[np.float64]) -> Pose:
-    return _gait(c, t, period=t[-1], stride_leg=0.62, stance=0.6, lift_leg=0.09, bob_leg=0.012,
-                 arm_swing=18.0, elbow=14.0, lean=3.0, hip_yaw=6.0, crouch_leg=0.01)
+    return _gait(
+        c,
+        t,
+        period=t[-1],
+        stride_leg=0.62,
+        stance=0.6,
+        lift_leg=0.09,
+        bob_leg=0.012,
+        arm_swing=18.0,
+        elbow=14.0,
+        lean=3.0,
+        hip_yaw=6.0,
+        crouch_leg=0.01,
+    )
 
 
 def clip_run(c: Context, t: npt.NDArray[np.float64]) -> Pose:
-    p = _gait(c, t, period=t[-1], stride_leg=0.95, stance=0.38, lift_leg=0.26, bob_leg=0.03,
-              arm_swing=38.0, elbow=85.0, lean=10.0, hip_yaw=9.0, crouch_leg=0.04)
+    p = _gait(
+        c,
+        t,
+        period=t[-1],
+        stride_leg=0.95,
+        stance=0.38,
+        lift_leg=0.26,
+        bob_leg=0.03,
+        arm_swing=38.0,
+        elbow=85.0,
+        lean=10.0,
+        hip_yaw=9.0,
+        crouch_leg=0.04,
+    )
     return p
 
 
@@ -110,7 +147,9 @@ def clip_jump(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Crouch, spring up with the arms, tuck, land softly, stand."""
     p = Pose(c, t)
     lg = c.leg
-    crouch = keys(t, [(0.0, 0.0), (0.15, 0.0), (0.45, 0.22), (0.6, 0.05), (0.68, 0.0), (1.12, 0.0), (1.22, 0.2), (1.45, 0.06), (1.8, 0.0)])
+    crouch = keys(
+        t, [(0.0, 0.0), (0.15, 0.0), (0.45, 0.22), (0.6, 0.05), (0.68, 0.0), (1.12, 0.0), (1.22, 0.2), (1.45, 0.06), (1.8, 0.0)]
+    )
     # Ballistic: a parabola between take-off and landing.
     air = np.where((t > 0.68) & (t < 1.12), 0.3 * (1.0 - ((t - 0.9) / 0.22) ** 2), 0.0)
     tuck = keys(t, [(0.0, 0.0), (0.7, 0.0), (0.9, 0.12), (1.08, 0.0), (1.8, 0.0)])
@@ -257,7 +296,21 @@ def clip_grip(c: Context, t: npt.NDArray[np.float64]) -> Pose:
 def clip_look_around(c: Context, t: npt.NDArray[np.float64]) -> Pose:
     """Look to the left, back, to the right, back, with the chest turning a little."""
     p = Pose(c, t)
-    yaw = keys(t, [(0.0, 0.0), (0.3, 0.0), (1.1, 60.0), (1.7, 60.0), (2.3, 0.0), (2.6, 0.0), (3.4, -60.0), (4.0, -60.0), (4.6, 0.0), (5.0, 0.0)])
+    yaw = keys(
+        t,
+        [
+            (0.0, 0.0),
+            (0.3, 0.0),
+            (1.1, 60.0),
+            (1.7, 60.0),
+            (2.3, 0.0),
+            (2.6, 0.0),
+            (3.4, -60.0),
+            (4.0, -60.0),
+            (4.6, 0.0),
+            (5.0, 0.0),
+        ],
+    )
     nod = keys(t, [(0.0, 0.0), (1.1, -6.0), (1.7, 4.0), (2.3, 0.0), (3.4, -4.0), (4.0, 6.0), (4.6, 0.0), (5.0, 0.0)])
     c.twist_left(p, "Spine1", yaw * 0.08)
     c.twist_left(p, "Spine2", yaw * 0.12)
@@ -362,7 +415,9 @@ def make_clip(ctx: Context, spec: ClipSpec, body: BodyShape | None = None) -> Cl
             assert body is not None  # fixes exist only where body found a penetration
             depth = body.penetration(ctx.skel, g, offset)
     ctx.arm_fix = {}
-    report = {side: [(kind, float(w.max()), float((w > 0).mean())) for kind, _, w in turns] for side, turns in fixes.items() if turns}
+    report = {
+        side: [(kind, float(w.max()), float((w > 0).mean())) for kind, _, w in turns] for side, turns in fixes.items() if turns
+    }
     return Clip(spec.name, FPS, spec.loop, ctx.skel.bones, g, offset, depth, report)
 
 

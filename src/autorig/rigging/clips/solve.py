@@ -115,7 +115,9 @@ def _foot_targets(ctx: Context, pose: Pose, side: str) -> tuple[npt.NDArray[np.f
     return target, r
 
 
-def _drop_hips_to_reach(ctx: Context, pose: Pose, g: npt.NDArray[np.float64], offset: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _drop_hips_to_reach(
+    ctx: Context, pose: Pose, g: npt.NDArray[np.float64], offset: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """Lower the hips, frame by frame, just enough that each planted leg reaches its ankle target."""
     skel = ctx.skel
     idx = {b: i for i, b in enumerate(skel.bones)}

@@ -83,7 +83,9 @@ class Task(Base):
 
     # Failures and retries.
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)  # protocol.INPUT_ERROR_CODES or an infrastructure code
+    error_code: Mapped[str | None] = mapped_column(
+        String(32), nullable=True
+    )  # protocol.INPUT_ERROR_CODES or an infrastructure code
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     restarts: Mapped[int] = mapped_column(Integer, default=0)

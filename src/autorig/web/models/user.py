@@ -24,5 +24,7 @@ class User(Base):
     # Issue 6: accounts and credits.
     balance_credits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     name: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    gumroad_email: Mapped[str | None] = mapped_column(String(320), nullable=True, doc="the buyer email Gumroad gave; never used to find the person")
+    gumroad_email: Mapped[str | None] = mapped_column(
+        String(320), nullable=True, doc="the buyer email Gumroad gave; never used to find the person"
+    )
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -122,8 +122,9 @@ class ProgressService(LoopService):
             return
         async with self.db.read_session() as s:
             rows = await s.execute(
-                select(Task.id, Task.worker, Task.worker_task_id, Task.ready_count, Task.progress, Task.stage)
-                .where(Task.status == TaskStatus.processing.value, Task.worker.in_(mine))
+                select(Task.id, Task.worker, Task.worker_task_id, Task.ready_count, Task.progress, Task.stage).where(
+                    Task.status == TaskStatus.processing.value, Task.worker.in_(mine)
+                )
             )
             by_worker: dict[str, list[_Job]] = defaultdict(list)
             for r in rows:
@@ -143,8 +144,7 @@ class ProgressService(LoopService):
             async with self.db.session() as s:
                 await workers_repo.release_progress_leases(s, self.settings.instance_id)
         except Exception:
-            log.exception("progress: could not release the worker leases; they expire in %.0f s",
-                          self.settings.claim_lease_s)
+            log.exception("progress: could not release the worker leases; they expire in %.0f s", self.settings.claim_lease_s)
 
     async def _lease(self) -> list[str]:
         """Heartbeat, then this backend's share of the workers (those in ``WORKERS`` and any
@@ -192,11 +192,24 @@ class ProgressService(LoopService):
         for j in jobs:
             st = statuses.get(j.worker_task_id)
             if st is None:
-                out.append(_Seen(j, reachable=True, failed=f"the worker no longer knows job {j.worker_task_id} (restarted or cleaned up)",
-                                 failed_code=WORKER_LOST))
+                out.append(
+                    _Seen(
+                        j,
+                        reachable=True,
+                        failed=f"the worker no longer knows job {j.worker_task_id} (restarted or cleaned up)",
+                        failed_code=WORKER_LOST,
+                    )
+                )
             elif st.state == protocol.JobState.failed:
-                out.append(_Seen(j, reachable=True, state=st.state, failed=st.error or "the job failed on the worker",
-                                 failed_code=st.error_code))
+                out.append(
+                    _Seen(
+                        j,
+                        reachable=True,
+                        state=st.state,
+                        failed=st.error or "the job failed on the worker",
+                        failed_code=st.error_code,
+                    )
+                )
             elif st.state != protocol.JobState.done and len(st.outputs_ready) <= j.ready_count:
                 # Nothing new listed: the steady state, settled without any further work.
                 out.append(_Seen(j, reachable=True, state=st.state, progress=st.progress, stage=st.stage))
@@ -323,8 +336,7 @@ class ProgressService(LoopService):
                         svc.attempt_failed(
                             task,
                             s.job.worker,
-                            f"the worker stopped answering for more than "
-                            f"{self.settings.worker_dead_after_s:.0f} s",
+                            f"the worker stopped answering for more than {self.settings.worker_dead_after_s:.0f} s",
                             counts=False,
                             code=WORKER_LOST,
                         )

@@ -1,8 +1,8 @@
 """Where a task's files are kept in storage: every key is built, and read back, here.
 
-    tasks/<task id>/input/<name>.<format>          the upload (public: workers fetch it)
-    tasks/<task id>/out/<file>                     an output, as the worker produced it
-    tasks/<task id>/zip/<job guid>/<name><suffix>  the ZIP of one job's downloads
+tasks/<task id>/input/<name>.<format>          the upload (public: workers fetch it)
+tasks/<task id>/out/<file>                     an output, as the worker produced it
+tasks/<task id>/zip/<job guid>/<name><suffix>  the ZIP of one job's downloads
 """
 
 from __future__ import annotations

@@ -130,7 +130,9 @@ class S3Storage(Storage):
     async def delete_prefix(self, prefix: str) -> int:
         def _delete() -> int:
             n = 0
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/")) + "/")
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/")) + "/"
+            )
             for page in pages:
                 keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
                 if keys:

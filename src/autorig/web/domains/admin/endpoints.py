@@ -39,7 +39,9 @@ router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(re
 
 
 @router.get("/users", response_model=UserList)
-async def list_users(session: ReadSessionDep, admin: AdminServiceDep, q: str | None = None, limit: int = 100, offset: int = 0) -> UserList:
+async def list_users(
+    session: ReadSessionDep, admin: AdminServiceDep, q: str | None = None, limit: int = 100, offset: int = 0
+) -> UserList:
     return await admin.list_users(session, q, limit, offset)
 
 
@@ -49,7 +51,9 @@ async def user_detail(user_id: str, session: ReadSessionDep, admin: AdminService
 
 
 @router.get("/users/{user_id}/tasks", response_model=UserTasks)
-async def user_tasks(user_id: str, session: ReadSessionDep, admin: AdminServiceDep, limit: int = 100, offset: int = 0) -> UserTasks:
+async def user_tasks(
+    user_id: str, session: ReadSessionDep, admin: AdminServiceDep, limit: int = 100, offset: int = 0
+) -> UserTasks:
     return await admin.user_tasks(session, user_id, limit, offset)
 
 
@@ -62,7 +66,9 @@ async def change_balance(
 
 
 @router.get("/payments", response_model=list[GumroadEventView])
-async def payments(session: ReadSessionDep, admin: AdminServiceDep, email: str | None = None, limit: int = 100) -> list[GumroadEventView]:
+async def payments(
+    session: ReadSessionDep, admin: AdminServiceDep, email: str | None = None, limit: int = 100
+) -> list[GumroadEventView]:
     return await admin.recent_payments(session, email, limit)
 
 

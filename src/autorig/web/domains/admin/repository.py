@@ -16,7 +16,13 @@ async def search_users(session: AsyncSession, q: str | None, limit: int, offset:
     where = []
     if q:
         pattern = _like(q.strip().lower())
-        where.append(or_(func.lower(User.email).like(pattern, escape="\\"), func.lower(User.gumroad_email).like(pattern, escape="\\"), User.id == q.strip()))
+        where.append(
+            or_(
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.gumroad_email).like(pattern, escape="\\"),
+                User.id == q.strip(),
+            )
+        )
     total = int(await session.scalar(select(func.count()).select_from(User).where(*where)) or 0)
     stmt = select(User).where(*where).order_by(User.created_at.desc()).limit(limit).offset(offset)
     return list((await session.scalars(stmt)).all()), total

@@ -97,9 +97,19 @@ class AdminWorker(BaseModel):
 def admin_worker(w: WorkerNode, answering: bool, tasks: list[str]) -> AdminWorker:
     """``None`` counts of a worker never heard from read as 0, unknown flags as False."""
     return AdminWorker(
-        url=w.url, online=bool(w.online), answering=answering, accepting=bool(w.accepting), capacity=w.capacity or 0,
-        free_slots=w.free_slots or 0, active_jobs=w.active_jobs or 0, avg_job_seconds=w.avg_job_seconds, version=w.version,
-        last_seen_at=w.last_seen_at, last_checked_at=w.last_checked_at, last_error=w.last_error, tasks=tasks,
+        url=w.url,
+        online=bool(w.online),
+        answering=answering,
+        accepting=bool(w.accepting),
+        capacity=w.capacity or 0,
+        free_slots=w.free_slots or 0,
+        active_jobs=w.active_jobs or 0,
+        avg_job_seconds=w.avg_job_seconds,
+        version=w.version,
+        last_seen_at=w.last_seen_at,
+        last_checked_at=w.last_checked_at,
+        last_error=w.last_error,
+        tasks=tasks,
     )
 
 

@@ -47,6 +47,8 @@ def systemd_unit() -> str | None:
     it). Not guessed from ``INVOCATION_ID``: any unit sets that, and one without
     ``RestartForceExitStatus=75`` (or ``Restart=no``) would not start the process again."""
     return os.environ.get("AUTORIG_SYSTEMD_UNIT") or None
+
+
 MAX_ADJUST = 1_000_000
 MAX_PAGE = 500  # rows in one listing
 
@@ -132,7 +134,9 @@ class AdminService:
         """Run the task again now, whatever its state (the user's restart waits for the offer)."""
         task = await self.tasks.restart(session, await self.tasks.get(session, task_id), force=True)
         est = await self.queue.task_estimate(session, task)
-        return task_view(task, self.tasks, self.settings.base_url, QueueInfo(**est.model_dump()), internal=True, workers=self.settings.workers)
+        return task_view(
+            task, self.tasks, self.settings.base_url, QueueInfo(**est.model_dump()), internal=True, workers=self.settings.workers
+        )
 
     async def delete_task(self, session: AsyncSession, task_id: str) -> None:
         """Delete the row now and the stored files (upload, outputs, ZIP) once that is committed."""

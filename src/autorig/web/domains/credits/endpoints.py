@@ -14,7 +14,12 @@ router = APIRouter(prefix="/api/credits", tags=["credits"])
 
 @router.get("", response_model=CreditsView)
 async def my_credits(
-    viewer: CurrentUserDep, session: ReadSessionDep, credits: CreditServiceDep, settings: SettingsDep, limit: int = 100, offset: int = 0
+    viewer: CurrentUserDep,
+    session: ReadSessionDep,
+    credits: CreditServiceDep,
+    settings: SettingsDep,
+    limit: int = 100,
+    offset: int = 0,
 ) -> CreditsView:
     """The balance and its ledger, newest first."""
     uid = viewer.user_id or ""
@@ -29,7 +34,12 @@ async def my_credits(
 
 @router.get("/task/{task_id}", response_model=TaskPurchases)
 async def task_purchases(
-    task_id: str, viewer: ViewerDep, session: ReadSessionDep, tasks: TaskServiceDep, credits: CreditServiceDep, settings: SettingsDep
+    task_id: str,
+    viewer: ViewerDep,
+    session: ReadSessionDep,
+    tasks: TaskServiceDep,
+    credits: CreditServiceDep,
+    settings: SettingsDep,
 ) -> TaskPurchases:
     """What the person asking has paid for in this task (nothing when anonymous)."""
     task = await tasks.get(session, task_id)

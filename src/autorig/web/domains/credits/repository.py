@@ -14,18 +14,14 @@ async def balance(session: AsyncSession, user_id: str) -> int | None:
 
 
 async def ledger(session: AsyncSession, user_id: str, limit: int, offset: int = 0) -> list[CreditEntry]:
-    stmt = (
-        select(CreditEntry)
-        .where(CreditEntry.user_id == user_id)
-        .order_by(CreditEntry.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+    stmt = select(CreditEntry).where(CreditEntry.user_id == user_id).order_by(CreditEntry.id.desc()).limit(limit).offset(offset)
     return list((await session.scalars(stmt)).all())
 
 
 async def ledger_sum(session: AsyncSession, user_id: str) -> int:
-    return int(await session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.user_id == user_id)) or 0)
+    return int(
+        await session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.user_id == user_id)) or 0
+    )
 
 
 async def paid_items(session: AsyncSession, user_id: str, task_id: str) -> set[str]:

@@ -89,7 +89,9 @@ class CreditService:
             raise LookupError(f"no user {user_id!r}")
         return entry
 
-    async def take(self, session: AsyncSession, user_id: str, amount: int, reason: Reason, **ref: str | None) -> CreditEntry | None:
+    async def take(
+        self, session: AsyncSession, user_id: str, amount: int, reason: Reason, **ref: str | None
+    ) -> CreditEntry | None:
         """Take ``amount`` if the balance has it; ``None`` (and nothing taken) otherwise."""
         if amount <= 0:
             raise ValueError(f"take() takes a positive amount, not {amount}")

@@ -20,9 +20,5 @@ async def enqueue(session: AsyncSession, to: str, subject: str, body: str, task_
 
 async def task_done(session: AsyncSession, task: Task, to: str, base_url: str) -> OutboxEmail:
     url = task_page_url(base_url, task.id)
-    body = (
-        f"Your character {task.source_name} is rigged.\n\n"
-        f"See the preview and download the files here:\n{url}\n\n"
-        "-- autorig\n"
-    )
+    body = f"Your character {task.source_name} is rigged.\n\nSee the preview and download the files here:\n{url}\n\n-- autorig\n"
     return await enqueue(session, to, f"Your rigged model is ready: {task.source_name}", body, task.id)

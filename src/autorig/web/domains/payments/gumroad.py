@@ -169,7 +169,5 @@ class GumroadApi:
         ping_ids = set(ping.product_ids)
         if product and ping_ids and product not in ping_ids and str(sale.get("product_permalink") or "") not in ping_ids:
             raise BadRequest("the ping's product is not the sale's product")
-        if ping.kind == "refund" and not any(
-            sale.get(k) for k in ("refunded", "partially_refunded", "chargedback", "disputed")
-        ):
+        if ping.kind == "refund" and not any(sale.get(k) for k in ("refunded", "partially_refunded", "chargedback", "disputed")):
             raise BadRequest("Gumroad does not report this sale as refunded")

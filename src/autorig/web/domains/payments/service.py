@@ -96,7 +96,9 @@ class PaymentService:
             user = await users_repo.by_email(session, event.email)
             if user is not None:
                 await self.apply(session, event, user)
-        log.info("Gumroad %s %s for %s: %s (%d credits)", ping.kind, ping.sale_id, ping.userid, event.status, event.applied_credits)
+        log.info(
+            "Gumroad %s %s for %s: %s (%d credits)", ping.kind, ping.sale_id, ping.userid, event.status, event.applied_credits
+        )
         return event
 
     async def apply(self, session: AsyncSession, event: GumroadEvent, user: User) -> None:

@@ -54,9 +54,7 @@ class QueueService:
         return await workers_repo.list_configured(session, self.settings.workers)
 
     def answering(self, w: WorkerNode, now: datetime) -> bool:
-        return bool(
-            w.online and w.last_seen_at and now - w.last_seen_at <= timedelta(seconds=self.settings.worker_dead_after_s)
-        )
+        return bool(w.online and w.last_seen_at and now - w.last_seen_at <= timedelta(seconds=self.settings.worker_dead_after_s))
 
     async def avg_job_seconds(self, session: AsyncSession, workers: list[WorkerNode], now: datetime) -> float:
         recent = await tasks_repo.recent_job_seconds(session, RECENT_JOBS, now - RECENT_WINDOW)

@@ -119,7 +119,13 @@ async def get_task(task_id: str, request: Request, ctx: ContextDep) -> TaskView:
     viewer = await poll_viewer(ctx, request)
     may = ctx.tasks.may_restart(task, user_id=viewer.user_id, anon_id=viewer.anon_id, is_admin=viewer.is_admin)
     return task_view(
-        task, ctx.tasks, ctx.settings.base_url, queue_info, internal=viewer.is_admin, workers=ctx.settings.workers, may_restart=may
+        task,
+        ctx.tasks,
+        ctx.settings.base_url,
+        queue_info,
+        internal=viewer.is_admin,
+        workers=ctx.settings.workers,
+        may_restart=may,
     )
 
 
@@ -146,7 +152,9 @@ async def restart_task(
     tasks.check_may_restart(task, user_id=viewer.user_id, anon_id=viewer.anon_id, is_admin=viewer.is_admin)
     task = await tasks.restart(session, task)
     est = await queue.task_estimate(session, task)
-    return task_view(task, tasks, settings.base_url, QueueInfo(**est.model_dump()), internal=viewer.is_admin, workers=settings.workers)
+    return task_view(
+        task, tasks, settings.base_url, QueueInfo(**est.model_dump()), internal=viewer.is_admin, workers=settings.workers
+    )
 
 
 @router.get("/{task_id}/files/{name}", responses=PAID_DOWNLOAD_RESPONSES)
@@ -161,8 +169,13 @@ async def get_file(
 
 @router.get("/{task_id}/download-all", responses=PAID_DOWNLOAD_RESPONSES)
 async def download_all(
-    task_id: str, read: ReadSessionDep, session: SessionDep, tasks: TaskServiceDep, viewer: ViewerDep,
-    credits: CreditServiceDep, settings: SettingsDep,
+    task_id: str,
+    read: ReadSessionDep,
+    session: SessionDep,
+    tasks: TaskServiceDep,
+    viewer: ViewerDep,
+    credits: CreditServiceDep,
+    settings: SettingsDep,
 ) -> Response:
     """Every downloadable file of a finished task as one ZIP, for ``PRICE_ALL_CREDITS`` once
     (free when each file was already bought). No database connection is held while the ZIP is
@@ -174,6 +187,13 @@ async def download_all(
     await rollback(read)
     key = await files.build_archive(tasks, task)  # before the charge: the write transaction stays short
     await files.charge(
-        session, credits, task, ALL_FILES, settings.price_all_credits, covered=covered, user_id=viewer.user_id, is_admin=viewer.is_admin
+        session,
+        credits,
+        task,
+        ALL_FILES,
+        settings.price_all_credits,
+        covered=covered,
+        user_id=viewer.user_id,
+        is_admin=viewer.is_admin,
     )
     return await tasks.storage.download_response(key, f"{task.output_name}{files.ARCHIVE_SUFFIX}")

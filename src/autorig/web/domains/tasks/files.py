@@ -49,15 +49,21 @@ def downloads_of(tasks: TaskService, task: Task) -> list[str]:
 
 
 async def charge(
-    session: AsyncSession, credits: CreditService, task: Task, item: str, cost: int,
-    *, user_id: str | None, is_admin: bool, covered: bool = False,
+    session: AsyncSession,
+    credits: CreditService,
+    task: Task,
+    item: str,
+    cost: int,
+    *,
+    user_id: str | None,
+    is_admin: bool,
+    covered: bool = False,
 ) -> None:
     """Make the person pay for ``item`` (a file name or ``ALL_FILES``) unless already paid; raises
     ``SignInRequired`` (anonymous) or ``PaymentRequired`` (too few credits)."""
     if user_id is None:
         raise SignInRequired(
-            "sign in to download the files (previews are free; "
-            f"a new account gets {credits.settings.user_free_limit} credits)",
+            f"sign in to download the files (previews are free; a new account gets {credits.settings.user_free_limit} credits)",
             sign_in_url=f"{credits.settings.base_url}/login",
         )
     if is_admin:
@@ -66,8 +72,14 @@ async def charge(
 
 
 async def serve_file(
-    session: AsyncSession, tasks: TaskService, task: Task, name: str,
-    *, credits: CreditService, user_id: str | None, is_admin: bool,
+    session: AsyncSession,
+    tasks: TaskService,
+    task: Task,
+    name: str,
+    *,
+    credits: CreditService,
+    user_id: str | None,
+    is_admin: bool,
 ) -> Response:
     if name not in tasks.ready_files(task):
         raise NotFound(f"{name!r} is not a ready file of task {task.id}")
@@ -95,7 +107,9 @@ async def precheck_all(
     covered = set(names) <= paid
     price = credits.settings.price_all_credits
     if ALL_FILES not in paid and not covered and have < price:
-        raise PaymentRequired(f"the whole set costs {price} credits; your balance is {have}", buy_url=credits.buy_url, balance=have, price=price)
+        raise PaymentRequired(
+            f"the whole set costs {price} credits; your balance is {have}", buy_url=credits.buy_url, balance=have, price=price
+        )
     return covered
 
 

@@ -54,7 +54,14 @@ def warnings_from_report(raw: bytes | str | dict[str, Any]) -> list[dict[str, An
     for row in outputs if isinstance(outputs, list) else []:
         if isinstance(row, dict) and row.get("error") and isinstance(row.get("file"), str):
             reason = str(row["error"])[:MAX_TEXT]
-            out.append({"kind": "output_failed", "file": row["file"][:255], "reason": reason, "text": f"{row['file']} could not be made: {reason}"[:MAX_TEXT]})
+            out.append(
+                {
+                    "kind": "output_failed",
+                    "file": row["file"][:255],
+                    "reason": reason,
+                    "text": f"{row['file']} could not be made: {reason}"[:MAX_TEXT],
+                }
+            )
     for text in _strings(report.get("warnings")):
         out.append({"kind": "engine", "text": text[:MAX_TEXT]})
     return out[:MAX_WARNINGS]

@@ -36,12 +36,7 @@ async def claim_queued(session: AsyncSession, limit: int, instance: str, lease_u
     if limit <= 0:
         return []
     free = or_(Task.claimed_by.is_(None), Task.claim_until.is_(None), Task.claim_until < now)
-    stmt = (
-        select(Task)
-        .where(Task.status == TaskStatus.created.value, free)
-        .order_by(Task.queued_at, Task.id)
-        .limit(limit)
-    )
+    stmt = select(Task).where(Task.status == TaskStatus.created.value, free).order_by(Task.queued_at, Task.id).limit(limit)
     tasks = list((await session.scalars(claim_rows(stmt, session.get_bind().dialect.name))).all())
     for t in tasks:
         t.claimed_by = instance
@@ -57,9 +52,7 @@ async def release_claims_of(session: AsyncSession, instance: str) -> int:
         .where(Task.claimed_by == instance, Task.fbx_status == FbxStatus.running.value)
         .values(fbx_status=FbxStatus.pending.value)
     )
-    result = await session.execute(
-        update(Task).where(Task.claimed_by == instance).values(claimed_by=None, claim_until=None)
-    )
+    result = await session.execute(update(Task).where(Task.claimed_by == instance).values(claimed_by=None, claim_until=None))
     return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE's result is a CursorResult
 
 

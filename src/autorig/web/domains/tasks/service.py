@@ -155,8 +155,12 @@ class TaskService:
                 fingers=protocol.Fingers(fields.get("fingers") or protocol.Fingers.auto),
             )
         except ValueError:
-            raise BadRequest("skeleton must be one of: " + ", ".join(s.value for s in protocol.Skeleton)
-                             + "; fingers one of: " + ", ".join(f.value for f in protocol.Fingers)) from None
+            raise BadRequest(
+                "skeleton must be one of: "
+                + ", ".join(s.value for s in protocol.Skeleton)
+                + "; fingers one of: "
+                + ", ".join(f.value for f in protocol.Fingers)
+            ) from None
         return options, _clean_email(fields.get("email"))
 
     async def _add(

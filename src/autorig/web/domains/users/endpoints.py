@@ -1,13 +1,13 @@
 """Sign-in and the signed-in person.
 
-    POST /api/auth/email          send a one-time sign-in link (valid LOGIN_LINK_MINUTES)
-    GET  /auth/email/{token}      the emailed link: signs in, sets the cookie, redirects
-    GET  /auth/google             to Google's sign-in page (404 when not configured)
-    GET  /auth/google/callback    back from Google: signs in, redirects
-    POST /api/auth/logout         ends the session
-    GET  /api/auth/config         which sign-in methods exist (the pages hide Google when absent)
-    GET  /api/me                  the signed-in person and balance
-    GET  /api/me/tasks            their tasks
+POST /api/auth/email          send a one-time sign-in link (valid LOGIN_LINK_MINUTES)
+GET  /auth/email/{token}      the emailed link: signs in, sets the cookie, redirects
+GET  /auth/google             to Google's sign-in page (404 when not configured)
+GET  /auth/google/callback    back from Google: signs in, redirects
+POST /api/auth/logout         ends the session
+GET  /api/auth/config         which sign-in methods exist (the pages hide Google when absent)
+GET  /api/me                  the signed-in person and balance
+GET  /api/me/tasks            their tasks
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _problem_page(message: str, status: int = 400) -> HTMLResponse:
     """The emailed link and Google's redirect are opened by people, not scripts: a short page."""
     body = (
         "<!doctype html><meta charset=utf-8><title>Sign-in problem - autorig</title>"
-        f"<p>{html.escape(message)}</p><p><a href=\"/login\">Sign in again</a> or <a href=\"/\">go home</a>.</p>"
+        f'<p>{html.escape(message)}</p><p><a href="/login">Sign in again</a> or <a href="/">go home</a>.</p>'
     )
     return HTMLResponse(body, status_code=status)
 
@@ -43,7 +43,9 @@ async def send_sign_in_link(body: EmailSignIn, session: SessionDep, users: UserS
 
 
 @browser.get("/email/{token}", response_class=RedirectResponse, status_code=303)
-async def use_sign_in_link(token: str, request: Request, session: SessionDep, users: UserServiceDep, viewer: ViewerDep) -> Response:
+async def use_sign_in_link(
+    token: str, request: Request, session: SessionDep, users: UserServiceDep, viewer: ViewerDep
+) -> Response:
     """The link in the email: signs in (moving this browser's anonymous tasks), then redirects."""
     try:
         link = await users.use_link(session, token)
@@ -104,7 +106,12 @@ async def me(viewer: CurrentUserDep, session: ReadSessionDep, users: UserService
 
 @api.get("/me/tasks", response_model=MyTasks)
 async def my_tasks(
-    viewer: CurrentUserDep, session: ReadSessionDep, users: UserServiceDep, settings: SettingsDep, limit: int = 100, offset: int = 0
+    viewer: CurrentUserDep,
+    session: ReadSessionDep,
+    users: UserServiceDep,
+    settings: SettingsDep,
+    limit: int = 100,
+    offset: int = 0,
 ) -> MyTasks:
     tasks = await users.tasks_of(session, viewer.user_id or "", min(max(limit, 1), 500), max(offset, 0))
     return MyTasks(tasks=[task_summary(t, settings.base_url) for t in tasks])

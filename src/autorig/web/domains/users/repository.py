@@ -75,7 +75,9 @@ async def use_link(session: AsyncSession, link_id: str, now: datetime) -> LoginL
 
 async def links_since(session: AsyncSession, email: str, since: datetime) -> int:
     return int(
-        await session.scalar(select(func.count()).select_from(LoginLink).where(LoginLink.email == email, LoginLink.created_at >= since))
+        await session.scalar(
+            select(func.count()).select_from(LoginLink).where(LoginLink.email == email, LoginLink.created_at >= since)
+        )
         or 0
     )
 
@@ -94,9 +96,7 @@ async def anonymous_tasks(session: AsyncSession, anon_id: str | None, ip: str | 
 
 
 async def move_anonymous_tasks(session: AsyncSession, anon_id: str, user_id: str) -> int:
-    result = await session.execute(
-        update(Task).where(Task.anon_id == anon_id, Task.owner_id.is_(None)).values(owner_id=user_id)
-    )
+    result = await session.execute(update(Task).where(Task.anon_id == anon_id, Task.owner_id.is_(None)).values(owner_id=user_id))
     return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE's result is a CursorResult
 
 

@@ -57,8 +57,15 @@ def me_view(user: User, *, is_admin: bool, via: str) -> Me:
 
 
 def task_summary(task: Task, base_url: str) -> TaskSummary:
-    return TaskSummary(task_id=task.id, task_url=task_page_url(base_url, task.id), status=task.status, source_name=task.source_name,
-                       progress=round(task.progress, 4), created_at=task.created_at, finished_at=task.finished_at)
+    return TaskSummary(
+        task_id=task.id,
+        task_url=task_page_url(base_url, task.id),
+        status=task.status,
+        source_name=task.source_name,
+        progress=round(task.progress, 4),
+        created_at=task.created_at,
+        finished_at=task.finished_at,
+    )
 
 
 class MyTasks(BaseModel):

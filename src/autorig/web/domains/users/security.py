@@ -36,7 +36,9 @@ class Signer:
 
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
-        self._s = {kind: URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=salt) for kind, salt in _SALTS.items()}
+        self._s = {
+            kind: URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=salt) for kind, salt in _SALTS.items()
+        }
 
     def dumps(self, kind: str, value: Any) -> str:
         return self._s[kind].dumps(value)

@@ -109,8 +109,16 @@ class UserService:
             if found is None:
                 raise SignInRequired("this API key is not valid (unknown or revoked)")
             user, api_key = found
-            return Viewer(user.id, user.email, self.is_admin(user.email), "api_key", None, ip,
-                          key_id=api_key.id, key_used_at=api_key.last_used_at)
+            return Viewer(
+                user.id,
+                user.email,
+                self.is_admin(user.email),
+                "api_key",
+                None,
+                ip,
+                key_id=api_key.id,
+                key_used_at=api_key.last_used_at,
+            )
         anon_id = self.signer.loads("anon", request.cookies.get(ANON_COOKIE), ANON_COOKIE_DAYS * DAY_S)
         sid = self.signer.loads("session", request.cookies.get(SESSION_COOKIE), self.settings.session_days * DAY_S)
         if sid:
@@ -143,7 +151,9 @@ class UserService:
         if created:
             log.info("new account %s", email)
             if self.settings.user_free_limit > 0:
-                await self.credits.add(session, user.id, self.settings.user_free_limit, Reason.signup, note="free credits of a new account")
+                await self.credits.add(
+                    session, user.id, self.settings.user_free_limit, Reason.signup, note="free credits of a new account"
+                )
             for hook in self.on_account_created:
                 await hook(session, user)
         if name and not user.name:
@@ -162,7 +172,11 @@ class UserService:
         sid = new_token()
         session.add(
             UserSession(
-                id=sid, user_id=user.id, method=method, created_at=now, expires_at=now + timedelta(days=self.settings.session_days)
+                id=sid,
+                user_id=user.id,
+                method=method,
+                created_at=now,
+                expires_at=now + timedelta(days=self.settings.session_days),
             )
         )
         if anon_id:
@@ -190,7 +204,11 @@ class UserService:
             raise TooManyRequests("too many sign-in emails to this address in the last hour; use the last one or wait")
         minutes = self.settings.login_link_minutes
         link = LoginLink(
-            id=uuid.uuid4().hex, email=email, next_path=safe_next(next_path), created_at=now, expires_at=now + timedelta(minutes=minutes)
+            id=uuid.uuid4().hex,
+            email=email,
+            next_path=safe_next(next_path),
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
         )
         session.add(link)
         await session.flush()

@@ -26,8 +26,20 @@ async def get_all(session: AsyncSession, urls: Iterable[str]) -> dict[str, Worke
         now = utcnow()
         insert = insert_ignoring_conflicts(WorkerNode, session.get_bind().dialect.name)
         await session.execute(
-            insert.values([{"url": u, "created_at": now, "online": False, "accepting": False, "capacity": 0,
-                            "free_slots": 0, "active_jobs": 0} for u in missing]).on_conflict_do_nothing(index_elements=["url"])
+            insert.values(
+                [
+                    {
+                        "url": u,
+                        "created_at": now,
+                        "online": False,
+                        "accepting": False,
+                        "capacity": 0,
+                        "free_slots": 0,
+                        "active_jobs": 0,
+                    }
+                    for u in missing
+                ]
+            ).on_conflict_do_nothing(index_elements=["url"])
         )
         rows.update({w.url: w for w in (await session.scalars(select(WorkerNode).where(WorkerNode.url.in_(missing)))).all()})
     return rows

@@ -47,6 +47,7 @@ class Targets:
     unweighted: int = 0  # vertices left without weights, on any character
     seconds: float = 10.0  # skeleton + skinning on the largest character ...
     seconds_triangles: int = 50_000  # ... of up to this many triangles
+    seconds_fingers: float = 2.5  # the same with finger bones (issue 14), when the run rigged fingers
 
 
 TARGETS = Targets()
@@ -179,6 +180,16 @@ def summarize(rows: list[dict[str, Any]], targets: Targets = TARGETS) -> dict[st
         )
     ]
     s["fingers"] = fingers.summarize(rows)
+    f = s["fingers"]
+    if f:  # the finger targets count once the run rigged and scored fingers
+        checks += [f[k]["pass"] for k in ("joint_mean", "deformation_mean") if f[k]["scored"]]
+        if f["joint_mean"]["scored"] and sec is not None:
+            s["speed_fingers"] = {
+                "seconds": sec,
+                "target": targets.seconds_fingers,
+                "pass": ok and sec <= targets.seconds_fingers,
+            }
+            checks.append(s["speed_fingers"]["pass"])
     s["passed"] = sum(checks)
     s["checks"] = len(checks)
     s["all_pass"] = all(checks)
@@ -432,6 +443,17 @@ def format_summary(s: dict[str, Any]) -> str:
             )
         )
     L += fingers.format_summary(s.get("fingers"))
+    sf = s.get("speed_fingers")
+    if sf:
+        L.append(
+            _line(
+                "skeleton+skinning, fingers",
+                _f(sf["seconds"]) + " s",
+                f"<= {sf['target']:g} s",
+                sf["pass"],
+                "the largest, as above, rigged with its fingers",
+            )
+        )
     if s["errors"]:
         L.append(_line("characters with errors", str(len(s["errors"])), "", None, _names(list(s["errors"]), 8).strip(" ()")))
     if s.get("confidence"):

@@ -361,9 +361,11 @@ def _up_sign(
     """+1 if ``up`` points from the feet to the head, else -1; a margin 0..1; a note.
 
     First cue: the gap between the legs in the front silhouette, measured from each end.
-    When a long skirt hides the legs, the spread of the two extreme slabs decides (two
-    feet stand apart, the top of a head is one central blob), then where the volume sits
-    (a humanoid carries its mass above its middle: torso and head over thin legs).
+    When a long skirt or legs held together hide the gap, four cues are summed, none
+    counting for more than a full vote: the spread of the two extreme slabs (two feet stand
+    apart, the top of a head is one central blob), their depth (feet reach from heel to toe,
+    the tips of wings are thin sheets), where the volume sits (a humanoid carries its mass
+    above its middle: torso and head over thin legs), and, weakly, the world +Z.
     """
     res = tol.ORIENT_SILHOUETTE_RES
     vote = 0.0
@@ -387,10 +389,50 @@ def _up_sign(
     spread_low = float(np.median(lat[s <= lo + slab * span])) + voxel
     spread_high = float(np.median(lat[s >= hi - slab * span])) + voxel
     spread_vote = np.log(spread_low / spread_high)
+    depth_vote = np.log(_end_depth(surface, up, lateral, offset, voxel, True)) - np.log(
+        _end_depth(surface, up, lateral, offset, voxel, False)
+    )
     mass_vote = (float(np.mean(solid @ up)) - (lo + hi) / 2.0) / span
-    score = spread_vote + tol.MASS_VOTE_WEIGHT * mass_vote + tol.LEG_GAP_WEIGHT * vote
+    # Uploads land +Z up in Blender (glTF, FBX and OBJ importers convert to it): a weak
+    # prior that only tips cues that disagree.
+    prior_vote = float(up[2])
+    # No cue counts for more than a full vote: wings spread wide at the top look like
+    # feet set apart, but they are sheets, and feet reach from heel to toe.
+    full = tol.SHAPE_VOTE_FULL
+    score = (
+        float(np.clip(spread_vote, -full, full))
+        + float(np.clip(depth_vote, -full, full))
+        + tol.MASS_VOTE_WEIGHT * mass_vote
+        + tol.LEG_GAP_WEIGHT * vote
+        + tol.UP_PRIOR_WEIGHT * prior_vote
+    )
     note = "the legs are not apart (long skirt?): the head end was judged from the shape of the ends"
     return (1.0 if score >= 0 else -1.0), float(min(1.0, abs(score) / tol.SHAPE_VOTE_FULL) * 0.5), note
+
+
+def _end_depth(
+    surface: npt.NDArray[np.float64],
+    up: npt.NDArray[np.float64],
+    lateral: npt.NDArray[np.float64],
+    offset: float,
+    voxel: float,
+    low: bool,
+) -> float:
+    """How deep (front to back, world units) the end slab of the surface is, plus a voxel:
+    the median over voxel-wide columns across the body. Feet reach from heel to toe; the
+    tip of a wing or a cape is a thin sheet."""
+    s = surface @ up
+    lo, hi = float(s.min()), float(s.max())
+    cut = tol.END_SLAB * (hi - lo)
+    pts = surface[s <= lo + cut] if low else surface[s >= hi - cut]
+    if len(pts) == 0:
+        return voxel
+    cols = np.floor((pts @ lateral - offset) / voxel).astype(np.int64)
+    order = np.argsort(cols, kind="stable")
+    cols, d = cols[order], (pts @ np.cross(up, lateral))[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(cols) != 0])
+    extents = np.maximum.reduceat(d, starts) - np.minimum.reduceat(d, starts)
+    return float(np.median(extents)) + voxel
 
 
 def _front_sign(

@@ -61,6 +61,9 @@ END_SLAB = 0.02
 MASS_VOTE_WEIGHT = 4.0
 LEG_GAP_WEIGHT = 10.0
 SHAPE_VOTE_FULL = 1.0
+# Without a clear leg gap, the world +Z (where Blender puts every importer's up) adds this
+# much to the shape votes: it decides only between cues that cancel out.
+UP_PRIOR_WEIGHT = 0.5
 # Feet: the lowest FOOT_SLAB of the height; shins: SHIN_SLAB (between ankle and knee
 # for chibi and realistic proportions alike). FEET_VOTE_FULL: toe-minus-heel reach
 # (fraction of height) at which the facing is certain.
